@@ -1,0 +1,26 @@
+"""``esca topics``: print the top words of every topic of a model."""
+
+
+def setup_arguments(subparsers):
+    p = subparsers.add_parser("topics", help="print the top words of every topic",
+                              description="Print the top words of every topic of MODEL.h5.")
+    p.add_argument("model", metavar="MODEL.h5")
+    p.add_argument("--top", type=int, default=10, metavar="N", help="words per topic (default 10)")
+    p.set_defaults(func=run)
+
+
+def print_topics(model, top):
+    """Print one line per topic: id, share of tokens, top words."""
+    N = max(model.num_tokens, 1)
+    for k in range(model.num_topics):
+        words = " ".join(w for w, _ in model.top_words(k, top))
+        print(f"topic {k:3d} ({100.0 * model.n_k[k] / N:5.2f}%): {words}")
+
+
+def run(args):
+    import esca
+    from esca.errors import UserError
+    if args.top < 1:
+        raise UserError(f"--top must be >= 1, got {args.top}")
+    print_topics(esca.load_model(args.model), args.top)
+    return 0

@@ -1,0 +1,18 @@
+"""esca: parallel LDA topic models with the ESCA sampler.
+
+ESCA (Exponential Stochastic Cellular Automata; Zaheer, Wick, Tristan, Smola
+and Steele, AISTATS 2016) resamples every token's topic in parallel from the
+previous iteration's count tables. This package holds the Numba kernels, the
+MPI count exchange, the HDF5 corpus and model formats, and the gensim export.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import UserError  # noqa: E402
+from .corpus import Corpus, read_corpus, write_corpus  # noqa: E402
+from .config import TrainConfig  # noqa: E402
+from .model import TopicModel, load_model  # noqa: E402
+from .train import train  # noqa: E402
+
+__all__ = ["Corpus", "TopicModel", "TrainConfig", "UserError", "load_model", "read_corpus",
+           "train", "write_corpus", "__version__"]

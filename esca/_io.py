@@ -1,0 +1,48 @@
+"""Atomic file writes: a reader sees either the old file or the complete new one."""
+
+import contextlib
+import os
+import tempfile
+
+from .errors import UserError
+
+
+def check_writable_parent(path):
+    """Raise :class:`UserError` unless the folder that will hold ``path`` exists and is writable."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"output folder does not exist: {parent}")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"output folder is not writable: {parent}")
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success fsync it and rename it over ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it
+    was (an existing file is never truncated or half-written).
+
+    Raises
+    ------
+    UserError
+        If the folder does not exist or is not writable.
+    """
+    check_writable_parent(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        dfd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

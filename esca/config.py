@@ -1,0 +1,119 @@
+"""The training configuration: one frozen dataclass, validated once, stored in every model."""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+from .errors import UserError
+
+SAMPLERS = ("esca", "cgs")
+MAX_SEED = 2**63 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters and settings of one training run.
+
+    Parameters
+    ----------
+    num_topics : int
+        K, the number of topics (>= 1).
+    iterations : int
+        Number of sweeps over the corpus (>= 1).
+    alpha : float or tuple of float, optional
+        Document-topic Dirichlet prior, *per topic*. A scalar gives the
+        symmetric prior alpha_k = alpha; a length-K tuple an asymmetric one.
+        Mallet's ``--alpha`` is the *sum* over topics, so Mallet's
+        ``--alpha 5.0`` equals ``alpha = 5.0 / K`` here. Default: 5.0 / K,
+        Mallet's default sum.
+    beta : float
+        Topic-word Dirichlet prior (symmetric). gensim calls it ``eta``.
+        Default 0.01 (Mallet's and tomotopy's default).
+    seed : int
+        Key of the counter-based random numbers (0 <= seed < 2**63).
+    sampler : {"esca", "cgs"}
+        ESCA (parallel, stale tables) or the collapsed Gibbs baseline.
+    threads : int or None
+        Numba threads per MPI rank; None picks cores per rank on the node.
+    eval_every : int
+        Compute the log-likelihood every this many iterations (and at the
+        last one); 0 turns it off except at the last iteration.
+
+    Raises
+    ------
+    UserError
+        On any value outside the ranges above (K < 1, alpha or beta <= 0,
+        NaN or inf, iterations < 1, unknown sampler, ...).
+    """
+
+    num_topics: int = 100
+    iterations: int = 1000
+    alpha: object = None
+    beta: float = 0.01
+    seed: int = 0
+    sampler: str = "esca"
+    threads: object = None
+    eval_every: int = 10
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        set_("num_topics", _int("num_topics (K)", self.num_topics, 1))
+        set_("iterations", _int("iterations", self.iterations, 1))
+        set_("eval_every", _int("eval_every", self.eval_every, 0))
+        set_("seed", _int("seed", self.seed, 0, MAX_SEED))
+        if self.threads is not None:
+            set_("threads", _int("threads", self.threads, 1))
+        if self.sampler not in SAMPLERS:
+            raise UserError(f"unknown sampler {self.sampler!r} (choose from {', '.join(SAMPLERS)})")
+        K = self.num_topics
+        if self.alpha is None:
+            set_("alpha", 5.0 / K)
+        if np.ndim(self.alpha) == 0:
+            set_("alpha", _positive("alpha", self.alpha))
+        else:
+            a = tuple(_positive("alpha", x) for x in np.asarray(self.alpha, dtype=float).ravel())
+            if len(a) != K:
+                raise UserError(f"alpha has {len(a)} values but there are K={K} topics")
+            set_("alpha", a)
+        set_("beta", _positive("beta", self.beta))
+
+    def alpha_vector(self):
+        """alpha as a float64 array of shape (K,)."""
+        return np.broadcast_to(np.asarray(self.alpha, dtype=np.float64),
+                               (self.num_topics,)).copy()
+
+    def to_json(self):
+        """The configuration as a JSON string (stored in models)."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text):
+        """Inverse of :meth:`to_json`; unknown keys are ignored."""
+        d = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _int(name, value, lo, hi=None):
+    try:
+        if isinstance(value, bool) or float(value) != int(value):
+            raise ValueError
+        v = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise UserError(f"{name} must be an integer, got {value!r}") from None
+    if v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+        raise UserError(f"{name} must be {rng}, got {v}")
+    return v
+
+
+def _positive(name, value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise UserError(f"{name} must be a finite number > 0, got {value!r}")
+    return v

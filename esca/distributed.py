@@ -1,0 +1,126 @@
+"""Partitioning (pure functions) and the MPI count exchange.
+
+The communicator is always passed in; nothing binds ``MPI.COMM_WORLD`` at
+import time. Without ``mpiexec`` the world is one rank.
+"""
+
+import os
+
+import numpy as np
+
+
+def get_comm(comm=None):
+    """Return ``comm``, or ``MPI.COMM_WORLD`` (a world of one rank without ``mpiexec``)."""
+    if comm is not None:
+        return comm
+    from mpi4py import MPI
+    return MPI.COMM_WORLD
+
+
+def partition_documents(doc_ptr, parts):
+    """Split documents into ``parts`` contiguous ranges balanced by token count.
+
+    Parameters
+    ----------
+    doc_ptr : ndarray of int64, shape (D+1,)
+        Document offsets (document d has ``doc_ptr[d+1] - doc_ptr[d]`` tokens).
+    parts : int
+        Number of ranges (ranks or thread chunks), >= 1.
+
+    Returns
+    -------
+    bounds : ndarray of int64, shape (parts+1,)
+        Part r holds documents ``bounds[r]:bounds[r+1]``; part r starts at the
+        first document whose first token is at or after ``r * N / parts``.
+        Parts may be empty (more parts than documents is allowed).
+    """
+    doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
+    D = len(doc_ptr) - 1
+    N = int(doc_ptr[-1])
+    targets = (np.arange(parts + 1, dtype=np.float64) * N / parts)
+    bounds = np.searchsorted(doc_ptr[:-1], targets, side="left").astype(np.int64)
+    bounds[0], bounds[-1] = 0, D
+    return np.maximum.accumulate(bounds)
+
+
+def ranks_on_node(comm):
+    """Number of ranks of ``comm`` that share this node's memory."""
+    if comm.Get_size() == 1:
+        return 1
+    from mpi4py import MPI
+    node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        return node.Get_size()
+    finally:
+        node.Free()
+
+
+def default_threads(comm):
+    """Cores of this node divided among the ranks on it (at least 1)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // ranks_on_node(comm))
+
+
+def allreduce_sum(comm, array):
+    """Sum ``array`` (a contiguous int32/int64/float64 ndarray) over all ranks, in place."""
+    if comm.Get_size() > 1:
+        from mpi4py import MPI
+        comm.Allreduce(MPI.IN_PLACE, array, op=MPI.SUM)
+    return array
+
+
+def gather_rows(comm, local, root=0):
+    """Concatenate every rank's rows (in rank order) on ``root``; others get None.
+
+    Parameters
+    ----------
+    local : ndarray, shape (D_local, K), C-contiguous
+        This rank's rows.
+
+    Returns
+    -------
+    ndarray of shape (D, K) on ``root``, None elsewhere.
+    """
+    if comm.Get_size() == 1:
+        return local
+    counts = np.array(comm.allgather(local.size), dtype=np.int64)
+    out = None
+    if comm.Get_rank() == root:
+        out = np.empty((int(counts.sum()) // max(local.shape[1], 1), local.shape[1]),
+                       dtype=local.dtype)
+        displs = np.zeros_like(counts)
+        np.cumsum(counts[:-1], out=displs[1:])
+        comm.Gatherv(np.ascontiguousarray(local), [out, counts.tolist(), displs.tolist(), None],
+                    root=root)
+    else:
+        comm.Gatherv(np.ascontiguousarray(local), None, root=root)
+    return out
+
+
+def agree(comm, fn, *args, **kwargs):
+    """Run ``fn`` on every rank; if it raises a user error on any rank, raise it on all ranks.
+
+    Used around set-up steps (validation, reading the shard) that come before
+    the first collective, so that a bad input seen by one rank stops every
+    rank with the same message instead of leaving the others waiting in a
+    collective. Exceptions that are not :class:`esca.UserError` propagate on
+    the rank that raised them (the CLI then aborts the job).
+    """
+    from .errors import UserError
+    result, err = None, None
+    try:
+        result = fn(*args, **kwargs)
+    except UserError as e:
+        err = str(e)
+    if comm.Get_size() > 1:
+        errs = comm.allgather(err)
+        bad = [(r, m) for r, m in enumerate(errs) if m is not None]
+        if bad:
+            r, m = bad[0]
+            raise UserError(m if r == 0 else f"(rank {r}) {m}")
+    elif err is not None:
+        raise UserError(err)
+    return result

@@ -1,0 +1,65 @@
+"""Counter-based random numbers: Philox4x32-10 keyed by (seed, iteration, global token index).
+
+Philox4x32-10 is from Salmon, Moraes, Dror and Shaw, "Parallel random numbers:
+as easy as 1, 2, 3", SC 2011 (the Random123 library). It maps a 128-bit
+counter and a 64-bit key to 128 random bits; here the key is the seed and the
+counter is ``(token index low 32 bits, token index high 32 bits, iteration,
+stream)``. Every token's random number is therefore a pure function of the
+seed, the iteration and the token's position in the corpus, not of the thread
+or MPI rank that draws it, which is what makes ESCA runs bit-identical across
+thread and rank counts. ``tests/naive.py::philox4x32_10`` is the plain-Python
+reference, checked against Random123's known-answer vectors.
+"""
+
+import numpy as np
+from numba import njit
+
+# Streams: which use of the random numbers a draw is for (counter word 3).
+STREAM_INIT = 0
+STREAM_ESCA = 1
+STREAM_CGS = 2
+
+_M0 = np.uint64(0xD2511F53)
+_M1 = np.uint64(0xCD9E8D57)
+_W0 = np.uint64(0x9E3779B9)
+_W1 = np.uint64(0xBB67AE85)
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+
+
+@njit(inline="always", cache=True)
+def philox4x32_10(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 block: four uint64 words (each < 2**32) from counter c0..c3 and key k0, k1."""
+    c0 = np.uint64(c0)
+    c1 = np.uint64(c1)
+    c2 = np.uint64(c2)
+    c3 = np.uint64(c3)
+    k0 = np.uint64(k0)
+    k1 = np.uint64(k1)
+    for r in range(10):
+        if r > 0:
+            k0 = (k0 + _W0) & _MASK
+            k1 = (k1 + _W1) & _MASK
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        n0 = ((p1 >> _S32) ^ c1 ^ k0) & _MASK
+        n1 = p1 & _MASK
+        n2 = ((p0 >> _S32) ^ c3 ^ k1) & _MASK
+        n3 = p0 & _MASK
+        c0, c1, c2, c3 = n0, n1, n2, n3
+    return c0, c1, c2, c3
+
+
+@njit(inline="always", cache=True)
+def token_uniform(seed_lo, seed_hi, iteration, stream, token):
+    """Uniform float64 in [0, 1) with 53 random bits for one (seed, iteration, stream, token)."""
+    t = np.uint64(token)
+    r0, r1, _, _ = philox4x32_10(t & _MASK, t >> _S32, np.uint64(iteration), np.uint64(stream),
+                                 seed_lo, seed_hi)
+    return ((r0 >> np.uint64(5)) * 67108864.0 + (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
+
+
+def split_seed(seed):
+    """The two 32-bit key words of a seed (0 <= seed < 2**64), as uint64."""
+    seed = int(seed)
+    return np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)

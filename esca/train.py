@@ -1,0 +1,163 @@
+"""The training job: shard the corpus over MPI ranks, sweep, exchange counts, gather the model."""
+
+import json
+import logging
+import math
+import os
+import resource
+import time
+
+import numpy as np
+
+from . import distributed
+from .config import TrainConfig
+from .corpus import Corpus, read_corpus, read_doc_ptr, slice_corpus
+from .errors import UserError
+from .model import LOG_FIELDS, TopicModel
+
+log = logging.getLogger("esca")
+
+DEFAULT_CORPUS = "builtin:wiki250"
+
+
+def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, seed=0,
+          sampler="esca", threads=None, eval_every=10, *, config=None, comm=None, callback=None):
+    """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
+
+    Parameters
+    ----------
+    corpus : str, os.PathLike or esca.Corpus, optional
+        An esca HDF5 corpus (see ``esca prepare``), ``"builtin:wiki250"``
+        (the default: 250 Wikipedia articles shipped with gensim) or an
+        in-memory :class:`esca.Corpus`.
+    num_topics, iterations, alpha, beta, seed, sampler, threads, eval_every
+        See :class:`esca.TrainConfig` (alpha is per topic; default 5/K).
+    config : esca.TrainConfig, optional
+        Use this instead of the separate arguments.
+    comm : mpi4py communicator, optional
+        Default ``MPI.COMM_WORLD`` (one rank without ``mpiexec``). Each rank
+        reads only its contiguous shard of documents, balanced by tokens.
+    callback : callable, optional
+        Called on every rank after each iteration as ``callback(record)``
+        with a dict of the log fields.
+
+    Returns
+    -------
+    TopicModel or None
+        The model on rank 0 (``n_dk`` gathered in corpus order); None on
+        the other ranks.
+
+    Raises
+    ------
+    UserError
+        On a bad configuration value, an unreadable or invalid corpus, a
+        corpus with no tokens, or count tables that would not fit in memory.
+    """
+    if config is None:
+        config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
+                             seed=seed, sampler=sampler, threads=threads, eval_every=eval_every)
+    comm = distributed.get_comm(comm)
+    rank, size = comm.Get_rank(), comm.Get_size()
+    nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
+    K = config.num_topics
+
+    from .samplers import SAMPLERS
+    from .samplers import _kernels as kern
+    if rank == 0:
+        log.info("training %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) x %d "
+                 "thread(s)", config.sampler, D, V, N, K, _fmt_alpha(config.alpha), config.beta,
+                 config.seed, size, nthreads)
+    s = SAMPLERS[config.sampler](shard, config, comm, nthreads)
+    t_start = time.perf_counter()
+    s.initialize()
+    records = {k: [] for k in LOG_FIELDS}
+    for it in range(1, config.iterations + 1):
+        t0 = time.perf_counter()
+        s.step(it)
+        sec = time.perf_counter() - t0
+        ll = math.nan
+        if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
+            ll = s.loglik() / N
+        rec = {"iteration": it, "seconds": sec, "tokens_per_s": N / sec if sec > 0 else math.inf,
+               "loglik_per_token": ll, "sample_s": s.timings.get("sample", 0.0),
+               "count_s": s.timings.get("count", 0.0),
+               "allreduce_s": s.timings.get("allreduce", 0.0)}
+        for k in LOG_FIELDS:
+            records[k].append(rec[k])
+        if rank == 0:
+            log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, sec, f"{rec['tokens_per_s']:,.0f}",
+                     "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
+        if callback is not None:
+            callback(rec)
+    wall = time.perf_counter() - t_start
+
+    word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
+    n_dk = distributed.gather_rows(comm, s.n_dk)
+    rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, root=0)
+    if rank != 0:
+        return None
+    info = {"corpus": _name(source), "D": D, "V": V, "N": N, "ranks": size, "threads": nthreads,
+            "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
+            "corpus_attrs": _jsonable(shard.attrs)}
+    log.info("done: %d iterations in %.1f s; peak RSS per rank: %s", config.iterations, wall,
+             ", ".join(f"{r / 2**20:.0f} MiB" for r in rss))
+    return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
+                      alpha=config.alpha_vector(), beta=config.beta, config=config,
+                      log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
+                      info=info)
+
+
+def _setup(config, corpus, comm):
+    """Validate, partition and read this rank's shard (run under :func:`distributed.agree`)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    nthreads = config.threads or distributed.default_threads(comm)
+    _set_threads(nthreads)
+    source = DEFAULT_CORPUS if corpus is None else corpus
+    if isinstance(source, Corpus):
+        doc_ptr, V = source.doc_ptr, source.num_words
+    else:
+        source = os.fspath(source)
+        doc_ptr, V = read_doc_ptr(source)
+    D, N = len(doc_ptr) - 1, int(doc_ptr[-1])
+    if N == 0:
+        raise UserError(f"corpus {_name(source)} has no tokens (D={D})")
+    bounds = distributed.partition_documents(doc_ptr, size)
+    a, b = int(bounds[rank]), int(bounds[rank + 1])
+    _check_memory(V, config.num_topics, b - a, int(doc_ptr[b] - doc_ptr[a]), config.sampler)
+    shard = slice_corpus(source, a, b) if isinstance(source, Corpus) else read_corpus(source, (a, b))
+    return nthreads, source, shard, (D, V, N)
+
+
+def _set_threads(n):
+    import numba
+    limit = numba.config.NUMBA_NUM_THREADS
+    if n > limit:
+        raise UserError(f"threads={n} is more than Numba's limit of {limit} "
+                        f"(set NUMBA_NUM_THREADS={n} before starting Python)")
+    numba.set_num_threads(n)
+
+
+def _check_memory(V, K, D_local, N_local, sampler):
+    """Refuse count tables that cannot fit in this machine's memory (estimated before allocating)."""
+    need = V * K * 4 + 2 * D_local * K * 4 + N_local * 12
+    if sampler == "esca":
+        need += V * K * 8
+    try:
+        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return
+    if need > avail:
+        raise UserError(f"K={K} needs about {need / 2**30:.1f} GiB per rank for its tables "
+                        f"(V={V}, {D_local} documents) but only {avail / 2**30:.1f} GiB is free")
+
+
+def _name(source):
+    return "<in-memory corpus>" if isinstance(source, Corpus) else str(source)
+
+
+def _fmt_alpha(alpha):
+    return f"{alpha:g}" if np.ndim(alpha) == 0 else "asymmetric"
+
+
+def _jsonable(attrs):
+    return json.loads(json.dumps(attrs, default=str))
