@@ -24,6 +24,9 @@ def setup_arguments(subparsers):
     p.add_argument("--sampler", choices=("esca", "cgs"), default="esca",
                    help="esca (parallel, default) or cgs (collapsed Gibbs baseline; AD-LDA over "
                    "several ranks)")
+    p.add_argument("--kernel", choices=("auto", "dense", "sparse"), default="auto",
+                   help="ESCA kernel: dense O(K) or sparse+alias O(K_d) per token; both exact "
+                   "(default auto: sparse for K >= 256)")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",
@@ -46,7 +49,7 @@ def run(args):
     config = esca.TrainConfig(num_topics=args.num_topics, iterations=args.iterations,
                               alpha=args.alpha, beta=args.beta, seed=args.seed,
                               sampler=args.sampler, threads=args.threads,
-                              eval_every=args.eval_every)
+                              eval_every=args.eval_every, kernel=args.kernel)
     if args.out:
         check_writable_parent(args.out)
     model = esca.train(args.corpus, config=config)

@@ -9,6 +9,7 @@ import numpy as np
 from .errors import UserError
 
 SAMPLERS = ("esca", "cgs")
+KERNELS = ("auto", "dense", "sparse")
 MAX_SEED = 2**63 - 1
 
 
@@ -40,6 +41,10 @@ class TrainConfig:
     eval_every : int
         Compute the log-likelihood every this many iterations (and at the
         last one); 0 turns it off except at the last iteration.
+    kernel : {"auto", "dense", "sparse"}
+        ESCA kernel: dense O(K) per token, or sparse + alias tables O(K_d)
+        per token; "auto" picks by K (see :class:`esca.samplers.EscaSampler`).
+        Both are exact. Ignored by the cgs sampler.
 
     Raises
     ------
@@ -56,6 +61,7 @@ class TrainConfig:
     sampler: str = "esca"
     threads: object = None
     eval_every: int = 10
+    kernel: str = "auto"
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -67,6 +73,8 @@ class TrainConfig:
             set_("threads", _int("threads", self.threads, 1))
         if self.sampler not in SAMPLERS:
             raise UserError(f"unknown sampler {self.sampler!r} (choose from {', '.join(SAMPLERS)})")
+        if self.kernel not in KERNELS:
+            raise UserError(f"unknown kernel {self.kernel!r} (choose from {', '.join(KERNELS)})")
         K = self.num_topics
         if self.alpha is None:
             set_("alpha", 5.0 / K)

@@ -59,6 +59,17 @@ def token_uniform(seed_lo, seed_hi, iteration, stream, token):
     return ((r0 >> np.uint64(5)) * 67108864.0 + (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
 
 
+@njit(inline="always", cache=True)
+def token_draw(seed_lo, seed_hi, iteration, stream, token):
+    """One Philox block for a token: (u, b2, b3) with u as in :func:`token_uniform`
+    and b2, b3 the block's other two 32-bit words (as uint64), for alias-table draws."""
+    t = np.uint64(token)
+    r0, r1, r2, r3 = philox4x32_10(t & _MASK, t >> _S32, np.uint64(iteration), np.uint64(stream),
+                                   seed_lo, seed_hi)
+    u = ((r0 >> np.uint64(5)) * 67108864.0 + (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
+    return u, r2, r3
+
+
 def split_seed(seed):
     """The two 32-bit key words of a seed (0 <= seed < 2**64), as uint64."""
     seed = int(seed)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..rng import STREAM_INIT, token_uniform
+from ..rng import STREAM_INIT, token_draw, token_uniform
 
 
 @njit(inline="always", cache=True)
@@ -215,3 +215,113 @@ def word_doc_freq(doc_ptr, word_ids, V):
                 last[w] = d
                 df[w] += 1
     return df
+
+
+@njit(parallel=True, cache=True)
+def prior_alias_tables(n_wk, n_k, alpha, beta, word_chunks, prob, alias, qsum):
+    """Per-word alias tables of the prior part of ESCA's distribution.
+
+    q_w(k) = alpha_k (n_wk + beta) / (n_k + V beta) is frozen for the sweep;
+    ``qsum[w]`` = sum_k q_w(k), and ``prob[w]``, ``alias[w]`` (float64 and
+    int32, shape (V, K)) are Walker's alias table of q_w built by Vose's
+    method (Vose, IEEE TSE 1991), so one draw from q_w costs O(1).
+    ``word_chunks`` splits the V words over threads. Equals
+    ``naive.prior_alias_tables``.
+    """
+    V, K = n_wk.shape
+    vbeta = V * beta
+    inv = np.empty(K)
+    for k in range(K):
+        inv[k] = 1.0 / (n_k[k] + vbeta)
+    for c in prange(len(word_chunks) - 1):
+        p = np.empty(K)
+        small = np.empty(K, dtype=np.int32)
+        large = np.empty(K, dtype=np.int32)
+        for w in range(word_chunks[c], word_chunks[c + 1]):
+            total = 0.0
+            for k in range(K):
+                p[k] = alpha[k] * (n_wk[w, k] + beta) * inv[k]
+                total += p[k]
+            qsum[w] = total
+            ns = 0
+            nl = 0
+            scale = K / total
+            for k in range(K):
+                p[k] *= scale
+                if p[k] < 1.0:
+                    small[ns] = k
+                    ns += 1
+                else:
+                    large[nl] = k
+                    nl += 1
+            while ns > 0 and nl > 0:
+                ns -= 1
+                s_ = small[ns]
+                g = large[nl - 1]
+                prob[w, s_] = p[s_]
+                alias[w, s_] = g
+                p[g] = (p[g] + p[s_]) - 1.0
+                if p[g] < 1.0:
+                    nl -= 1
+                    small[ns] = g
+                    ns += 1
+            for j in range(nl):
+                prob[w, large[j]] = 1.0
+                alias[w, large[j]] = large[j]
+            for j in range(ns):
+                prob[w, small[j]] = 1.0
+                alias[w, small[j]] = small[j]
+
+
+@njit(parallel=True, cache=True)
+def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk, n_k, beta,
+                      prob, alias, qsum, token_start, seed_lo, seed_hi, iteration, stream):
+    """One ESCA sweep in O(K_d) per token (K_d = distinct topics of the document), exact.
+
+    ESCA's p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta) (Zaheer et
+    al. 2016, Alg. 2), all counts from the previous iteration, splits
+    exactly into two parts (as in SparseLDA, Yao, Mimno & McCallum, KDD 2009):
+
+        n_dk (n_wk + beta)/(n_k + V beta)      sparse over the topics with n_dk > 0
+      + alpha_k (n_wk + beta)/(n_k + V beta)   = q_w(k), drawn from a per-word alias table
+
+    One Philox block per token gives the uniform that picks the part (and
+    the topic within the sparse part) and the two words for the alias draw.
+    The document's nonzero topics are listed once per document. Writes only
+    the document's own ``z`` and ``n_dk_new`` rows. Equals ``naive.esca_sweep_sparse``.
+    """
+    V, K = n_wk.shape
+    vbeta = V * beta
+    inv = np.empty(K)
+    for k in range(K):
+        inv[k] = 1.0 / (n_k[k] + vbeta)
+    for c in prange(len(chunk_ptr) - 1):
+        topics = np.empty(K, dtype=np.int32)
+        counts = np.empty(K)
+        cum = np.empty(K)
+        for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
+            m = 0
+            for k in range(K):
+                if n_dk_old[d, k] != 0:
+                    topics[m] = k
+                    counts[m] = n_dk_old[d, k] * inv[k]
+                    m += 1
+                n_dk_new[d, k] = 0
+            for i in range(doc_ptr[d], doc_ptr[d + 1]):
+                w = word_ids[i]
+                s = 0.0
+                for j in range(m):
+                    s += counts[j] * (n_wk[w, topics[j]] + beta)
+                    cum[j] = s
+                u, b2, b3 = token_draw(seed_lo, seed_hi, iteration, stream, token_start + i)
+                t = u * (s + qsum[w])
+                if t < s:
+                    k = topics[search_cumulative(cum, m, t)]
+                else:
+                    b = np.int64((b2 * np.uint64(K)) >> np.uint64(32))
+                    if b3 * (1.0 / 4294967296.0) < prob[w, b]:
+                        k = b
+                    else:
+                        k = alias[w, b]
+                z[i] = k
+                n_dk_new[d, k] += 1
