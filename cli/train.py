@@ -45,13 +45,13 @@ def run(args):
         if args.threads > max(limit, os.cpu_count() or 1):
             os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
     import esca
-    from esca._io import check_writable_parent
+    from esca._io import check_output_file
     config = esca.TrainConfig(num_topics=args.num_topics, iterations=args.iterations,
                               alpha=args.alpha, beta=args.beta, seed=args.seed,
                               sampler=args.sampler, threads=args.threads,
                               eval_every=args.eval_every, kernel=args.kernel)
     if args.out:
-        check_writable_parent(args.out)
+        check_output_file(args.out)
     model = esca.train(args.corpus, config=config)
     if model is None:  # not rank 0
         return 0

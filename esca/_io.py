@@ -16,6 +16,13 @@ def check_writable_parent(path):
         raise UserError(f"output folder is not writable: {parent}")
 
 
+def check_output_file(path):
+    """Raise :class:`UserError` unless ``path`` can be written as a file (atomically)."""
+    if os.path.isdir(path):
+        raise UserError(f"output path is a folder, not a file: {path}")
+    check_writable_parent(path)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success fsync it and rename it over ``path``.
@@ -28,7 +35,7 @@ def atomic_path(path):
     UserError
         If the folder does not exist or is not writable.
     """
-    check_writable_parent(path)
+    check_output_file(path)
     parent = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=parent)
     os.close(fd)

@@ -7,6 +7,7 @@ import tempfile
 import numpy as np
 
 from ._io import check_writable_parent
+from .errors import UserError
 
 GENSIM_MODEL = "lda.model"
 GENSIM_DICTIONARY = "dictionary.dict"
@@ -79,9 +80,12 @@ def export_gensim(model, out_dir):
     Raises
     ------
     esca.UserError
-        If the folder that holds ``out_dir`` does not exist or is not writable.
+        If ``out_dir`` is an existing file, or the folder that holds it does
+        not exist or is not writable.
     """
     out_dir = os.path.abspath(out_dir)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise UserError(f"export folder is an existing file: {out_dir}")
     check_writable_parent(out_dir)
     dictionary = to_gensim_dictionary(model)
     lda = to_gensim(model, dictionary)

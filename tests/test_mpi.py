@@ -1,0 +1,257 @@
+"""Real ``mpiexec -n 2`` runs of ``esca train`` against one-rank runs of the same arguments.
+
+ESCA draws every token's random number from (seed, iteration, global token
+index), so two ranks must give bit-identical counts to one rank. The
+collapsed Gibbs baseline over two ranks (AD-LDA) is approximate but must keep
+its count invariants. User errors print one line once; a crashing rank must
+abort the job instead of leaving the other rank stuck in a collective.
+
+Every subprocess runs in its own process group with a timeout, killed whole
+when the timeout expires, so a hang fails the test instead of blocking CI.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import esca
+
+TIMEOUT = 300  # seconds for a normal run
+ABORT_TIMEOUT = 120  # seconds for a job whose rank crashes
+RANKS = 2
+K = 10
+ITERATIONS = 10
+HELPER = Path(__file__).with_name("mpi_helpers.py")
+
+
+def find_mpiexec():
+    exe = Path(sys.executable).parent / "mpiexec"
+    if exe.exists():
+        return str(exe)
+    return shutil.which("mpiexec")
+
+
+MPIEXEC = find_mpiexec()
+pytestmark = [pytest.mark.mpi,
+              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")]
+
+
+def _env():
+    """The test's environment without MPI launcher variables (the child is not a rank of ours)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
+
+
+def run(cmd, cwd, timeout=TIMEOUT):
+    """Run ``cmd``; return (CompletedProcess, seconds). Kills its process group on a timeout."""
+    cmd = [str(c) for c in cmd]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=_env(), start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"timed out after {timeout} s (hang?): {cmd}\nstdout:\n{out}\nstderr:\n{err}")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), time.monotonic() - t0
+
+
+def esca_cmd(args, ranks):
+    """``python -m esca ARGS`` for one rank, ``mpiexec -n RANKS python -m esca ARGS`` otherwise."""
+    base = [sys.executable, "-m", "esca", *args]
+    return base if ranks == 1 else [MPIEXEC, "-n", ranks, *base]
+
+
+def check_ok(r):
+    assert r.returncode == 0, f"{r.args} exited {r.returncode}\n{r.stdout}\n{r.stderr}"
+    assert "Traceback" not in r.stderr, r.stderr
+    return r
+
+
+def read_counts(path):
+    """n_kw, n_k, n_dk and the info of a model file, read with h5py directly."""
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "esca-model"
+        return {name: f[name][()] for name in ("n_kw", "n_k", "n_dk")}
+
+
+def check_invariants(model, corpus):
+    """Count tables consistent with each other and with the corpus."""
+    N = corpus.num_tokens
+    assert model.n_kw.shape == (model.num_topics, corpus.num_words)
+    assert model.n_dk.shape == (corpus.num_docs, model.num_topics)
+    assert model.n_kw.min() >= 0 and model.n_dk.min() >= 0
+    assert int(model.n_kw.sum(dtype=np.int64)) == N
+    np.testing.assert_array_equal(model.n_k, model.n_kw.sum(axis=1, dtype=np.int64))
+    np.testing.assert_array_equal(model.n_dk.sum(axis=1), corpus.doc_lengths())
+    np.testing.assert_array_equal(model.n_dk.sum(axis=0, dtype=np.int64), model.n_k)
+    # Every word's tokens are all counted somewhere.
+    freq = np.bincount(corpus.word_ids, minlength=corpus.num_words)
+    np.testing.assert_array_equal(model.n_kw.sum(axis=0), freq)
+
+
+# -- corpora -------------------------------------------------------------------
+
+def _write(path, lengths, V, seed):
+    rng = np.random.default_rng(seed)
+    doc_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    word_ids = rng.integers(0, V, size=int(doc_ptr[-1])).astype(np.int32)
+    esca.write_corpus(str(path), doc_ptr, word_ids, [f"w{i}" for i in range(V)])
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpora")
+    rng = np.random.default_rng(11)
+    return {
+        "builtin": "builtin:wiki250",
+        "small": _write(d / "small.h5", rng.integers(1, 60, size=57), V=120, seed=1),
+        # One document: the second rank gets an empty shard.
+        "one-doc": _write(d / "one_doc.h5", [37], V=15, seed=2),
+    }
+
+
+def train_args(corpus, out, sampler="esca"):
+    return ["train", corpus, "-k", K, "-n", ITERATIONS, "--threads", 1, "--seed", 7,
+            "--eval-every", 5, "--top", 5, "--sampler", sampler, "--out", out]
+
+
+@pytest.fixture(scope="module", params=["builtin", "small", "one-doc"])
+def esca_runs(request, corpora, tmp_path_factory):
+    """The same ESCA training at 1 and at 2 ranks: {ranks: (CompletedProcess, model path)}."""
+    d = tmp_path_factory.mktemp(f"esca-{request.param}")
+    runs = {}
+    for ranks in (1, RANKS):
+        out = d / f"m{ranks}.h5"
+        r, _ = run(esca_cmd(train_args(corpora[request.param], out), ranks), d)
+        runs[ranks] = (check_ok(r), out)
+    return request.param, corpora[request.param], runs
+
+
+# -- ESCA: two ranks equal one rank --------------------------------------------
+
+def test_esca_two_ranks_bit_identical(esca_runs):
+    name, corpus_path, runs = esca_runs
+    one, two = read_counts(runs[1][1]), read_counts(runs[RANKS][1])
+    for table in ("n_kw", "n_k", "n_dk"):
+        assert one[table].dtype == two[table].dtype, table
+        assert one[table].shape == two[table].shape, table
+        np.testing.assert_array_equal(one[table], two[table], err_msg=f"{name}: {table}")
+    # The 2-rank file really came from a 2-rank job (not two 1-rank copies).
+    m1, m2 = esca.load_model(runs[1][1]), esca.load_model(runs[RANKS][1])
+    assert m1.info["ranks"] == 1 and m2.info["ranks"] == RANKS
+    assert f"on {RANKS} rank(s)" in runs[RANKS][0].stdout
+    check_invariants(m2, esca.read_corpus(corpus_path))
+    # Same chain, so the same log-likelihoods (summed in another order: float tolerance).
+    ll1, ll2 = m1.log["loglik_per_token"], m2.log["loglik_per_token"]
+    np.testing.assert_array_equal(np.isnan(ll1), np.isnan(ll2))
+    np.testing.assert_allclose(ll1[~np.isnan(ll1)], ll2[~np.isnan(ll2)], rtol=1e-12)
+    assert (~np.isnan(ll2)).sum() == ITERATIONS // 5
+
+
+def test_only_rank_zero_prints(esca_runs):
+    _, _, runs = esca_runs
+    r1, r2 = runs[1][0], runs[RANKS][0]
+    lines = r2.stdout.splitlines()
+    assert sum(ln.startswith("iter") for ln in lines) == ITERATIONS, r2.stdout
+    assert sum(ln.startswith("training ") for ln in lines) == 1
+    assert sum(ln.startswith("done:") for ln in lines) == 1
+    assert sum(ln.startswith("wrote ") for ln in lines) == 1
+    topics = [ln for ln in lines if ln.startswith("topic ")]
+    assert len(topics) == K
+    # ... and the topics printed are those of the one-rank run.
+    assert topics == [ln for ln in r1.stdout.splitlines() if ln.startswith("topic ")]
+
+
+def test_one_document_leaves_a_rank_empty(corpora):
+    from esca.distributed import partition_documents
+    doc_ptr, _ = esca.corpus.read_doc_ptr(corpora["one-doc"])
+    bounds = partition_documents(doc_ptr, RANKS)
+    assert bounds.tolist() == [0, 1, 1]  # rank 1's shard has no documents
+
+
+# -- CGS over two ranks (AD-LDA) -----------------------------------------------
+
+def test_cgs_two_ranks_keeps_invariants(corpora, tmp_path):
+    out = tmp_path / "cgs2.h5"
+    r, _ = run(esca_cmd(train_args(corpora["small"], out, sampler="cgs"), RANKS), tmp_path)
+    check_ok(r)
+    assert sum(ln.startswith("iter") for ln in r.stdout.splitlines()) == ITERATIONS, r.stdout
+    model = esca.load_model(out)
+    assert model.info["ranks"] == RANKS
+    assert model.config.sampler == "cgs"
+    check_invariants(model, esca.read_corpus(corpora["small"]))
+    ll = model.log["loglik_per_token"]
+    assert np.isfinite(ll[-1])
+
+
+# -- user errors ---------------------------------------------------------------
+
+def check_user_error_once(r, *names):
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("esca: error:")]
+    assert len(errors) == 1, r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode != 0
+    assert r.returncode == 2, r.stderr  # hydra passes on the ranks' exit status
+    assert "iter" not in r.stdout
+    for name in names:
+        assert str(name) in errors[0], (name, errors[0])
+    return errors[0]
+
+
+@pytest.mark.parametrize("bad, names", [
+    (["--num-topics", "0"], ["num_topics", "0"]),
+    (["missing-corpus.h5"], ["missing-corpus.h5"]),
+], ids=["K0", "missing-corpus"])
+def test_user_error_printed_once(bad, names, tmp_path):
+    args = ["train", "-k", 3, "-n", 2, "--threads", 1, "--top", 0, *bad]
+    r, seconds = run(esca_cmd(args, RANKS), tmp_path)
+    check_user_error_once(r, *names)
+    assert seconds < TIMEOUT
+
+
+def test_user_error_seen_by_one_rank_only(tmp_path):
+    """A word id out of range in rank 1's shard only: every rank stops, rank 0 prints it once."""
+    path = tmp_path / "bad_shard.h5"
+    V = 5
+    with h5py.File(path, "w") as f:  # written by hand: write_corpus would refuse it
+        f.create_dataset("doc_ptr", data=np.array([0, 20, 40], dtype=np.int64))
+        f.create_dataset("word_ids", data=np.array([1] * 20 + [2] * 19 + [V + 3], dtype=np.int32))
+        f.create_dataset("vocab", data=np.array([f"w{i}" for i in range(V)], dtype=object),
+                         dtype=h5py.string_dtype("utf-8"))
+        f.attrs.update({"format": "esca-corpus", "format_version": 1, "D": 2, "V": V, "N": 40})
+    args = ["train", path.name, "-k", 3, "-n", 2, "--threads", 1, "--top", 0]
+    r, _ = run(esca_cmd(args, RANKS), tmp_path)
+    line = check_user_error_once(r, "rank 1", str(V + 3))
+    assert "out of range" in line
+
+
+# -- a crashing rank aborts the job --------------------------------------------
+
+@pytest.mark.parametrize("fail_rank", [1, 0])
+def test_failing_rank_aborts_job(fail_rank, tmp_path):
+    out = tmp_path / "existing.h5"
+    out.write_bytes(b"an earlier model that must survive\n")
+    names = sorted(os.listdir(tmp_path))
+    args = ["train", "-k", K, "-n", ITERATIONS, "--threads", 1, "--eval-every", 0, "--out", out]
+    cmd = [MPIEXEC, "-n", RANKS, sys.executable, HELPER, fail_rank, 3, *args]
+    r, seconds = run(cmd, tmp_path, timeout=ABORT_TIMEOUT)
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert seconds < ABORT_TIMEOUT
+    assert f"injected failure on rank {fail_rank} at iteration 3" in r.stderr  # the patch worked
+    assert "RuntimeError" in r.stderr
+    iters = [ln for ln in r.stdout.splitlines() if ln.startswith("iter")]
+    assert len(iters) <= 2, r.stdout  # iteration 3 never completed
+    assert "wrote" not in r.stdout
+    assert out.read_bytes() == b"an earlier model that must survive\n"
+    assert sorted(os.listdir(tmp_path)) == names
