@@ -1,0 +1,267 @@
+"""Convert text and bag-of-words corpora into the esca HDF5 corpus (``esca prepare``).
+
+Every format is read as a stream, in at most two passes: pass 1 collects the
+vocabulary (text) or the document frequencies (bag-of-words formats, only
+when pruning needs them); pass 2 writes the documents through
+:class:`esca.corpus.CorpusWriter`, so nothing appears at the output path
+unless the conversion succeeds.
+"""
+
+import logging
+import numbers
+import os
+import time
+from itertools import repeat
+
+import numpy as np
+
+from esca.corpus import CorpusWriter
+from esca.errors import UserError
+
+from .readers import (LdacCorpus, MmDocs, UciDocword, check_file, iter_text_documents,
+                      load_dictionary, read_word_list)
+
+FORMATS = ("text", "uci", "mm", "ldac")
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_below=None,
+                   no_above=None, keep_n=None, stopwords=None):
+    """Convert a corpus file into an esca HDF5 corpus, written atomically to ``out``.
+
+    Formats (``fmt``):
+
+    ``text``
+        One document per line, tokens separated by whitespace, UTF-8, plain
+        or gzip. The vocabulary is built with a gensim ``Dictionary``
+        (first-seen order, ``prune_at=None``); tokens keep their order.
+    ``uci``
+        UCI bag-of-words ``docword.NAME.txt[.gz]`` plus ``vocab``
+        (line i = wordID i). Documents absent from the body are empty.
+    ``mm``
+        gensim Matrix Market corpus (documents are rows) plus ``dictionary``
+        (``Dictionary.save`` or ``save_as_text``); vocabulary = tokens in id order.
+    ``ldac``
+        LDA-C lines ``M id:count ...`` (0-based ids) plus ``vocab``.
+
+    For bag-of-words formats each document becomes its word ids repeated
+    ``count`` times, in increasing word id order.
+
+    Pruning (all off by default: every word is kept) removes the stop words
+    first, then applies gensim's ``Dictionary.filter_extremes(no_below,
+    no_above, keep_n)`` with document frequencies over all input documents
+    (empty ones included). Surviving words keep their relative order.
+    Documents left empty are dropped and counted; the kept documents'
+    0-based input positions (line, docID-1, row) are stored as ``doc_index``.
+
+    Parameters
+    ----------
+    input_path : str or path-like
+    fmt : {"text", "uci", "mm", "ldac"}
+    out : str or path-like
+        Output HDF5 file; replaced atomically, left untouched on error.
+    vocab : str, optional
+        Vocabulary file, one word per line; required for ``uci`` and ``ldac``.
+    dictionary : str, optional
+        gensim Dictionary file; required for ``mm``.
+    no_below : int, optional
+        Drop words in fewer than ``no_below`` documents.
+    no_above : float, optional
+        Drop words in more than ``no_above`` (0 < F <= 1) of the documents.
+    keep_n : int, optional
+        Keep only the ``keep_n`` words of highest document frequency.
+    stopwords : str, optional
+        File of words to remove, one per line.
+
+    Returns
+    -------
+    dict
+        ``D`` (documents written), ``V`` (vocabulary size), ``N`` (tokens),
+        ``n_empty_dropped``, ``n_input_docs`` (ints) and ``seconds`` (float).
+        The file holds ``doc_ptr`` int64 (D+1,), ``word_ids`` int32 (N,),
+        ``vocab`` (V,), ``doc_index`` int64 (D,) and a provenance attribute.
+
+    Raises
+    ------
+    UserError
+        Unknown format; missing input, ``vocab``, ``dictionary`` or
+        ``stopwords`` file; a file given that the format does not use; a bad
+        pruning value; ``out`` naming an input file or a folder; malformed
+        input (invalid UTF-8 with its line number, UCI header counts that
+        disagree with the body or the vocabulary, ...); no tokens left.
+    """
+    t0 = time.perf_counter()
+    if fmt not in FORMATS:
+        raise UserError(f"unknown input format {fmt!r} (known: {', '.join(FORMATS)})")
+    input_path = check_file(input_path, "input file")
+    vocab, dictionary = _check_side_files(fmt, vocab, dictionary)
+    _check_pruning(no_below, no_above, keep_n)
+    stop_path = None if stopwords is None else check_file(stopwords, "--stopwords file")
+    out = _check_output(out, [input_path, vocab, dictionary, stop_path])
+    stop = [] if stop_path is None else read_word_list(stop_path, "--stopwords", positional=False)
+    prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n, stopwords=stop)
+    provenance = {
+        "source": os.path.abspath(input_path), "input_format": fmt,
+        "vocab": _abs(vocab), "dictionary": _abs(dictionary),
+        "pruning": {"no_below": no_below, "no_above": no_above, "keep_n": keep_n,
+                    "stopwords": _abs(stop_path), "n_stopwords": len(stop)},
+    }
+    if fmt == "text":
+        words, docs = _text_documents(input_path, prune)
+    else:
+        source, words = _open_bow(fmt, input_path, vocab, dictionary)
+        words, docs = _bow_documents(source, words, prune)
+    stats = _write(out, words, docs, provenance, input_path)
+    stats["seconds"] = time.perf_counter() - t0
+    logger.info("wrote %s: %s", out, stats)
+    return stats
+
+
+def _abs(path):
+    return None if path is None else os.path.abspath(path)
+
+
+def _check_side_files(fmt, vocab, dictionary):
+    needs = {"uci": "vocab", "ldac": "vocab", "mm": "dictionary"}.get(fmt)
+    if vocab is not None and needs != "vocab":
+        raise UserError(f"--vocab is only used with --format uci or ldac, not {fmt}")
+    if dictionary is not None and needs != "dictionary":
+        raise UserError(f"--dictionary is only used with --format mm, not {fmt}")
+    if needs == "vocab":
+        vocab = check_file(vocab, f"--vocab (for --format {fmt})")
+    if needs == "dictionary":
+        dictionary = check_file(dictionary, "--dictionary (for --format mm)")
+    return vocab, dictionary
+
+
+def _check_pruning(no_below, no_above, keep_n):
+    def is_int(x):
+        return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+    if no_below is not None and not (is_int(no_below) and no_below >= 0):
+        raise UserError(f"--no-below must be an integer >= 0, got {no_below!r}")
+    if no_above is not None and not (isinstance(no_above, numbers.Real)
+                                     and not isinstance(no_above, bool) and 0 < no_above <= 1):
+        raise UserError(f"--no-above must be a fraction in (0, 1], got {no_above!r}")
+    if keep_n is not None and not (is_int(keep_n) and keep_n >= 1):
+        raise UserError(f"--keep-n must be an integer >= 1, got {keep_n!r}")
+
+
+def _check_output(out, inputs):
+    out = os.fspath(out)
+    if os.path.isdir(out):
+        raise UserError(f"--out is a folder, not a file: {out}")
+    for path in inputs:
+        if path is not None and os.path.exists(out) and os.path.samefile(out, path):
+            raise UserError(f"--out {out} would overwrite the input file {path}")
+    return out
+
+
+def _open_bow(fmt, input_path, vocab, dictionary):
+    """Return ``(reader, words)``: a bag-of-words reader and its vocabulary in id order."""
+    if fmt == "mm":
+        d = load_dictionary(dictionary)
+        words = [None] * len(d)
+        for word, i in d.token2id.items():
+            words[i] = word
+        return MmDocs(input_path, len(words)), words
+    words = read_word_list(vocab, "--vocab")
+    reader = UciDocword if fmt == "uci" else LdacCorpus
+    return reader(input_path, len(words)), words
+
+
+def _filters_extremes(prune):
+    return (prune["no_below"], prune["no_above"], prune["keep_n"]) != (None, None, None)
+
+
+def _prune(d, no_below, no_above, keep_n, stopwords):
+    """Remove ``stopwords`` from gensim Dictionary ``d``, then ``filter_extremes`` (in place)."""
+    stop_ids = [d.token2id[w] for w in stopwords if w in d.token2id]
+    if stop_ids:
+        d.filter_tokens(bad_ids=stop_ids)
+    if (no_below, no_above, keep_n) != (None, None, None):
+        d.filter_extremes(no_below=no_below or 0, no_above=1.0 if no_above is None else no_above,
+                          keep_n=keep_n)
+
+
+def _text_documents(path, prune):
+    """Pass 1: build and prune the vocabulary. Returns it and a generator for pass 2."""
+    from gensim.corpora import Dictionary
+
+    logger.info("pass 1: building the vocabulary of %s", path)
+    d = Dictionary()
+    d.add_documents(iter_text_documents(path), prune_at=None)
+    n_words = len(d)
+    _prune(d, **prune)
+    words = [None] * len(d)
+    for word, i in d.token2id.items():
+        words[i] = word
+    get, pruned = d.token2id.get, len(d) < n_words
+
+    def docs():
+        for k, tokens in enumerate(iter_text_documents(path)):
+            ids = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
+            yield k, (ids[ids >= 0] if pruned else ids)
+
+    return words, docs()
+
+
+def _bow_documents(source, words, prune):
+    """Prune the vocabulary of a bag-of-words reader (pass 1 if needed); return it and pass 2."""
+    remap = np.arange(len(words), dtype=np.int64)
+    if prune["stopwords"] or _filters_extremes(prune):
+        remap, words = _bow_pruning(source, words, prune)
+
+    def docs():
+        for k, ids, counts in source:
+            if len(ids) > 1 and (ids[1:] < ids[:-1]).any():
+                order = np.argsort(ids, kind="stable")
+                ids, counts = ids[order], counts[order]
+            new = remap[ids]
+            keep = (new >= 0) & (counts > 0)
+            yield k, np.repeat(new[keep], counts[keep])
+
+    return words, docs()
+
+
+def _bow_pruning(source, words, prune):
+    """Return ``(remap, kept_words)``: old id -> new id (-1 if pruned), int64 (V_old,)."""
+    from gensim.corpora import Dictionary
+
+    d = Dictionary()
+    d.token2id = {w: i for i, w in enumerate(words)}
+    if _filters_extremes(prune):
+        logger.info("pass 1: counting document frequencies in %s", source.path)
+        dfs = np.zeros(len(words), dtype=np.int64)
+        for _, ids, counts in source:
+            dfs[np.unique(ids[counts > 0])] += 1
+            d.num_docs += 1
+        d.dfs = dict(enumerate(dfs.tolist()))
+    _prune(d, **prune)
+    old = np.array([i for i, w in enumerate(words) if w in d.token2id], dtype=np.int64)
+    remap = np.full(len(words), -1, dtype=np.int64)
+    remap[old] = np.arange(len(old))
+    kept = [words[i] for i in old]
+    assert all(d.token2id[w] == i for i, w in enumerate(kept))  # compactify keeps the order
+    return remap, kept
+
+
+def _write(out, words, docs, provenance, input_path):
+    """Pass 2: write the non-empty documents of ``docs`` ((index, int ids) pairs) to ``out``."""
+    n_input = n_empty = n_tokens = 0
+    logger.info("pass 2: writing %s", out)
+    with CorpusWriter(out, vocab=words, provenance=provenance) as w:
+        for k, ids in docs:
+            n_input += 1
+            if len(ids) == 0:
+                n_empty += 1
+                continue
+            w.add(ids, source_index=k)
+            n_tokens += len(ids)
+        if n_tokens == 0:
+            raise UserError(f"{input_path} has no tokens (after pruning and dropping "
+                            f"{n_empty} empty documents); nothing was written")
+        w.n_empty_dropped = n_empty
+    return {"D": n_input - n_empty, "V": len(words), "N": n_tokens,
+            "n_empty_dropped": n_empty, "n_input_docs": n_input}
