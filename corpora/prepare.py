@@ -18,8 +18,15 @@ import numpy as np
 from esca.corpus import CorpusWriter
 from esca.errors import UserError
 
-from .readers import (LdacCorpus, MmDocs, UciDocword, check_file, iter_text_documents,
-                      load_dictionary, read_word_list)
+from .readers import (
+    LdacCorpus,
+    MmDocs,
+    UciDocword,
+    check_file,
+    iter_text_documents,
+    load_dictionary,
+    read_word_list,
+)
 
 FORMATS = ("text", "uci", "mm", "ldac")
 

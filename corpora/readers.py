@@ -27,7 +27,7 @@ BLOCK_BYTES = 4 << 20
 MAX_COUNT = 2**31 - 1
 
 # A UCI body line that is not blank and not three unsigned integers.
-_BAD_TRIPLE = re.compile(rb"^(?![ \t]*\d+[ \t]+\d+[ \t]+\d+[ \t\r]*$).*\S.*$", re.M)
+_BAD_TRIPLE = re.compile(rb"^(?![ \t]*\d+[ \t]+\d+[ \t]+\d+[ \t\r]*$).*\S.*$", re.MULTILINE)
 _LDAC_LINE = re.compile(rb"[ \t]*(\d+)((?:[ \t]+\d+:\d+)*)[ \t\r]*\n?")
 
 

@@ -8,11 +8,20 @@ MPI count exchange, the HDF5 corpus and model formats, and the gensim export.
 
 __version__ = "0.1.0"
 
-from .errors import UserError  # noqa: E402
-from .corpus import Corpus, read_corpus, write_corpus  # noqa: E402
-from .config import TrainConfig  # noqa: E402
-from .model import TopicModel, load_model  # noqa: E402
-from .train import train  # noqa: E402
+from .config import TrainConfig
+from .corpus import Corpus, read_corpus, write_corpus
+from .errors import UserError
+from .model import TopicModel, load_model
+from .train import train
 
-__all__ = ["Corpus", "TopicModel", "TrainConfig", "UserError", "load_model", "read_corpus",
-           "train", "write_corpus", "__version__"]
+__all__ = [
+           "Corpus",
+           "TopicModel",
+           "TrainConfig",
+           "UserError",
+           "__version__",
+           "load_model",
+           "read_corpus",
+           "train",
+           "write_corpus",
+]

@@ -5,4 +5,4 @@ from .esca import EscaSampler
 
 SAMPLERS = {"esca": EscaSampler, "cgs": CgsSampler}
 
-__all__ = ["CgsSampler", "EscaSampler", "SAMPLERS"]
+__all__ = ["SAMPLERS", "CgsSampler", "EscaSampler"]
