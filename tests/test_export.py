@@ -15,8 +15,8 @@ import esca
 from esca.export import GENSIM_DICTIONARY, GENSIM_MODEL, export_gensim
 
 gensim = pytest.importorskip("gensim")
-from gensim.corpora import Dictionary  # noqa: E402
-from gensim.models import LdaModel  # noqa: E402
+from gensim.corpora import Dictionary
+from gensim.models import LdaModel
 
 K = 10
 ITERATIONS = 10

@@ -121,21 +121,26 @@ def corpora(tmp_path_factory):
     }
 
 
-def train_args(corpus, out, sampler="esca"):
+def train_args(corpus, out, sampler="esca", kernel="auto"):
     return ["train", corpus, "-k", K, "-n", ITERATIONS, "--threads", 1, "--seed", 7,
-            "--eval-every", 5, "--top", 5, "--sampler", sampler, "--out", out]
+            "--eval-every", 5, "--top", 5, "--sampler", sampler, "--kernel", kernel, "--out", out]
 
 
-@pytest.fixture(scope="module", params=["builtin", "small", "one-doc"])
+@pytest.fixture(scope="module", params=["builtin", "small", "one-doc", "builtin+sparse",
+                                        "small+sparse"])
 def esca_runs(request, corpora, tmp_path_factory):
-    """The same ESCA training at 1 and at 2 ranks: {ranks: (CompletedProcess, model path)}."""
-    d = tmp_path_factory.mktemp(f"esca-{request.param}")
+    """The same ESCA training at 1 and at 2 ranks: {ranks: (CompletedProcess, model path)}.
+
+    ``NAME+sparse`` uses the sparse + alias kernel (K is below its automatic threshold).
+    """
+    name, _, kernel = request.param.partition("+")
+    d = tmp_path_factory.mktemp(f"esca-{name}-{kernel or 'auto'}")
     runs = {}
     for ranks in (1, RANKS):
         out = d / f"m{ranks}.h5"
-        r, _ = run(esca_cmd(train_args(corpora[request.param], out), ranks), d)
+        r, _ = run(esca_cmd(train_args(corpora[name], out, kernel=kernel or "auto"), ranks), d)
         runs[ranks] = (check_ok(r), out)
-    return request.param, corpora[request.param], runs
+    return request.param, corpora[name], runs
 
 
 # -- ESCA: two ranks equal one rank --------------------------------------------

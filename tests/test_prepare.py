@@ -11,11 +11,11 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from gensim.corpora import BleiCorpus, Dictionary, MmCorpus
-
 from esca.cli import prepare as cli_prepare
 from esca.corpora import readers
 from esca.corpora.prepare import prepare_corpus
+from gensim.corpora import BleiCorpus, Dictionary, MmCorpus
+
 from esca.corpus import read_corpus
 from esca.errors import UserError
 

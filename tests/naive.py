@@ -1,0 +1,256 @@
+"""Plain-Python reference implementations that the Numba kernels must equal exactly.
+
+Everything here loops over Python ints and floats (numpy arrays are only
+containers, read element by element and converted with ``int``/``float``),
+and performs the floating-point operations in the same order as the kernel it
+mirrors, so kernel and reference agree bit for bit. No Numba.
+
+Array conventions are those of ``esca/samplers/_kernels.py``: ``doc_ptr``
+(D+1,), ``word_ids`` (N,), ``z`` (N,), ``n_dk`` (D, K), ``n_wk`` (V, K)
+word-major, ``n_k`` (K,), ``alpha`` (K,).
+"""
+
+import math
+
+import numpy as np
+
+MASK32 = 0xFFFFFFFF
+
+# Philox4x32 constants (Salmon et al., SC 2011, section 5; Random123 philox.h).
+PHILOX_M0 = 0xD2511F53
+PHILOX_M1 = 0xCD9E8D57
+PHILOX_W0 = 0x9E3779B9  # golden ratio
+PHILOX_W1 = 0xBB67AE85  # sqrt(3) - 1
+
+STREAM_INIT = 0  # the counter word 3 used by esca.rng for the initial topics
+
+
+def _mulhilo32(a, b):
+    """High and low 32-bit halves of the 64-bit product a * b."""
+    p = a * b
+    return p >> 32, p & MASK32
+
+
+def philox4x32_10(ctr, key):
+    """Philox4x32-10 of Random123; mirrors ``esca.rng.philox4x32_10``."""
+    c0, c1, c2, c3 = (int(c) & MASK32 for c in ctr)
+    k0, k1 = (int(k) & MASK32 for k in key)
+    for rnd in range(10):
+        if rnd > 0:  # key schedule: bump the key between rounds
+            k0 = (k0 + PHILOX_W0) & MASK32
+            k1 = (k1 + PHILOX_W1) & MASK32
+        hi0, lo0 = _mulhilo32(PHILOX_M0, c0)
+        hi1, lo1 = _mulhilo32(PHILOX_M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return c0, c1, c2, c3
+
+
+def token_uniform(seed, iteration, stream, token):
+    """Uniform in [0, 1) of (seed, iteration, stream, token); mirrors ``rng.token_uniform``."""
+    seed, token = int(seed), int(token)
+    r0, r1, _, _ = philox4x32_10((token & MASK32, token >> 32, int(iteration), int(stream)),
+                                 (seed & MASK32, seed >> 32))
+    return ((r0 >> 5) * 67108864 + (r1 >> 6)) / 2**53
+
+
+def _search(cum, target):
+    """Smallest k with cum[k] > target, else len(cum) - 1 (linear scan)."""
+    for k, c in enumerate(cum):
+        if c > target:
+            return k
+    return len(cum) - 1
+
+
+def init_topics(N, token_start, seed, K):
+    """Uniform random initial topics, int32 (N,); mirrors ``_kernels.init_topics``."""
+    z = np.zeros(N, dtype=np.int32)
+    for i in range(N):
+        k = int(token_uniform(seed, 0, STREAM_INIT, token_start + i) * K)
+        z[i] = k if k < K else K - 1
+    return z
+
+
+def count_doc_topics(doc_ptr, z, K):
+    """Document-topic counts, int32 (D, K); mirrors ``_kernels.count_doc_topics``."""
+    D = len(doc_ptr) - 1
+    n_dk = np.zeros((D, K), dtype=np.int32)
+    for d in range(D):
+        for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
+            n_dk[d, int(z[i])] += 1
+    return n_dk
+
+
+def count_word_topics(word_ids, z, V, K):
+    """Word-topic counts n_wk, int32 (V, K); mirrors ``_kernels.count_word_topics``."""
+    n_wk = np.zeros((V, K), dtype=np.int32)
+    for i in range(len(z)):
+        n_wk[int(word_ids[i]), int(z[i])] += 1
+    return n_wk
+
+
+def word_factor(n_wk, n_k, beta):
+    """(n_wk + beta) / (n_k + V beta) as float64 (V, K); mirrors ``_kernels.word_factor``."""
+    V, K = n_wk.shape
+    vbeta = V * float(beta)
+    inv = [1.0 / (int(n_k[k]) + vbeta) for k in range(K)]
+    out = np.empty((V, K), dtype=np.float64)
+    for w in range(V):
+        for k in range(K):
+            out[w, k] = (int(n_wk[w, k]) + float(beta)) * inv[k]
+    return out
+
+
+def esca_sweep(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed, iteration,
+               stream):
+    """One ESCA sweep from stale counts -> new (z, n_dk); mirrors ``_kernels.esca_sweep_dense``."""
+    D, K = n_dk.shape
+    phi_w = word_factor(n_wk, n_k, beta)
+    z_new = np.array(z, dtype=np.int32, copy=True)
+    n_dk_new = np.zeros((D, K), dtype=np.int32)
+    for d in range(D):
+        a = [int(n_dk[d, k]) + float(alpha[k]) for k in range(K)]
+        for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
+            w = int(word_ids[i])
+            s = 0.0
+            cum = []
+            for k in range(K):
+                s += a[k] * float(phi_w[w, k])
+                cum.append(s)
+            u = token_uniform(seed, iteration, stream, token_start + i)
+            k = _search(cum, u * s)
+            z_new[i] = k
+            n_dk_new[d, k] += 1
+    return z_new, n_dk_new
+
+
+def cgs_sweep(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed, iteration,
+              stream):
+    """One collapsed Gibbs sweep -> new (z, n_dk, n_wk, n_k); mirrors ``_kernels.cgs_sweep``."""
+    z = [int(x) for x in z]
+    D, K = n_dk.shape
+    V = n_wk.shape[0]
+    ndk = [[int(n_dk[d, k]) for k in range(K)] for d in range(D)]
+    nwk = [[int(n_wk[w, k]) for k in range(K)] for w in range(V)]
+    nk = [int(x) for x in n_k]
+    beta = float(beta)
+    vbeta = V * beta
+    for d in range(D):
+        for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
+            w = int(word_ids[i])
+            old = z[i]
+            ndk[d][old] -= 1
+            nwk[w][old] -= 1
+            nk[old] -= 1
+            s = 0.0
+            cum = []
+            for k in range(K):
+                s += (ndk[d][k] + float(alpha[k])) * (nwk[w][k] + beta) / (nk[k] + vbeta)
+                cum.append(s)
+            u = token_uniform(seed, iteration, stream, token_start + i)
+            k = _search(cum, u * s)
+            z[i] = k
+            ndk[d][k] += 1
+            nwk[w][k] += 1
+            nk[k] += 1
+    return (np.array(z, dtype=np.int32), np.array(ndk, dtype=np.int32).reshape(D, K),
+            np.array(nwk, dtype=np.int32).reshape(V, K), np.array(nk, dtype=np.int64))
+
+
+def loglik(doc_ptr, n_dk, n_wk, n_k, alpha, beta):
+    """Joint log p(w, z), G&S 2004 eqs. 2-3; mirrors ``_kernels.loglik_words + loglik_docs``."""
+    V, K = n_wk.shape
+    D = n_dk.shape[0]
+    beta = float(beta)
+    alpha = [float(a) for a in alpha]
+    asum = sum(alpha)
+    total = K * (math.lgamma(V * beta) - V * math.lgamma(beta))
+    for k in range(K):
+        total += sum(math.lgamma(int(n_wk[w, k]) + beta) for w in range(V))
+        total -= math.lgamma(int(n_k[k]) + V * beta)
+    const = math.lgamma(asum) - sum(math.lgamma(a) for a in alpha)
+    for d in range(D):
+        n_d = int(doc_ptr[d + 1]) - int(doc_ptr[d])
+        total += const - math.lgamma(n_d + asum)
+        total += sum(math.lgamma(int(n_dk[d, k]) + alpha[k]) for k in range(K))
+    return total
+
+
+def word_doc_freq(doc_ptr, word_ids, V):
+    """Number of documents containing each word, int64 (V,); mirrors ``_kernels.word_doc_freq``."""
+    df = np.zeros(V, dtype=np.int64)
+    for d in range(len(doc_ptr) - 1):
+        for w in {int(x) for x in word_ids[int(doc_ptr[d]):int(doc_ptr[d + 1])]}:
+            df[w] += 1
+    return df
+
+
+def prior_alias_tables(n_wk, n_k, alpha, beta):
+    """Vose alias tables of q_w(k) = alpha_k (n_wk + beta)/(n_k + V beta) -> (prob, alias, qsum);
+    mirrors ``_kernels.prior_alias_tables`` (same stack discipline, same float operations)."""
+    V, K = n_wk.shape
+    inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
+    prob = np.zeros((V, K))
+    alias = np.zeros((V, K), dtype=np.int32)
+    qsum = np.zeros(V)
+    for w in range(V):
+        p = [float(alpha[k]) * (int(n_wk[w, k]) + beta) * inv[k] for k in range(K)]
+        total = 0.0
+        for x in p:
+            total += x
+        qsum[w] = total
+        scale = K / total
+        p = [x * scale for x in p]
+        small = [k for k in range(K) if p[k] < 1.0]
+        large = [k for k in range(K) if p[k] >= 1.0]
+        while small and large:
+            s = small.pop()
+            g = large[-1]
+            prob[w, s] = p[s]
+            alias[w, s] = g
+            p[g] = (p[g] + p[s]) - 1.0
+            if p[g] < 1.0:
+                large.pop()
+                small.append(g)
+        for k in large + small:
+            prob[w, k] = 1.0
+            alias[w, k] = k
+    return prob, alias, qsum
+
+
+def token_draw(seed, iteration, stream, token):
+    """(u, b2, b3) of one Philox block; mirrors ``rng.token_draw``."""
+    seed, token = int(seed), int(token)
+    r0, r1, r2, r3 = philox4x32_10((token & MASK32, token >> 32, int(iteration), int(stream)),
+                                   (seed & MASK32, seed >> 32))
+    return ((r0 >> 5) * 67108864 + (r1 >> 6)) / 2**53, r2, r3
+
+
+def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed,
+                      iteration, stream):
+    """Sparse + alias ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
+    D, K = n_dk.shape
+    V = n_wk.shape[0]
+    prob, alias, qsum = prior_alias_tables(n_wk, n_k, alpha, beta)
+    inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
+    z_new = np.array(z, dtype=np.int32, copy=True)
+    n_dk_new = np.zeros((D, K), dtype=np.int32)
+    for d in range(D):
+        topics = [k for k in range(K) if n_dk[d, k] != 0]
+        counts = [int(n_dk[d, k]) * inv[k] for k in topics]
+        for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
+            w = int(word_ids[i])
+            s = 0.0
+            cum = []
+            for j, k in enumerate(topics):
+                s += counts[j] * (int(n_wk[w, k]) + beta)
+                cum.append(s)
+            u, b2, b3 = token_draw(seed, iteration, stream, token_start + i)
+            t = u * (s + float(qsum[w]))
+            if t < s:
+                k = topics[_search(cum, t)]
+            else:
+                b = (b2 * K) >> 32
+                k = b if b3 / 2**32 < prob[w, b] else int(alias[w, b])
+            z_new[i] = k
+            n_dk_new[d, k] += 1
+    return z_new, n_dk_new

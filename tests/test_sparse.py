@@ -1,0 +1,170 @@
+"""The sparse + alias ESCA kernel: equals its plain-Python reference, and both ESCA kernels
+draw from exactly p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta).
+"""
+
+import naive
+import numpy as np
+import pytest
+from mpi4py import MPI
+from scipy import stats
+
+import esca
+from esca import TrainConfig
+from esca.distributed import partition_documents
+from esca.rng import STREAM_ESCA, split_seed
+from esca.samplers import EscaSampler
+from esca.samplers import _kernels as kern
+
+SEED = 2**33 + 99
+BETA = 0.05
+
+
+def _alpha(K, asymmetric):
+    return (np.random.default_rng(K).uniform(0.05, 1.0, size=K) if asymmetric
+            else np.full(K, 0.3))
+
+
+def _tables(n_wk, n_k, alpha, threads_chunks=3):
+    V, K = n_wk.shape
+    prob = np.full((V, K), -1.0)
+    alias = np.full((V, K), -1, dtype=np.int32)
+    qsum = np.empty(V)
+    chunks = np.linspace(0, V, threads_chunks + 1).astype(np.int64)
+    kern.prior_alias_tables(n_wk, n_k, alpha, BETA, chunks, prob, alias, qsum)
+    return prob, alias, qsum
+
+
+@pytest.mark.parametrize("K", [1, 5, 13])
+@pytest.mark.parametrize("asym", [False, True])
+def test_alias_tables_equal_reference_and_are_exact(random_corpus, K, asym):
+    c = random_corpus
+    alpha = _alpha(K, asym)
+    z = np.random.default_rng(K).integers(0, K, size=c.num_tokens).astype(np.int32)
+    n_wk = naive.count_word_topics(c.word_ids, z, c.num_words, K)
+    n_k = np.bincount(z, minlength=K).astype(np.int64)
+    prob, alias, qsum = _tables(n_wk, n_k, alpha)
+    rprob, ralias, rqsum = naive.prior_alias_tables(n_wk, n_k, alpha, BETA)
+    np.testing.assert_array_equal(prob, rprob)
+    np.testing.assert_array_equal(alias, ralias)
+    np.testing.assert_array_equal(qsum, rqsum)
+    # The table encodes q_w exactly: P(k) = (prob[k] + sum_{b: alias[b]=k} (1 - prob[b])) / K.
+    V = c.num_words
+    q = alpha * (n_wk + BETA) / (n_k + V * BETA)
+    for w in range(V):
+        p = prob[w].copy()
+        for b in range(K):
+            if alias[w, b] != b:
+                p[alias[w, b]] += 1.0 - prob[w, b]
+        np.testing.assert_allclose(p / K, q[w] / q[w].sum(), rtol=1e-12, atol=1e-15)
+        assert np.all((prob[w] >= 0) & (prob[w] <= 1))
+    np.testing.assert_allclose(qsum, q.sum(axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("token_start", [0, 2**32 - 300])
+@pytest.mark.parametrize("K,asym", [(5, False), (7, True)])
+def test_esca_sweep_sparse_equals_reference(random_corpus, K, asym, token_start):
+    c = random_corpus
+    alpha = _alpha(K, asym)
+    z_ref = naive.init_topics(c.num_tokens, token_start, SEED, K)
+    n_dk_ref = naive.count_doc_topics(c.doc_ptr, z_ref, K)
+    chunkings = [partition_documents(c.doc_ptr, p) for p in (1, 3, 3 * c.num_docs)]
+    states = [(z_ref.copy(), n_dk_ref.copy()) for _ in chunkings]
+    for it in range(1, 6):
+        n_wk = naive.count_word_topics(c.word_ids, z_ref, c.num_words, K)
+        n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
+        z_ref, n_dk_ref = naive.esca_sweep_sparse(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk,
+                                                  n_k, alpha, BETA, token_start, SEED, it,
+                                                  STREAM_ESCA)
+        prob, alias, qsum = _tables(n_wk, n_k, alpha)
+        for j, chunk_ptr in enumerate(chunkings):
+            z, n_dk = states[j]
+            z = z.copy()
+            n_dk_new = np.full_like(n_dk, -3)
+            kern.esca_sweep_sparse(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk,
+                                   n_k, BETA, prob, alias, qsum, token_start, *split_seed(SEED),
+                                   it, STREAM_ESCA)
+            np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
+            np.testing.assert_array_equal(n_dk_new, n_dk_ref)
+            states[j] = z, n_dk_new
+
+
+def _one_word_document(K, n_tokens, seed):
+    """A stale state and one document made of n_tokens copies of word 0.
+
+    All its tokens share one ESCA distribution, so one sweep gives n_tokens
+    independent draws from it.
+    """
+    rng = np.random.default_rng(seed)
+    V = 4
+    n_wk = rng.integers(0, 50, size=(V, K)).astype(np.int32)
+    n_wk[0, rng.choice(K, size=K // 2, replace=False)] = 0   # some topics unseen for the word
+    n_k = n_wk.sum(axis=0).astype(np.int64) + rng.integers(0, 30, size=K)
+    n_dk = np.zeros((1, K), dtype=np.int32)
+    active = rng.choice(K, size=max(1, K // 3), replace=False)   # a sparse document
+    n_dk[0, active] = rng.integers(1, 400, size=len(active))
+    alpha = rng.uniform(0.01, 0.5, size=K)
+    p = (n_dk[0] + alpha) * (n_wk[0] + BETA) / (n_k + V * BETA)
+    doc_ptr = np.array([0, n_tokens], dtype=np.int64)
+    word_ids = np.zeros(n_tokens, dtype=np.int32)
+    return doc_ptr, word_ids, n_dk, n_wk, n_k, alpha, p / p.sum()
+
+
+@pytest.mark.parametrize("kernel", ["dense", "sparse"])
+@pytest.mark.parametrize("K", [6, 40])
+def test_kernels_draw_from_the_exact_distribution(kernel, K):
+    """Chi-square goodness of fit of 200,000 draws against the exact ESCA probabilities."""
+    n = 200_000
+    doc_ptr, word_ids, n_dk, n_wk, n_k, alpha, p = _one_word_document(K, n, seed=K)
+    z = np.zeros(n, dtype=np.int32)
+    n_dk_new = np.zeros_like(n_dk)
+    chunk_ptr = np.array([0, 1], dtype=np.int64)
+    if kernel == "dense":
+        phi_w = np.empty(n_wk.shape)
+        kern.word_factor(n_wk, n_k, BETA, phi_w)
+        kern.esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, phi_w, alpha,
+                              0, *split_seed(SEED), 1, STREAM_ESCA)
+    else:
+        prob, alias, qsum = _tables(n_wk, n_k, alpha, threads_chunks=1)
+        kern.esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk, n_k, BETA,
+                               prob, alias, qsum, 0, *split_seed(SEED), 1, STREAM_ESCA)
+    observed = np.bincount(z, minlength=K)
+    assert observed.sum() == n
+    np.testing.assert_array_equal(n_dk_new[0], observed)
+    expected = p * n
+    # Pool topics with tiny expectations so the chi-square approximation holds.
+    big = expected >= 5
+    obs = np.append(observed[big], observed[~big].sum())
+    exp = np.append(expected[big], expected[~big].sum())
+    if exp[-1] == 0:
+        obs, exp = obs[:-1], exp[:-1]
+    assert stats.chisquare(obs, exp).pvalue > 1e-4
+    # and a blunt check that could fail on a systematically wrong kernel
+    np.testing.assert_allclose(observed / n, p, atol=0.005)
+
+
+def test_sparse_sampler_threads_and_invariants():
+    """kernel='sparse' through the trainer: 1 and 2 threads bit-identical, invariants hold."""
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 Numba threads")
+    runs = [esca.train(num_topics=12, iterations=8, seed=5, threads=t, kernel="sparse",
+                       eval_every=4) for t in (1, 2)]
+    a, b = runs
+    np.testing.assert_array_equal(a.n_kw, b.n_kw)
+    np.testing.assert_array_equal(a.n_dk, b.n_dk)
+    assert a.n_kw.sum() == a.num_tokens
+    np.testing.assert_array_equal(a.n_k, a.n_kw.sum(axis=1))
+    np.testing.assert_array_equal(a.n_dk.sum(axis=0), a.n_k)
+    ll = a.log["loglik_per_token"]
+    assert ll[7] > ll[3]
+
+
+def test_sampler_kernel_choice():
+    c = esca.read_corpus("builtin:wiki250")
+    small = EscaSampler(c, TrainConfig(num_topics=10, iterations=1), MPI.COMM_SELF)
+    large = EscaSampler(c, TrainConfig(num_topics=300, iterations=1), MPI.COMM_SELF)
+    forced = EscaSampler(c, TrainConfig(num_topics=10, iterations=1, kernel="sparse"),
+                         MPI.COMM_SELF)
+    assert (small.kernel, large.kernel, forced.kernel) == ("dense", "sparse", "sparse")
+    with pytest.raises(esca.UserError, match="'fast'"):
+        TrainConfig(kernel="fast")
