@@ -35,6 +35,15 @@ def search_cumulative(cum, n, target):
     return lo
 
 
+@njit(inline="always", cache=True)
+def inverse_topic_totals(n_k, vbeta):
+    """1 / (n_k + V beta) as float64 (K,): the frozen denominator of ESCA's p(k)."""
+    inv = np.empty(len(n_k))
+    for k in range(len(n_k)):
+        inv[k] = 1.0 / (n_k[k] + vbeta)
+    return inv
+
+
 @njit(parallel=True, cache=True)
 def init_topics(z, token_start, seed_lo, seed_hi, K):
     """Uniform random initial topics. Equals ``naive.init_topics``."""
@@ -79,9 +88,7 @@ def word_factor(n_wk, n_k, beta, out):
     """
     V, K = n_wk.shape
     vbeta = V * beta
-    inv = np.empty(K)
-    for k in range(K):
-        inv[k] = 1.0 / (n_k[k] + vbeta)
+    inv = inverse_topic_totals(n_k, vbeta)
     for w in prange(V):
         for k in range(K):
             out[w, k] = (n_wk[w, k] + beta) * inv[k]
@@ -230,9 +237,7 @@ def prior_alias_tables(n_wk, n_k, alpha, beta, word_chunks, prob, alias, qsum):
     """
     V, K = n_wk.shape
     vbeta = V * beta
-    inv = np.empty(K)
-    for k in range(K):
-        inv[k] = 1.0 / (n_k[k] + vbeta)
+    inv = inverse_topic_totals(n_k, vbeta)
     for c in prange(len(word_chunks) - 1):
         p = np.empty(K)
         small = np.empty(K, dtype=np.int32)
@@ -292,9 +297,7 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk,
     """
     V, K = n_wk.shape
     vbeta = V * beta
-    inv = np.empty(K)
-    for k in range(K):
-        inv[k] = 1.0 / (n_k[k] + vbeta)
+    inv = inverse_topic_totals(n_k, vbeta)
     for c in prange(len(chunk_ptr) - 1):
         topics = np.empty(K, dtype=np.int32)
         counts = np.empty(K)
