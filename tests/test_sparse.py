@@ -168,3 +168,38 @@ def test_sampler_kernel_choice():
     assert (small.kernel, large.kernel, forced.kernel) == ("dense", "sparse", "sparse")
     with pytest.raises(esca.UserError, match="'fast'"):
         TrainConfig(kernel="fast")
+
+
+@pytest.mark.parametrize("kernel", ["dense", "sparse"])
+def test_runs_of_one_word_equal_reference(random_corpus, kernel):
+    """Documents stored bag-of-words style (each word's tokens adjacent): the kernels reuse a
+    run's distribution and must still equal the references, which recompute it per token."""
+    c = random_corpus
+    word_ids = c.word_ids.copy()
+    for d in range(c.num_docs):
+        word_ids[c.doc_ptr[d]:c.doc_ptr[d + 1]].sort()
+    assert np.sum(word_ids[1:] == word_ids[:-1]) > c.num_tokens // 10   # many runs
+    K, alpha = 6, _alpha(6, True)
+    z_ref = naive.init_topics(c.num_tokens, 0, SEED, K)
+    n_dk_ref = naive.count_doc_topics(c.doc_ptr, z_ref, K)
+    z, n_dk = z_ref.copy(), n_dk_ref.copy()
+    chunk_ptr = partition_documents(c.doc_ptr, 3)
+    ref_sweep = naive.esca_sweep if kernel == "dense" else naive.esca_sweep_sparse
+    for it in range(1, 5):
+        n_wk = naive.count_word_topics(word_ids, z_ref, c.num_words, K)
+        n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
+        z_ref, n_dk_ref = ref_sweep(c.doc_ptr, word_ids, z_ref, n_dk_ref, n_wk, n_k, alpha, BETA,
+                                    0, SEED, it, STREAM_ESCA)
+        n_dk_new = np.empty_like(n_dk)
+        if kernel == "dense":
+            phi_w = np.empty(n_wk.shape)
+            kern.word_factor(n_wk, n_k, BETA, phi_w)
+            kern.esca_sweep_dense(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, phi_w,
+                                  alpha, 0, *split_seed(SEED), it, STREAM_ESCA)
+        else:
+            prob, alias, qsum = _tables(n_wk, n_k, alpha)
+            kern.esca_sweep_sparse(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk, n_k,
+                                   BETA, prob, alias, qsum, 0, *split_seed(SEED), it, STREAM_ESCA)
+        n_dk = n_dk_new
+        np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
+        np.testing.assert_array_equal(n_dk, n_dk_ref)

@@ -103,8 +103,11 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, phi_w,
     (Zaheer, Wick, Tristan, Smola, Steele, AISTATS 2016, Alg. 2), with
     ``phi_w`` = :func:`word_factor` of the previous tables and ``n_dk_old``
     the previous document counts, which *include* the token's own previous
-    assignment. Documents are split into ``chunk_ptr`` chunks balanced by
-    tokens; each chunk writes only its own documents' ``z`` and ``n_dk_new``
+    assignment. Because the tables are frozen, all tokens of one word in one
+    document share one distribution: a run of equal word ids (as in corpora
+    converted from bag-of-words formats) reuses the cumulative sums, which
+    gives bit-for-bit the values a recomputation would. Documents are split
+    into ``chunk_ptr`` chunks balanced by tokens; each chunk writes only its own documents' ``z`` and ``n_dk_new``
     rows: lock-free, nothing lost. Equals ``naive.esca_sweep``.
     """
     K = n_dk_old.shape[1]
@@ -115,12 +118,16 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, phi_w,
             for k in range(K):
                 a[k] = n_dk_old[d, k] + alpha[k]
                 n_dk_new[d, k] = 0
+            prev_w = -1
+            s = 0.0
             for i in range(doc_ptr[d], doc_ptr[d + 1]):
                 w = word_ids[i]
-                s = 0.0
-                for k in range(K):
-                    s += a[k] * phi_w[w, k]
-                    cum[k] = s
+                if w != prev_w:  # a run of one word shares one frozen distribution
+                    prev_w = w
+                    s = 0.0
+                    for k in range(K):
+                        s += a[k] * phi_w[w, k]
+                        cum[k] = s
                 u = token_uniform(seed_lo, seed_hi, iteration, stream, token_start + i)
                 k = search_cumulative(cum, K, u * s)
                 z[i] = k
@@ -292,7 +299,8 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk,
 
     One Philox block per token gives the uniform that picks the part (and
     the topic within the sparse part) and the two words for the alias draw.
-    The document's nonzero topics are listed once per document. Writes only
+    The document's nonzero topics are listed once per document, and a run of
+    one word reuses its sparse cumulative sums (as in ``esca_sweep_dense``). Writes only
     the document's own ``z`` and ``n_dk_new`` rows. Equals ``naive.esca_sweep_sparse``.
     """
     V, K = n_wk.shape
@@ -310,12 +318,16 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk,
                     counts[m] = n_dk_old[d, k] * inv[k]
                     m += 1
                 n_dk_new[d, k] = 0
+            prev_w = -1
+            s = 0.0
             for i in range(doc_ptr[d], doc_ptr[d + 1]):
                 w = word_ids[i]
-                s = 0.0
-                for j in range(m):
-                    s += counts[j] * (n_wk[w, topics[j]] + beta)
-                    cum[j] = s
+                if w != prev_w:  # a run of one word shares one frozen distribution
+                    prev_w = w
+                    s = 0.0
+                    for j in range(m):
+                        s += counts[j] * (n_wk[w, topics[j]] + beta)
+                        cum[j] = s
                 u, b2, b3 = token_draw(seed_lo, seed_hi, iteration, stream, token_start + i)
                 t = u * (s + qsum[w])
                 if t < s:

@@ -22,8 +22,8 @@ class EscaSampler(ShardSampler):
     paper's ESCA. We keep that choice: excluding it would make each token's
     distribution depend on its own old topic, would need a per-token
     correction of the frozen tables, and would stop all tokens of one word
-    in one document from sharing one distribution (which issue-level speed
-    work relies on). The paper analyses exactly this update.
+    in one document from sharing one distribution (the kernels reuse it
+    for runs of one word). The paper analyses exactly this update.
 
     Two exact kernels draw from the same distribution:
 
