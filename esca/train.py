@@ -67,8 +67,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     from .samplers import _kernels as kern
     if rank == 0:
         log.info("training %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) x %d "
-                 "thread(s)", config.sampler, D, V, N, K, _fmt_alpha(config.alpha), config.beta,
-                 config.seed, size, nthreads)
+                 "thread(s)%s", config.sampler, D, V, N, K, _fmt_alpha(config.alpha), config.beta,
+                 config.seed, size, nthreads,
+                 " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
     s = SAMPLERS[config.sampler](shard, config, comm, nthreads)
     t_start = time.perf_counter()
     s.initialize()
@@ -99,6 +100,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     if rank != 0:
         return None
     info = {"corpus": _name(source), "D": D, "V": V, "N": N, "ranks": size, "threads": nthreads,
+            "kernel": getattr(s, "kernel", None),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
             "corpus_attrs": _jsonable(shard.attrs)}
     log.info("done: %d iterations in %.1f s; peak RSS per rank: %s", config.iterations, wall,

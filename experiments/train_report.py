@@ -22,7 +22,9 @@ def summarize(path, at, ntopics, nwords=8):
     keep = lg["iteration"] > 1
     med = lambda name: float(np.median(lg[name][keep])) if keep.any() else math.nan
     lines = [f"## {path}",
-             f"sampler={m.config.sampler} kernel={m.config.kernel} K={m.num_topics} "
+             f"sampler={m.config.sampler}"
+             + (f" kernel={info.get('kernel')}" if m.config.sampler == "esca" else "")
+             + f" K={m.num_topics} "
              f"D={info.get('D')} V={m.num_words} N={m.num_tokens} ranks={info.get('ranks')} "
              f"threads={info.get('threads')} iterations={m.config.iterations} seed={m.config.seed}",
              f"median over iterations 2..{m.config.iterations}: {med('tokens_per_s'):,.0f} tokens/s, "
