@@ -193,8 +193,9 @@ SMALL = ["train", "-k", 3, "-n", 2, "--threads", 1, "--top", 0]
     (["missing-corpus.h5"], ["missing-corpus.h5"]),
     (["no-such-folder/m.h5"], ["no-such-folder/m.h5"]),
     (["builtin:nosuch"], ["nosuch"]),
+    (["--num-topics", "100000000"], ["K=100000000", "GiB"]),   # tables too large for memory
 ], ids=["K0", "alpha-1", "alpha-nan", "beta0", "iterations0", "threads0", "missing-corpus",
-        "missing-corpus-folder", "unknown-builtin"])
+        "missing-corpus-folder", "unknown-builtin", "K-too-large"])
 def test_train_user_errors(bad, names, tmp_path):
     check_user_error(run(SMALL + bad, tmp_path), *names)
 
