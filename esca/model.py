@@ -8,7 +8,8 @@ Layout (format version 1)::
     /alpha     float64 (K,)    document-topic prior per topic
     /vocab     UTF-8 strings (V,)
     /word_df   int64   (V,)    document frequency of each word (for the gensim Dictionary)
-    /log/...   per-iteration arrays: iteration, seconds, tokens_per_s, loglik_per_token
+    /log/...   per-iteration arrays: iteration, seconds (sweep + count exchange, on rank 0,
+               without the log-likelihood), tokens_per_s (N / seconds), loglik_per_token
                (NaN where not computed), sample_s, count_s, allreduce_s
     attrs: format="esca-model", format_version=1, beta, sampler, seed, iterations,
            config (JSON of esca.TrainConfig), corpus (JSON), ranks, threads, esca_version
