@@ -121,7 +121,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         words, docs = _bow_documents(source, words, prune)
     stats = _write(out, words, docs, provenance, input_path)
     stats["seconds"] = time.perf_counter() - t0
-    logger.info("wrote %s: %s", out, stats)
+    logger.debug("wrote %s: %s", out, stats)
     return stats
 
 
