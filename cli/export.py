@@ -2,6 +2,7 @@
 
 
 def setup_arguments(subparsers):
+    """Add the ``export`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
         "export", help="export a model (gensim)",
         description="Export MODEL.h5. --format gensim writes DIR/lda.model (load it with "
@@ -13,6 +14,7 @@ def setup_arguments(subparsers):
 
 
 def run(args):
+    """Run ``esca export`` with parsed arguments; returns the exit status (0)."""
     import esca
     from esca.export import export_gensim
     path = export_gensim(esca.load_model(args.model), args.out)

@@ -2,6 +2,7 @@
 
 
 def setup_arguments(subparsers):
+    """Add the ``topics`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser("topics", help="print the top words of every topic",
                               description="Print the top words of every topic of MODEL.h5.")
     p.add_argument("model", metavar="MODEL.h5")
@@ -18,6 +19,7 @@ def print_topics(model, top):
 
 
 def run(args):
+    """Run ``esca topics`` with parsed arguments; returns the exit status (0)."""
     import esca
     from esca.errors import UserError
     if args.top < 1:

@@ -4,6 +4,7 @@ import os
 
 
 def setup_arguments(subparsers):
+    """Add the ``train`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
         "train", help="train an LDA model",
         description="Train LDA on an esca corpus. Under 'mpiexec -n R' every rank reads its own "
@@ -39,6 +40,7 @@ def setup_arguments(subparsers):
 
 
 def run(args):
+    """Run ``esca train`` with parsed arguments; returns the exit status (0)."""
     if args.threads and args.threads > 0:
         # Numba reads its thread limit once, at import.
         limit = int(os.environ.get("NUMBA_NUM_THREADS", "0") or 0)

@@ -14,14 +14,5 @@ from .errors import UserError
 from .model import TopicModel, load_model
 from .train import train
 
-__all__ = [
-           "Corpus",
-           "TopicModel",
-           "TrainConfig",
-           "UserError",
-           "__version__",
-           "load_model",
-           "read_corpus",
-           "train",
-           "write_corpus",
-]
+__all__ = ["Corpus", "TopicModel", "TrainConfig", "UserError", "__version__", "load_model",
+           "read_corpus", "train", "write_corpus"]

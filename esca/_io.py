@@ -23,6 +23,13 @@ def check_output_file(path):
     check_writable_parent(path)
 
 
+def check_output_dir(path):
+    """Raise :class:`UserError` unless ``path`` is, or can be created as, a writable folder."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"output folder is an existing file: {path}")
+    check_writable_parent(path)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success fsync it and rename it over ``path``.

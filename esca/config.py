@@ -64,7 +64,9 @@ class TrainConfig:
     kernel: str = "auto"
 
     def __post_init__(self):
-        set_ = lambda name, value: object.__setattr__(self, name, value)
+        def set_(name, value):
+            object.__setattr__(self, name, value)
+
         set_("num_topics", _int("num_topics (K)", self.num_topics, 1))
         set_("iterations", _int("iterations", self.iterations, 1))
         set_("eval_every", _int("eval_every", self.eval_every, 0))

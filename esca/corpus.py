@@ -103,7 +103,7 @@ class Corpus:
 
 
 def check_doc_ptr(doc_ptr, n_tokens, where):
-    """Raise :class:`UserError` unless ``doc_ptr`` is a valid offsets array for ``n_tokens`` tokens."""
+    """Raise :class:`UserError` unless ``doc_ptr`` holds valid offsets for ``n_tokens`` tokens."""
     if len(doc_ptr) < 1 or doc_ptr[0] != 0:
         raise UserError(f"{where}: doc_ptr must start at 0")
     d = np.diff(doc_ptr)
@@ -112,7 +112,8 @@ def check_doc_ptr(doc_ptr, n_tokens, where):
         raise UserError(f"{where}: doc_ptr is not monotonic at document {bad} "
                         f"({int(doc_ptr[bad])} > {int(doc_ptr[bad + 1])})")
     if doc_ptr[-1] != n_tokens:
-        raise UserError(f"{where}: doc_ptr ends at {int(doc_ptr[-1])} but there are {n_tokens} tokens")
+        raise UserError(f"{where}: doc_ptr ends at {int(doc_ptr[-1])} "
+                        f"but there are {n_tokens} tokens")
 
 
 def check_word_ids(word_ids, num_words, where):
@@ -347,7 +348,21 @@ def read_doc_ptr(path):
 
 
 def slice_corpus(c, a, b):
-    """Return documents ``[a, b)`` of an in-memory corpus as a shard (views, no copy)."""
+    """Return documents ``[a, b)`` of an in-memory corpus as a shard.
+
+    Parameters
+    ----------
+    c : Corpus
+    a, b : int
+        Local document range, ``0 <= a <= b <= c.num_docs``.
+
+    Returns
+    -------
+    Corpus
+        ``doc_ptr`` rebased to 0 (a new int64 array of shape (b-a+1,)),
+        ``word_ids`` a view, and ``doc_start``/``token_start`` the global
+        indices of the first document and token.
+    """
     t0, t1 = int(c.doc_ptr[a]), int(c.doc_ptr[b])
     return Corpus(c.doc_ptr[a:b + 1] - c.doc_ptr[a], c.word_ids[t0:t1], c.vocab,
                   doc_start=c.doc_start + a, token_start=c.token_start + t0,
@@ -376,7 +391,7 @@ _BUILTIN_CACHE = {}
 
 
 def builtin_corpus(name="wiki250"):
-    """Load a builtin corpus into memory (tokenized by whitespace, vocabulary in first-seen order)."""
+    """Load a builtin corpus into memory (split on whitespace, vocabulary in first-seen order)."""
     if name in _BUILTIN_CACHE:
         return _BUILTIN_CACHE[name]
     path = builtin_path(name)

@@ -65,7 +65,19 @@ def default_threads(comm):
 
 
 def allreduce_sum(comm, array):
-    """Sum ``array`` (a contiguous int32/int64/float64 ndarray) over all ranks, in place."""
+    """Sum ``array`` over all ranks, in place, with ``MPI.IN_PLACE`` ``Allreduce``.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator
+    array : ndarray, C-contiguous, int32, int64 or float64
+        Integer sums are exact and identical on every rank.
+
+    Returns
+    -------
+    ndarray
+        ``array`` itself.
+    """
     if comm.Get_size() > 1:
         from mpi4py import MPI
         comm.Allreduce(MPI.IN_PLACE, array, op=MPI.SUM)

@@ -6,15 +6,14 @@ import tempfile
 
 import numpy as np
 
-from ._io import check_writable_parent
-from .errors import UserError
+from ._io import check_output_dir
 
 GENSIM_MODEL = "lda.model"
 GENSIM_DICTIONARY = "dictionary.dict"
 
 
 def to_gensim_dictionary(model):
-    """A :class:`gensim.corpora.Dictionary` with our vocabulary and ids (id i is ``model.vocab[i]``).
+    """A :class:`gensim.corpora.Dictionary` of our vocabulary (id i is ``model.vocab[i]``).
 
     Document frequencies come from ``model.word_df`` when present; collection
     frequencies are the column sums of ``n_kw``.
@@ -84,9 +83,7 @@ def export_gensim(model, out_dir):
         not exist or is not writable.
     """
     out_dir = os.path.abspath(out_dir)
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise UserError(f"export folder is an existing file: {out_dir}")
-    check_writable_parent(out_dir)
+    check_output_dir(out_dir)
     dictionary = to_gensim_dictionary(model)
     lda = to_gensim(model, dictionary)
     os.makedirs(out_dir, exist_ok=True)

@@ -131,7 +131,7 @@ class TopicModel:
 
     # -- storage -------------------------------------------------------------
     def save(self, path):
-        """Write the model to ``path`` (HDF5) atomically: an existing file is replaced whole or kept.
+        """Write the model to ``path`` (HDF5) atomically: an existing file is replaced or kept.
 
         Raises
         ------

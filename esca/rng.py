@@ -53,10 +53,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 @njit(inline="always", cache=True)
 def token_uniform(seed_lo, seed_hi, iteration, stream, token):
     """Uniform float64 in [0, 1) with 53 random bits for one (seed, iteration, stream, token)."""
-    t = np.uint64(token)
-    r0, r1, _, _ = philox4x32_10(t & _MASK, t >> _S32, np.uint64(iteration), np.uint64(stream),
-                                 seed_lo, seed_hi)
-    return ((r0 >> np.uint64(5)) * 67108864.0 + (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
+    return token_draw(seed_lo, seed_hi, iteration, stream, token)[0]
 
 
 @njit(inline="always", cache=True)

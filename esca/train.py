@@ -128,7 +128,10 @@ def _setup(config, corpus, comm):
     bounds = distributed.partition_documents(doc_ptr, size)
     a, b = int(bounds[rank]), int(bounds[rank + 1])
     _check_memory(V, config.num_topics, b - a, int(doc_ptr[b] - doc_ptr[a]), config.sampler)
-    shard = slice_corpus(source, a, b) if isinstance(source, Corpus) else read_corpus(source, (a, b))
+    if isinstance(source, Corpus):
+        shard = slice_corpus(source, a, b)
+    else:
+        shard = read_corpus(source, (a, b))
     return nthreads, source, shard, (D, V, N)
 
 
@@ -142,7 +145,7 @@ def _set_threads(n):
 
 
 def _check_memory(V, K, D_local, N_local, sampler):
-    """Refuse count tables that cannot fit in this machine's memory (estimated before allocating)."""
+    """Refuse count tables that cannot fit in free memory (estimated before allocating)."""
     need = V * K * 4 + 2 * D_local * K * 4 + N_local * 12
     if sampler == "esca":
         need += V * K * 8

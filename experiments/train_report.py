@@ -20,14 +20,17 @@ def summarize(path, at, ntopics, nwords=8):
     m = esca.load_model(path)
     lg, info = m.log, m.info
     keep = lg["iteration"] > 1
-    med = lambda name: float(np.median(lg[name][keep])) if keep.any() else math.nan
+    def med(name):
+        return float(np.median(lg[name][keep])) if keep.any() else math.nan
+
     lines = [f"## {path}",
              f"sampler={m.config.sampler}"
              + (f" kernel={info.get('kernel')}" if m.config.sampler == "esca" else "")
              + f" K={m.num_topics} "
              f"D={info.get('D')} V={m.num_words} N={m.num_tokens} ranks={info.get('ranks')} "
              f"threads={info.get('threads')} iterations={m.config.iterations} seed={m.config.seed}",
-             f"median over iterations 2..{m.config.iterations}: {med('tokens_per_s'):,.0f} tokens/s, "
+             f"median over iterations 2..{m.config.iterations}: "
+             f"{med('tokens_per_s'):,.0f} tokens/s, "
              f"{med('seconds'):.3f} s/iteration (sample {med('sample_s'):.3f}, count rebuild "
              f"{med('count_s'):.3f}, allreduce {med('allreduce_s'):.3f})"]
     ll = {int(i): float(v) for i, v in zip(lg["iteration"], lg["loglik_per_token"])

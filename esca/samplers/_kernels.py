@@ -55,7 +55,7 @@ def init_topics(z, token_start, seed_lo, seed_hi, K):
 
 @njit(parallel=True, cache=True)
 def count_doc_topics(doc_ptr, z, n_dk):
-    """n_dk[d, k] = number of tokens of document d with topic k. Equals ``naive.count_doc_topics``."""
+    """n_dk[d, k] = tokens of document d with topic k. Equals ``naive.count_doc_topics``."""
     K = n_dk.shape[1]
     for d in prange(len(doc_ptr) - 1):
         for k in range(K):
@@ -107,8 +107,9 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, phi_w,
     document share one distribution: a run of equal word ids (as in corpora
     converted from bag-of-words formats) reuses the cumulative sums, which
     gives bit-for-bit the values a recomputation would. Documents are split
-    into ``chunk_ptr`` chunks balanced by tokens; each chunk writes only its own documents' ``z`` and ``n_dk_new``
-    rows: lock-free, nothing lost. Equals ``naive.esca_sweep``.
+    into ``chunk_ptr`` chunks balanced by tokens; each chunk writes only its
+    own documents' ``z`` and ``n_dk_new`` rows: lock-free, nothing lost.
+    Equals ``naive.esca_sweep``.
     """
     K = n_dk_old.shape[1]
     for c in prange(len(chunk_ptr) - 1):
@@ -300,8 +301,9 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk,
     One Philox block per token gives the uniform that picks the part (and
     the topic within the sparse part) and the two words for the alias draw.
     The document's nonzero topics are listed once per document, and a run of
-    one word reuses its sparse cumulative sums (as in ``esca_sweep_dense``). Writes only
-    the document's own ``z`` and ``n_dk_new`` rows. Equals ``naive.esca_sweep_sparse``.
+    one word reuses its sparse cumulative sums (as in ``esca_sweep_dense``).
+    Writes only the document's own ``z`` and ``n_dk_new`` rows. Equals
+    ``naive.esca_sweep_sparse``.
     """
     V, K = n_wk.shape
     vbeta = V * beta

@@ -100,9 +100,11 @@ class ShardSampler:
         self.after_sweep()
 
     def sweep(self, iteration):  # pragma: no cover - abstract
+        """Resample ``z`` and update ``n_dk`` for sweep ``iteration`` (1-based); per sampler."""
         raise NotImplementedError
 
     def after_sweep(self):
+        """Make ``n_wk`` and ``n_k`` the whole corpus's counts again (default: :meth:`exchange`)."""
         self.exchange()
 
     def loglik(self):

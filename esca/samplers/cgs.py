@@ -21,12 +21,13 @@ class CgsSampler(ShardSampler):
     stream = STREAM_CGS
 
     def sweep(self, iteration):
+        """One sequential pass over this rank's tokens, counts updated in place."""
         kern.cgs_sweep(self.doc_ptr, self.word_ids, self.z, self.n_dk, self.n_wk, self.n_k,
                        self.alpha, self.beta, self.token_start, self.seed_lo, self.seed_hi,
                        iteration, self.stream)
 
     def after_sweep(self):
-        # With one rank the in-place counts are already exact.
+        """Re-sum the counts over ranks (AD-LDA); with one rank they are already exact."""
         if self.comm.Get_size() > 1:
             self.exchange()
         else:

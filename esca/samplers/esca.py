@@ -66,6 +66,7 @@ class EscaSampler(ShardSampler):
             self.word_chunks = np.linspace(0, V, min(V, 8 * threads) + 1).astype(np.int64)
 
     def sweep(self, iteration):
+        """Build the frozen per-word tables, draw every token in parallel, swap the n_dk buffers."""
         if self.kernel == "dense":
             kern.word_factor(self.n_wk, self.n_k, self.beta, self.phi_w)
             kern.esca_sweep_dense(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
