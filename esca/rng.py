@@ -18,6 +18,7 @@ from numba import njit
 STREAM_INIT = 0
 STREAM_ESCA = 1
 STREAM_CGS = 2
+STREAM_FOLDIN = 3
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -65,6 +66,26 @@ def token_draw(seed_lo, seed_hi, iteration, stream, token):
                                    seed_lo, seed_hi)
     u = ((r0 >> np.uint64(5)) * 67108864.0 + (r1 >> np.uint64(6))) * (1.0 / 9007199254740992.0)
     return u, r2, r3
+
+
+@njit(inline="always", cache=True)
+def pair_block(seed_lo, seed_hi, iteration, stream, pair):
+    """The two 64-bit halves (as uint64) of the Philox block of token pair ``pair``.
+
+    Tokens 2j and 2j+1 share block j: token 2j takes the first half and
+    token 2j+1 the second, so one block serves two tokens (see
+    :func:`u64_uniform`). The counter is (pair low, pair high, iteration, stream).
+    """
+    p = np.uint64(pair)
+    r0, r1, r2, r3 = philox4x32_10(p & _MASK, p >> _S32, np.uint64(iteration), np.uint64(stream),
+                                   seed_lo, seed_hi)
+    return (r0 << _S32) | r1, (r2 << _S32) | r3
+
+
+@njit(inline="always", cache=True)
+def u64_uniform(x):
+    """Uniform float64 in [0, 1) from the top 53 bits of a uint64."""
+    return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def split_seed(seed):

@@ -40,7 +40,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         reads only its contiguous shard of documents, balanced by tokens.
     callback : callable, optional
         Called on every rank after each iteration as ``callback(record)``
-        with a dict of the log fields.
+        with a dict of the log fields, plus ``"n_wk"`` (int32, (V, K)) and
+        ``"n_k"`` (int64, (K,)): the whole corpus's counts after the
+        iteration, read-only views that the next iteration overwrites.
 
     Returns
     -------
@@ -91,6 +93,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
             log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, sec, f"{rec['tokens_per_s']:,.0f}",
                      "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
         if callback is not None:
+            rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
             callback(rec)
     wall = time.perf_counter() - t_start
 
@@ -156,6 +159,12 @@ def _check_memory(V, K, D_local, N_local, sampler):
     if need > avail:
         raise UserError(f"K={K} needs about {need / 2**30:.1f} GiB per rank for its tables "
                         f"(V={V}, {D_local} documents) but only {avail / 2**30:.1f} GiB is free")
+
+
+def _readonly(a):
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 def _name(source):

@@ -53,6 +53,17 @@ def token_uniform(seed, iteration, stream, token):
     return ((r0 >> 5) * 67108864 + (r1 >> 6)) / 2**53
 
 
+def pair_uniform(seed, iteration, stream, token):
+    """Token's uniform from its half of Philox block token // 2; mirrors ``rng.pair_block``
+    followed by ``rng.u64_uniform``."""
+    seed, token = int(seed), int(token)
+    pair = token >> 1
+    r0, r1, r2, r3 = philox4x32_10((pair & MASK32, pair >> 32, int(iteration), int(stream)),
+                                   (seed & MASK32, seed >> 32))
+    x = (r2 << 32 | r3) if token & 1 else (r0 << 32 | r1)
+    return (x >> 11) / 2**53
+
+
 def _search(cum, target):
     """Smallest k with cum[k] > target, else len(cum) - 1 (linear scan)."""
     for k, c in enumerate(cum):
@@ -116,7 +127,7 @@ def esca_sweep(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, 
             for k in range(K):
                 s += a[k] * float(phi_w[w, k])
                 cum.append(s)
-            u = token_uniform(seed, iteration, stream, token_start + i)
+            u = pair_uniform(seed, iteration, stream, token_start + i)
             k = _search(cum, u * s)
             z_new[i] = k
             n_dk_new[d, k] += 1
@@ -184,37 +195,67 @@ def word_doc_freq(doc_ptr, word_ids, V):
     return df
 
 
-def prior_alias_tables(n_wk, n_k, alpha, beta):
-    """Vose alias tables of q_w(k) = alpha_k (n_wk + beta)/(n_k + V beta) -> (prob, alias, qsum);
-    mirrors ``_kernels.prior_alias_tables`` (same stack discipline, same float operations)."""
+def vose_alias(p):
+    """Vose's alias table of weights p -> (prob, alias); mirrors ``_kernels.vose_alias``
+    (same stack discipline, same float operations)."""
+    m = len(p)
+    total = 0.0
+    for x in p:
+        total += x
+    scale = m / total
+    p = [x * scale for x in p]
+    prob, alias = [0.0] * m, [0] * m
+    small = [j for j in range(m) if p[j] < 1.0]
+    large = [j for j in range(m) if p[j] >= 1.0]
+    while small and large:
+        s = small.pop()
+        g = large[-1]
+        prob[s] = p[s]
+        alias[s] = g
+        p[g] = (p[g] + p[s]) - 1.0
+        if p[g] < 1.0:
+            large.pop()
+            small.append(g)
+    for j in large + small:
+        prob[j] = 1.0
+        alias[j] = j
+    return prob, alias
+
+
+def alias_draw(u, prob, alias):
+    """Index from one uniform; mirrors ``_kernels.alias_draw``."""
+    m = len(prob)
+    r = u * m
+    b = min(int(r), m - 1)
+    return b if r - b < prob[b] else alias[b]
+
+
+def word_alias_tables(n_wk, n_k, alpha, beta):
+    """Per word: (topics, prob, alias, mass) of alpha_k n_wk/(n_k + V beta) over its nonzero
+    topics; mirrors ``_kernels.word_alias_tables``."""
     V, K = n_wk.shape
     inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
-    prob = np.zeros((V, K))
-    alias = np.zeros((V, K), dtype=np.int32)
-    qsum = np.zeros(V)
+    out = []
     for w in range(V):
-        p = [float(alpha[k]) * (int(n_wk[w, k]) + beta) * inv[k] for k in range(K)]
+        topics = [k for k in range(K) if n_wk[w, k] != 0]
+        p = [float(alpha[k]) * int(n_wk[w, k]) * inv[k] for k in topics]
         total = 0.0
         for x in p:
             total += x
-        qsum[w] = total
-        scale = K / total
-        p = [x * scale for x in p]
-        small = [k for k in range(K) if p[k] < 1.0]
-        large = [k for k in range(K) if p[k] >= 1.0]
-        while small and large:
-            s = small.pop()
-            g = large[-1]
-            prob[w, s] = p[s]
-            alias[w, s] = g
-            p[g] = (p[g] + p[s]) - 1.0
-            if p[g] < 1.0:
-                large.pop()
-                small.append(g)
-        for k in large + small:
-            prob[w, k] = 1.0
-            alias[w, k] = k
-    return prob, alias, qsum
+        prob, alias = vose_alias(p) if topics else ([], [])
+        out.append((topics, prob, alias, total))
+    return out
+
+
+def global_alias_table(n_k, alpha, beta, V):
+    """(prob, alias, mass) of alpha_k beta/(n_k + V beta); mirrors ``_kernels.global_alias_table``."""
+    K = len(n_k)
+    p = [float(alpha[k]) * beta * (1.0 / (int(n_k[k]) + V * beta)) for k in range(K)]
+    total = 0.0
+    for x in p:
+        total += x
+    prob, alias = vose_alias(p)
+    return prob, alias, total
 
 
 def token_draw(seed, iteration, stream, token):
@@ -227,30 +268,168 @@ def token_draw(seed, iteration, stream, token):
 
 def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed,
                       iteration, stream):
-    """Sparse + alias ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
+    """Three-part sparse ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
     D, K = n_dk.shape
     V = n_wk.shape[0]
-    prob, alias, qsum = prior_alias_tables(n_wk, n_k, alpha, beta)
+    beta = float(beta)
+    words = word_alias_tables(n_wk, n_k, alpha, beta)
+    g_prob, g_alias, gsum = global_alias_table(n_k, alpha, beta, V)
     inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
     z_new = np.array(z, dtype=np.int32, copy=True)
     n_dk_new = np.zeros((D, K), dtype=np.int32)
     for d in range(D):
-        topics = [k for k in range(K) if n_dk[d, k] != 0]
-        counts = [int(n_dk[d, k]) * inv[k] for k in topics]
+        # the document's topics by decreasing count, ties by topic id
+        topics = sorted((k for k in range(K) if n_dk[d, k] != 0), key=lambda k: (-n_dk[d, k], k))
+        cnt = [int(n_dk[d, k]) * inv[k] for k in topics]
+        m = len(topics)
         for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
             w = int(word_ids[i])
-            s = 0.0
-            cum = []
-            for j, k in enumerate(topics):
-                s += counts[j] * (int(n_wk[w, k]) + beta)
-                cum.append(s)
-            u, b2, b3 = token_draw(seed, iteration, stream, token_start + i)
-            t = u * (s + float(qsum[w]))
+            wts = [cnt[j] * (int(n_wk[w, k]) + beta) for j, k in enumerate(topics)]
+            sums = [0.0, 0.0, 0.0, 0.0]   # four interleaved sums over full blocks of 4
+            full = m - m % 4
+            for j in range(full):
+                sums[j % 4] += wts[j]
+            for j in range(full, m):
+                sums[0] += wts[j]
+            s = (sums[0] + sums[1]) + (sums[2] + sums[3])
+            w_topics, w_prob, w_alias, qw = words[w]
+            t = pair_uniform(seed, iteration, stream, token_start + i) * (s + qw + gsum)
             if t < s:
-                k = topics[_search(cum, t)]
+                acc, j = 0.0, 0
+                while j < m - 1:
+                    acc += wts[j]
+                    if acc > t:
+                        break
+                    j += 1
+                k = topics[j]
+            elif t - s < qw:
+                k = w_topics[alias_draw((t - s) / qw, w_prob, w_alias)]
             else:
-                b = (b2 * K) >> 32
-                k = b if b3 / 2**32 < prob[w, b] else int(alias[w, b])
+                k = alias_draw((t - s - qw) / gsum, g_prob, g_alias)
             z_new[i] = k
             n_dk_new[d, k] += 1
     return z_new, n_dk_new
+
+
+def alias_table(weights):
+    """Vose alias table of non-negative weights (K,) -> (prob, alias, total);
+    mirrors one row of ``evaluate._alias_tables`` (same stack discipline and float operations)."""
+    K = len(weights)
+    p = [float(x) for x in weights]
+    total = 0.0
+    for x in p:
+        total += x
+    scale = K / total
+    p = [x * scale for x in p]
+    prob = [0.0] * K
+    alias = [0] * K
+    small = [k for k in range(K) if p[k] < 1.0]
+    large = [k for k in range(K) if p[k] >= 1.0]
+    while small and large:
+        s = small.pop()
+        g = large[-1]
+        prob[s] = p[s]
+        alias[s] = g
+        p[g] = (p[g] + p[s]) - 1.0
+        if p[g] < 1.0:
+            large.pop()
+            small.append(g)
+    for k in large + small:
+        prob[k] = 1.0
+        alias[k] = k
+    return prob, alias, total
+
+
+def _fold_in_theta(acc, alpha, nsamp, n_d, asum):
+    return [(acc[k] / nsamp + alpha[k]) / (n_d + asum) for k in range(len(alpha))]
+
+
+def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
+    """Collapsed Gibbs fold-in with phi (K, V) fixed, O(K) per token -> theta (D, K);
+    mirrors ``evaluate._fold_in_dense``. Sweep 0 initialises sequentially from
+    (n_dk^<i + alpha_k) phi_kw; sweeps 1..sweeps resample from (n_dk^-i + alpha_k) phi_kw;
+    theta averages (n_dk + alpha)/(n_d + sum alpha) over sweeps > burn_in."""
+    K = phi.shape[0]
+    alpha = [float(a) for a in alpha]
+    asum = 0.0
+    for a in alpha:
+        asum += a
+    D = len(doc_ptr) - 1
+    theta = np.zeros((D, K))
+    for d in range(D):
+        i0, i1 = int(doc_ptr[d]), int(doc_ptr[d + 1])
+        n = [0] * K
+        acc = [0] * K
+        z = {}
+        for it in range(sweeps + 1):
+            for i in range(i0, i1):
+                w = int(word_ids[i])
+                if it > 0:
+                    n[z[i]] -= 1
+                s = 0.0
+                cum = []
+                for k in range(K):
+                    s += (n[k] + alpha[k]) * float(phi[k, w])
+                    cum.append(s)
+                k = _search(cum, token_uniform(seed, it, STREAM_FOLDIN, i) * s)
+                z[i] = k
+                n[k] += 1
+            if it > burn_in:
+                acc = [acc[k] + n[k] for k in range(K)]
+        theta[d] = _fold_in_theta(acc, alpha, sweeps - burn_in, i1 - i0, asum)
+    return theta
+
+
+def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
+    """Sparse + alias fold-in -> theta (D, K); mirrors ``evaluate._fold_in_sparse``.
+
+    (n_dk^-i + alpha_k) phi_kw = n_dk^-i phi_kw over the document's topic list
+    (swap-with-last removal, append on arrival) + alpha_k phi_kw from a Vose alias table."""
+    K = phi.shape[0]
+    alpha = [float(a) for a in alpha]
+    asum = 0.0
+    for a in alpha:
+        asum += a
+    tables = {w: alias_table([alpha[k] * float(phi[k, w]) for k in range(K)])
+              for w in {int(x) for x in word_ids}}
+    D = len(doc_ptr) - 1
+    theta = np.zeros((D, K))
+    for d in range(D):
+        i0, i1 = int(doc_ptr[d]), int(doc_ptr[d + 1])
+        n = [0] * K
+        acc = [0] * K
+        topics = []
+        z = {}
+        for it in range(sweeps + 1):
+            for i in range(i0, i1):
+                w = int(word_ids[i])
+                if it > 0:
+                    k = z[i]
+                    n[k] -= 1
+                    if n[k] == 0:
+                        j = topics.index(k)
+                        last = topics.pop()
+                        if last != k:
+                            topics[j] = last
+                s = 0.0
+                cum = []
+                for k in topics:
+                    s += n[k] * float(phi[k, w])
+                    cum.append(s)
+                prob, alias, qsum = tables[w]
+                u, b2, b3 = token_draw(seed, it, STREAM_FOLDIN, i)
+                t = u * (s + qsum)
+                if t < s:
+                    k = topics[_search(cum, t)]
+                else:
+                    b = (b2 * K) >> 32
+                    k = b if b3 / 2**32 < prob[b] else alias[b]
+                z[i] = k
+                if n[k] == 0:
+                    topics.append(k)
+                n[k] += 1
+            if it > burn_in:
+                for k in topics:
+                    acc[k] += n[k]
+        theta[d] = _fold_in_theta(acc, alpha, sweeps - burn_in, i1 - i0, asum)
+    return theta

@@ -117,11 +117,10 @@ def test_loglik(setup):
 def _esca_kernel_sweep(c, z, n_dk, n_wk, n_k, alpha, token_start, it, chunk_ptr):
     phi_w = np.empty(n_wk.shape)
     kern.word_factor(n_wk, n_k, BETA, phi_w)
-    z = z.copy()
-    n_dk_new = np.full_like(n_dk, -7)  # the kernel must zero the rows itself
-    kern.esca_sweep_dense(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_dk_new, phi_w, alpha,
-                          token_start, *split_seed(SEED), it, STREAM_ESCA)
-    return z, n_dk_new
+    z, n_dk = z.copy(), n_dk.copy()   # the kernel overwrites the rows with the new counts
+    kern.esca_sweep_dense(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_start,
+                          *split_seed(SEED), it, STREAM_ESCA)
+    return z, n_dk
 
 
 @pytest.mark.parametrize("token_start", [0, 2**32 - 300])

@@ -24,14 +24,37 @@ def _alpha(K, asymmetric):
             else np.full(K, 0.3))
 
 
-def _tables(n_wk, n_k, alpha, threads_chunks=3):
+def _tables(n_wk, n_k, alpha, threads_chunks=3, beta=BETA):
+    """Build the kernel's word and global alias tables, as EscaSampler does."""
     V, K = n_wk.shape
-    prob = np.full((V, K), -1.0)
-    alias = np.full((V, K), -1, dtype=np.int32)
-    qsum = np.empty(V)
+    wa_ptr = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(np.minimum(n_wk.sum(axis=1), K), out=wa_ptr[1:])
+    size = int(wa_ptr[-1])
+    wa = (wa_ptr, np.full(V, -1, dtype=np.int64), np.full(size, -1, dtype=np.int32),
+          np.full(size, -1.0), np.full(size, -1, dtype=np.int32), np.empty(V))
     chunks = np.linspace(0, V, threads_chunks + 1).astype(np.int64)
-    kern.prior_alias_tables(n_wk, n_k, alpha, BETA, chunks, prob, alias, qsum)
-    return prob, alias, qsum
+    kern.word_alias_tables(n_wk, n_k, alpha, beta, chunks, *wa)
+    g_prob, g_alias = np.empty(K), np.empty(K, dtype=np.int32)
+    gsum = kern.global_alias_table(n_k, alpha, beta, V, g_prob, g_alias)
+    return wa, (g_prob, g_alias, gsum)
+
+
+def _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, token_start, it,
+                  threads_chunks=3, beta=BETA):
+    """One kernel sweep in place on (z, n_dk)."""
+    wa, g = _tables(n_wk, n_k, alpha, threads_chunks, beta)
+    kern.esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, *wa, *g,
+                           token_start, *split_seed(SEED), it, STREAM_ESCA)
+
+
+def _encoded(prob, alias):
+    """The distribution an alias table encodes: (prob[j] + sum_{b: alias[b]=j} (1 - prob[b])) / m."""
+    m = len(prob)
+    p = np.array(prob, dtype=float)
+    for b in range(m):
+        if alias[b] != b:
+            p[alias[b]] += 1.0 - prob[b]
+    return p / m
 
 
 @pytest.mark.parametrize("K", [1, 5, 13])
@@ -42,22 +65,26 @@ def test_alias_tables_equal_reference_and_are_exact(random_corpus, K, asym):
     z = np.random.default_rng(K).integers(0, K, size=c.num_tokens).astype(np.int32)
     n_wk = naive.count_word_topics(c.word_ids, z, c.num_words, K)
     n_k = np.bincount(z, minlength=K).astype(np.int64)
-    prob, alias, qsum = _tables(n_wk, n_k, alpha)
-    rprob, ralias, rqsum = naive.prior_alias_tables(n_wk, n_k, alpha, BETA)
-    np.testing.assert_array_equal(prob, rprob)
-    np.testing.assert_array_equal(alias, ralias)
-    np.testing.assert_array_equal(qsum, rqsum)
-    # The table encodes q_w exactly: P(k) = (prob[k] + sum_{b: alias[b]=k} (1 - prob[b])) / K.
     V = c.num_words
-    q = alpha * (n_wk + BETA) / (n_k + V * BETA)
+    (wa_ptr, nnz, topic, prob, alias, qw), (g_prob, g_alias, gsum) = _tables(n_wk, n_k, alpha)
+    ref = naive.word_alias_tables(n_wk, n_k, alpha, BETA)
+    q = alpha * n_wk / (n_k + V * BETA)
     for w in range(V):
-        p = prob[w].copy()
-        for b in range(K):
-            if alias[w, b] != b:
-                p[alias[w, b]] += 1.0 - prob[w, b]
-        np.testing.assert_allclose(p / K, q[w] / q[w].sum(), rtol=1e-12, atol=1e-15)
-        assert np.all((prob[w] >= 0) & (prob[w] <= 1))
-    np.testing.assert_allclose(qsum, q.sum(axis=1), rtol=1e-12)
+        a, m = wa_ptr[w], nnz[w]
+        rtopics, rprob, ralias, rq = ref[w]
+        assert topic[a:a + m].tolist() == rtopics == np.flatnonzero(n_wk[w]).tolist()
+        assert prob[a:a + m].tolist() == rprob and alias[a:a + m].tolist() == ralias
+        assert qw[w] == rq
+        assert m <= wa_ptr[w + 1] - a
+        if m:   # the table encodes the word part exactly
+            np.testing.assert_allclose(_encoded(prob[a:a + m], alias[a:a + m]),
+                                       q[w, rtopics] / q[w].sum(), rtol=1e-12, atol=1e-15)
+            assert np.all((prob[a:a + m] >= 0) & (prob[a:a + m] <= 1))
+    np.testing.assert_allclose(qw, q.sum(axis=1), rtol=1e-12)
+    rg = naive.global_alias_table(n_k, alpha, BETA, V)
+    assert (g_prob.tolist(), g_alias.tolist(), gsum) == rg
+    gq = alpha * BETA / (n_k + V * BETA)
+    np.testing.assert_allclose(_encoded(g_prob, g_alias), gq / gq.sum(), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("token_start", [0, 2**32 - 300])
@@ -75,20 +102,16 @@ def test_esca_sweep_sparse_equals_reference(random_corpus, K, asym, token_start)
         z_ref, n_dk_ref = naive.esca_sweep_sparse(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk,
                                                   n_k, alpha, BETA, token_start, SEED, it,
                                                   STREAM_ESCA)
-        prob, alias, qsum = _tables(n_wk, n_k, alpha)
         for j, chunk_ptr in enumerate(chunkings):
-            z, n_dk = states[j]
-            z = z.copy()
-            n_dk_new = np.full_like(n_dk, -3)
-            kern.esca_sweep_sparse(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk,
-                                   n_k, BETA, prob, alias, qsum, token_start, *split_seed(SEED),
-                                   it, STREAM_ESCA)
+            z, n_dk = (a.copy() for a in states[j])
+            _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha,
+                          token_start, it)
             np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
-            np.testing.assert_array_equal(n_dk_new, n_dk_ref)
-            states[j] = z, n_dk_new
+            np.testing.assert_array_equal(n_dk, n_dk_ref)
+            states[j] = z, n_dk
 
 
-def _one_word_document(K, n_tokens, seed):
+def _one_word_document(K, n_tokens, seed, beta=BETA):
     """A stale state and one document made of n_tokens copies of word 0.
 
     All its tokens share one ESCA distribution, so one sweep gives n_tokens
@@ -103,30 +126,32 @@ def _one_word_document(K, n_tokens, seed):
     active = rng.choice(K, size=max(1, K // 3), replace=False)   # a sparse document
     n_dk[0, active] = rng.integers(1, 400, size=len(active))
     alpha = rng.uniform(0.01, 0.5, size=K)
-    p = (n_dk[0] + alpha) * (n_wk[0] + BETA) / (n_k + V * BETA)
+    p = (n_dk[0] + alpha) * (n_wk[0] + beta) / (n_k + V * beta)
     doc_ptr = np.array([0, n_tokens], dtype=np.int64)
     word_ids = np.zeros(n_tokens, dtype=np.int32)
     return doc_ptr, word_ids, n_dk, n_wk, n_k, alpha, p / p.sum()
 
 
 @pytest.mark.parametrize("kernel", ["dense", "sparse"])
-@pytest.mark.parametrize("K", [6, 40])
-def test_kernels_draw_from_the_exact_distribution(kernel, K):
-    """Chi-square goodness of fit of 200,000 draws against the exact ESCA probabilities."""
+@pytest.mark.parametrize("K,beta", [(6, BETA), (40, BETA), (40, 20.0)])
+def test_kernels_draw_from_the_exact_distribution(kernel, K, beta):
+    """Chi-square goodness of fit of 200,000 draws against the exact ESCA probabilities.
+
+    beta=20 gives the global part (alpha_k beta / Z_k, the only mass of the
+    topics absent from both the document and the word) a large share.
+    """
     n = 200_000
-    doc_ptr, word_ids, n_dk, n_wk, n_k, alpha, p = _one_word_document(K, n, seed=K)
+    doc_ptr, word_ids, n_dk, n_wk, n_k, alpha, p = _one_word_document(K, n, K, beta)
     z = np.zeros(n, dtype=np.int32)
-    n_dk_new = np.zeros_like(n_dk)
+    n_dk_new = n_dk.copy()   # the kernels overwrite the document's row with the new counts
     chunk_ptr = np.array([0, 1], dtype=np.int64)
     if kernel == "dense":
         phi_w = np.empty(n_wk.shape)
-        kern.word_factor(n_wk, n_k, BETA, phi_w)
-        kern.esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, phi_w, alpha,
+        kern.word_factor(n_wk, n_k, beta, phi_w)
+        kern.esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_new, phi_w, alpha,
                               0, *split_seed(SEED), 1, STREAM_ESCA)
     else:
-        prob, alias, qsum = _tables(n_wk, n_k, alpha, threads_chunks=1)
-        kern.esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk, n_k, BETA,
-                               prob, alias, qsum, 0, *split_seed(SEED), 1, STREAM_ESCA)
+        _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk_new, n_wk, n_k, alpha, 0, 1, 1, beta)
     observed = np.bincount(z, minlength=K)
     assert observed.sum() == n
     np.testing.assert_array_equal(n_dk_new[0], observed)
@@ -190,16 +215,12 @@ def test_runs_of_one_word_equal_reference(random_corpus, kernel):
         n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
         z_ref, n_dk_ref = ref_sweep(c.doc_ptr, word_ids, z_ref, n_dk_ref, n_wk, n_k, alpha, BETA,
                                     0, SEED, it, STREAM_ESCA)
-        n_dk_new = np.empty_like(n_dk)
         if kernel == "dense":
             phi_w = np.empty(n_wk.shape)
             kern.word_factor(n_wk, n_k, BETA, phi_w)
-            kern.esca_sweep_dense(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, phi_w,
-                                  alpha, 0, *split_seed(SEED), it, STREAM_ESCA)
+            kern.esca_sweep_dense(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, 0,
+                                  *split_seed(SEED), it, STREAM_ESCA)
         else:
-            prob, alias, qsum = _tables(n_wk, n_k, alpha)
-            kern.esca_sweep_sparse(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_dk_new, n_wk, n_k,
-                                   BETA, prob, alias, qsum, 0, *split_seed(SEED), it, STREAM_ESCA)
-        n_dk = n_dk_new
+            _sparse_sweep(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
         np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
         np.testing.assert_array_equal(n_dk, n_dk_ref)

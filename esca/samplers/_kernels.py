@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..rng import STREAM_INIT, token_draw, token_uniform
+from ..rng import STREAM_INIT, pair_block, token_uniform, u64_uniform
 
 
 @njit(inline="always", cache=True)
@@ -95,32 +95,37 @@ def word_factor(n_wk, n_k, beta, out):
 
 
 @njit(parallel=True, cache=True)
-def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, phi_w, alpha,
-                     token_start, seed_lo, seed_hi, iteration, stream):
+def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_start, seed_lo,
+                     seed_hi, iteration, stream):
     """One ESCA sweep, dense over K: every token drawn from the previous iteration's counts.
 
     p(z_i = k) ∝ (n_dk + alpha_k) (n_wk + beta) / (n_k + V beta)
     (Zaheer, Wick, Tristan, Smola, Steele, AISTATS 2016, Alg. 2), with
-    ``phi_w`` = :func:`word_factor` of the previous tables and ``n_dk_old``
-    the previous document counts, which *include* the token's own previous
-    assignment. Because the tables are frozen, all tokens of one word in one
-    document share one distribution: a run of equal word ids (as in corpora
-    converted from bag-of-words formats) reuses the cumulative sums, which
-    gives bit-for-bit the values a recomputation would. Documents are split
-    into ``chunk_ptr`` chunks balanced by tokens; each chunk writes only its
-    own documents' ``z`` and ``n_dk_new`` rows: lock-free, nothing lost.
-    Equals ``naive.esca_sweep``.
+    ``phi_w`` = :func:`word_factor` of the previous tables and ``n_dk`` the
+    previous document counts, which *include* the token's own previous
+    assignment. A document's old row is copied into the thread's buffer
+    before the row is overwritten with the new counts, so one ``n_dk``
+    table serves both. Because the tables are frozen, all tokens of one
+    word in one document share one distribution: a run of equal word ids
+    (the samplers sort each document's tokens by word) reuses the
+    cumulative sums, bit for bit what a recomputation gives. Documents are
+    split into ``chunk_ptr`` chunks balanced by tokens; each chunk writes
+    only its own documents' ``z`` and ``n_dk`` rows: lock-free, nothing
+    lost. Token i's uniform is :func:`esca.rng.u64_uniform` of its half of
+    Philox block ``(token_start + i) // 2``. Equals ``naive.esca_sweep``.
     """
-    K = n_dk_old.shape[1]
+    K = n_dk.shape[1]
     for c in prange(len(chunk_ptr) - 1):
         a = np.empty(K)
         cum = np.empty(K)
         for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
             for k in range(K):
-                a[k] = n_dk_old[d, k] + alpha[k]
-                n_dk_new[d, k] = 0
+                a[k] = n_dk[d, k] + alpha[k]
+                n_dk[d, k] = 0
             prev_w = -1
             s = 0.0
+            blk = np.int64(-1)
+            h0 = h1 = np.uint64(0)
             for i in range(doc_ptr[d], doc_ptr[d + 1]):
                 w = word_ids[i]
                 if w != prev_w:  # a run of one word shares one frozen distribution
@@ -129,10 +134,14 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, phi_w,
                     for k in range(K):
                         s += a[k] * phi_w[w, k]
                         cum[k] = s
-                u = token_uniform(seed_lo, seed_hi, iteration, stream, token_start + i)
+                g = token_start + i
+                if (g >> 1) != blk:
+                    blk = g >> 1
+                    h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
+                u = u64_uniform(h1 if g & 1 else h0)
                 k = search_cumulative(cum, K, u * s)
                 z[i] = k
-                n_dk_new[d, k] += 1
+                n_dk[d, k] += 1
 
 
 @njit(cache=True)
@@ -232,113 +241,217 @@ def word_doc_freq(doc_ptr, word_ids, V):
     return df
 
 
-@njit(parallel=True, cache=True)
-def prior_alias_tables(n_wk, n_k, alpha, beta, word_chunks, prob, alias, qsum):
-    """Per-word alias tables of the prior part of ESCA's distribution.
+@njit(inline="always", cache=True)
+def vose_alias(p, m, scale, small, large, prob, alias, off):
+    """Walker's alias table of weights p[:m] (Vose, IEEE TSE 1991) into prob/alias[off:off+m].
 
-    q_w(k) = alpha_k (n_wk + beta) / (n_k + V beta) is frozen for the sweep;
-    ``qsum[w]`` = sum_k q_w(k), and ``prob[w]``, ``alias[w]`` (float64 and
-    int32, shape (V, K)) are Walker's alias table of q_w built by Vose's
-    method (Vose, IEEE TSE 1991), so one draw from q_w costs O(1).
-    ``word_chunks`` splits the V words over threads. Equals
-    ``naive.prior_alias_tables``.
+    ``scale`` = m / sum(p[:m]); p is overwritten. Entry b keeps b with
+    probability prob[off+b] and otherwise gives alias[off+b] (an index
+    in 0..m-1). Equals ``naive.vose_alias``.
+    """
+    ns = 0
+    nl = 0
+    for j in range(m):
+        p[j] *= scale
+        if p[j] < 1.0:
+            small[ns] = j
+            ns += 1
+        else:
+            large[nl] = j
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s_ = small[ns]
+        g = large[nl - 1]
+        prob[off + s_] = p[s_]
+        alias[off + s_] = g
+        p[g] = (p[g] + p[s_]) - 1.0
+        if p[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    for j in range(nl):
+        prob[off + large[j]] = 1.0
+        alias[off + large[j]] = large[j]
+    for j in range(ns):
+        prob[off + small[j]] = 1.0
+        alias[off + small[j]] = small[j]
+
+
+@njit(inline="always", cache=True)
+def alias_draw(u, m, prob, alias, off):
+    """Index in 0..m-1 from one uniform u in [0, 1): bucket int(u m), its fraction picks the side."""
+    r = u * m
+    b = np.int64(r)
+    if b >= m:
+        b = m - 1
+    return b if r - b < prob[off + b] else np.int64(alias[off + b])
+
+
+@njit(parallel=True, cache=True)
+def word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, wa_ptr, wa_nnz, wa_topic, wa_prob,
+                      wa_alias, qw):
+    """Sparse per-word alias tables of alpha_k n_wk / (n_k + V beta) over the word's nonzero topics.
+
+    The prior part alpha_k (n_wk + beta)/(n_k + V beta) of ESCA's p(k) is
+    split (as in SparseLDA, Yao, Mimno & McCallum, KDD 2009) into this
+    word part, sparse over the K_w topics with n_wk > 0, and a global part
+    alpha_k beta/(n_k + V beta) (:func:`global_alias_table`). Word w's
+    table occupies ``wa_*[wa_ptr[w] : wa_ptr[w] + wa_nnz[w]]`` (``wa_ptr``
+    reserves min(n_w, K) slots, n_w = tokens of w in the corpus, so the
+    tables never need more than min(N, V K) entries): ``wa_topic`` the
+    topic, ``wa_prob``/``wa_alias`` Vose's table. ``qw[w]`` is the word
+    part's total mass. Cost O(K) per word to find the nonzeros plus
+    O(K_w) to build. Equals ``naive.word_alias_tables``.
     """
     V, K = n_wk.shape
-    vbeta = V * beta
-    inv = inverse_topic_totals(n_k, vbeta)
+    inv = inverse_topic_totals(n_k, V * beta)
     for c in prange(len(word_chunks) - 1):
         p = np.empty(K)
         small = np.empty(K, dtype=np.int32)
         large = np.empty(K, dtype=np.int32)
         for w in range(word_chunks[c], word_chunks[c + 1]):
+            off = wa_ptr[w]
+            m = 0
             total = 0.0
             for k in range(K):
-                p[k] = alpha[k] * (n_wk[w, k] + beta) * inv[k]
-                total += p[k]
-            qsum[w] = total
-            ns = 0
-            nl = 0
-            scale = K / total
-            for k in range(K):
-                p[k] *= scale
-                if p[k] < 1.0:
-                    small[ns] = k
-                    ns += 1
-                else:
-                    large[nl] = k
-                    nl += 1
-            while ns > 0 and nl > 0:
-                ns -= 1
-                s_ = small[ns]
-                g = large[nl - 1]
-                prob[w, s_] = p[s_]
-                alias[w, s_] = g
-                p[g] = (p[g] + p[s_]) - 1.0
-                if p[g] < 1.0:
-                    nl -= 1
-                    small[ns] = g
-                    ns += 1
-            for j in range(nl):
-                prob[w, large[j]] = 1.0
-                alias[w, large[j]] = large[j]
-            for j in range(ns):
-                prob[w, small[j]] = 1.0
-                alias[w, small[j]] = small[j]
+                n = n_wk[w, k]
+                if n != 0:
+                    wa_topic[off + m] = k
+                    p[m] = alpha[k] * n * inv[k]
+                    total += p[m]
+                    m += 1
+            wa_nnz[w] = m
+            qw[w] = total
+            if m > 0:
+                vose_alias(p, m, m / total, small, large, wa_prob, wa_alias, off)
+
+
+@njit(cache=True)
+def global_alias_table(n_k, alpha, beta, V, prob, alias):
+    """Alias table of alpha_k beta / (n_k + V beta) over all K topics; returns its total mass."""
+    K = len(n_k)
+    inv = inverse_topic_totals(n_k, V * beta)
+    p = np.empty(K)
+    total = 0.0
+    for k in range(K):
+        p[k] = alpha[k] * beta * inv[k]
+        total += p[k]
+    vose_alias(p, K, K / total, np.empty(K, dtype=np.int32), np.empty(K, dtype=np.int32), prob,
+               alias, 0)
+    return total
 
 
 @njit(parallel=True, cache=True)
-def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk_old, n_dk_new, n_wk, n_k, beta,
-                      prob, alias, qsum, token_start, seed_lo, seed_hi, iteration, stream):
-    """One ESCA sweep in O(K_d) per token (K_d = distinct topics of the document), exact.
+def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa_ptr, wa_nnz,
+                      wa_topic, wa_prob, wa_alias, qw, g_prob, g_alias, gsum, token_start, seed_lo,
+                      seed_hi, iteration, stream):
+    """One ESCA sweep in O(K_d) per (document, word) and O(1) more per token, exact.
 
     ESCA's p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta) (Zaheer et
     al. 2016, Alg. 2), all counts from the previous iteration, splits
-    exactly into two parts (as in SparseLDA, Yao, Mimno & McCallum, KDD 2009):
+    exactly into three parts (after SparseLDA, Yao, Mimno & McCallum, KDD 2009):
 
-        n_dk (n_wk + beta)/(n_k + V beta)      sparse over the topics with n_dk > 0
-      + alpha_k (n_wk + beta)/(n_k + V beta)   = q_w(k), drawn from a per-word alias table
+        n_dk (n_wk + beta)/(n_k + V beta)   doc part: sparse over the K_d topics with n_dk > 0
+      + alpha_k n_wk/(n_k + V beta)         word part: sparse alias table of word w
+      + alpha_k beta/(n_k + V beta)         global part: one alias table
 
-    One Philox block per token gives the uniform that picks the part (and
-    the topic within the sparse part) and the two words for the alias draw.
-    The document's nonzero topics are listed once per document, and a run of
-    one word reuses its sparse cumulative sums (as in ``esca_sweep_dense``).
-    Writes only the document's own ``z`` and ``n_dk_new`` rows. Equals
-    ``naive.esca_sweep_sparse``.
+    The doc part's K_d weights are built once per run of one word in a
+    document (the samplers sort each document's tokens by word), with the
+    document's topics in order of decreasing n_dk so that the linear scan
+    that picks a topic usually stops within a few steps. One uniform per
+    token (its half of Philox block ``(token_start + i) // 2``) picks the
+    part and, rescaled, the topic within it. The document's old ``n_dk``
+    row is copied into the thread's buffers before it is overwritten with
+    the new counts. Writes only its own documents' ``z`` and ``n_dk`` rows.
+    Equals ``naive.esca_sweep_sparse``.
     """
     V, K = n_wk.shape
-    vbeta = V * beta
-    inv = inverse_topic_totals(n_k, vbeta)
+    inv = inverse_topic_totals(n_k, V * beta)
     for c in prange(len(chunk_ptr) - 1):
+        keys = np.empty(K, dtype=np.int64)
         topics = np.empty(K, dtype=np.int32)
-        counts = np.empty(K)
-        cum = np.empty(K)
+        cnt = np.empty(K)
+        wts = np.empty(K)
         for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
             m = 0
             for k in range(K):
-                if n_dk_old[d, k] != 0:
-                    topics[m] = k
-                    counts[m] = n_dk_old[d, k] * inv[k]
+                n = n_dk[d, k]
+                if n != 0:
+                    keys[m] = k - np.int64(n) * K  # sorts by decreasing n, then by topic
                     m += 1
-                n_dk_new[d, k] = 0
+                    n_dk[d, k] = 0
+            keys[:m].sort()
+            for j in range(m):
+                k = keys[j] % K
+                topics[j] = k
+                cnt[j] = ((k - keys[j]) // K) * inv[k]
             prev_w = -1
             s = 0.0
+            blk = np.int64(-1)
+            h0 = h1 = np.uint64(0)
             for i in range(doc_ptr[d], doc_ptr[d + 1]):
                 w = word_ids[i]
                 if w != prev_w:  # a run of one word shares one frozen distribution
                     prev_w = w
-                    s = 0.0
-                    for j in range(m):
-                        s += counts[j] * (n_wk[w, topics[j]] + beta)
-                        cum[j] = s
-                u, b2, b3 = token_draw(seed_lo, seed_hi, iteration, stream, token_start + i)
-                t = u * (s + qsum[w])
+                    s0 = s1 = s2 = s3 = 0.0
+                    j = 0
+                    while j + 4 <= m:  # four independent sums: no add-latency chain
+                        a0 = cnt[j] * (n_wk[w, topics[j]] + beta)
+                        a1 = cnt[j + 1] * (n_wk[w, topics[j + 1]] + beta)
+                        a2 = cnt[j + 2] * (n_wk[w, topics[j + 2]] + beta)
+                        a3 = cnt[j + 3] * (n_wk[w, topics[j + 3]] + beta)
+                        wts[j] = a0
+                        wts[j + 1] = a1
+                        wts[j + 2] = a2
+                        wts[j + 3] = a3
+                        s0 += a0
+                        s1 += a1
+                        s2 += a2
+                        s3 += a3
+                        j += 4
+                    while j < m:
+                        a0 = cnt[j] * (n_wk[w, topics[j]] + beta)
+                        wts[j] = a0
+                        s0 += a0
+                        j += 1
+                    s = (s0 + s1) + (s2 + s3)
+                g = token_start + i
+                if (g >> 1) != blk:
+                    blk = g >> 1
+                    h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
+                t = u64_uniform(h1 if g & 1 else h0) * (s + qw[w] + gsum)
                 if t < s:
-                    k = topics[search_cumulative(cum, m, t)]
+                    acc = 0.0
+                    j = 0
+                    while j < m - 1:
+                        acc += wts[j]
+                        if acc > t:
+                            break
+                        j += 1
+                    k = topics[j]
+                elif t - s < qw[w]:
+                    off = wa_ptr[w]
+                    k = wa_topic[off + alias_draw((t - s) / qw[w], wa_nnz[w], wa_prob, wa_alias,
+                                                  off)]
                 else:
-                    b = np.int64((b2 * np.uint64(K)) >> np.uint64(32))
-                    if b3 * (1.0 / 4294967296.0) < prob[w, b]:
-                        k = b
-                    else:
-                        k = alias[w, b]
+                    k = alias_draw((t - s - qw[w]) / gsum, K, g_prob, g_alias, 0)
                 z[i] = k
-                n_dk_new[d, k] += 1
+                n_dk[d, k] += 1
+
+
+@njit(parallel=True, cache=True)
+def sort_within_documents(doc_ptr, word_ids):
+    """Sort each document's word ids in place, so that equal words form runs (order is free in LDA)."""
+    for d in prange(len(doc_ptr) - 1):
+        word_ids[doc_ptr[d]:doc_ptr[d + 1]].sort()
+
+
+@njit(cache=True)
+def sorted_within_documents(doc_ptr, word_ids):
+    """True if every document's word ids are non-decreasing."""
+    for d in range(len(doc_ptr) - 1):
+        for i in range(doc_ptr[d] + 1, doc_ptr[d + 1]):
+            if word_ids[i] < word_ids[i - 1]:
+                return False
+    return True

@@ -26,7 +26,8 @@ class ShardSampler:
     Attributes
     ----------
     z : ndarray of int32, shape (N_local,)
-        Topic of each token.
+        Topic of each token, in the shard's token order after each
+        document's tokens are sorted by word id.
     n_dk : ndarray of int32, shape (D_local, K)
     n_wk : ndarray of int32, shape (V, K)
         Word-topic counts of the *whole* corpus (summed over ranks),
@@ -51,6 +52,11 @@ class ShardSampler:
         self.beta = float(config.beta)
         self.seed_lo, self.seed_hi = split_seed(config.seed)
         self.doc_ptr = shard.doc_ptr
+        # Order within a document is free in LDA: sort each document's tokens
+        # by word so that equal words form runs that share one distribution.
+        if not kern.sorted_within_documents(shard.doc_ptr, shard.word_ids):
+            shard.word_ids = shard.word_ids.copy()  # never reorder the caller's array
+            kern.sort_within_documents(shard.doc_ptr, shard.word_ids)
         self.word_ids = shard.word_ids
         self.token_start = shard.token_start
         n = len(self.word_ids)

@@ -54,29 +54,52 @@ class EscaSampler(ShardSampler):
         if kernel == "auto":
             kernel = "sparse" if self.K >= SPARSE_MIN_K else "dense"
         self.kernel = kernel
-        self.n_dk_next = np.zeros_like(self.n_dk)
         V, K = self.V, self.K
         if kernel == "dense":
             self.phi_w = np.empty((V, K), dtype=np.float64)
         else:
-            self.prob = np.empty((V, K), dtype=np.float64)
-            self.alias = np.empty((V, K), dtype=np.int32)
-            self.qsum = np.empty(V, dtype=np.float64)
+            self.wa_ptr = None  # laid out after the first exchange (needs each word's count)
+            self.qw = np.empty(V, dtype=np.float64)
+            self.g_prob = np.empty(K, dtype=np.float64)
+            self.g_alias = np.empty(K, dtype=np.int32)
             # Word chunks for the table build, balanced by words (each costs O(K)).
             self.word_chunks = np.linspace(0, V, min(V, 8 * threads) + 1).astype(np.int64)
 
+    def _layout_word_tables(self):
+        """Reserve min(n_w, K) alias slots per word (n_w is fixed: tokens of w in the corpus)."""
+        n_w = self.n_wk.sum(axis=1, dtype=np.int64)
+        self.wa_ptr = np.zeros(self.V + 1, dtype=np.int64)
+        np.cumsum(np.minimum(n_w, self.K), out=self.wa_ptr[1:])
+        size = int(self.wa_ptr[-1])
+        self.wa_nnz = np.zeros(self.V, dtype=np.int64)
+        self.wa_topic = np.empty(size, dtype=np.int32)
+        self.wa_prob = np.empty(size, dtype=np.float64)
+        self.wa_alias = np.empty(size, dtype=np.int32)
+
+    def table_bytes(self):
+        """Bytes of this rank's word-topic tables (V x K counts, per-word factors or alias tables)."""
+        arrays = [self.n_wk] + ([self.phi_w] if self.kernel == "dense" else
+                                [self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_prob,
+                                 self.wa_alias, self.qw])
+        return int(sum(a.nbytes for a in arrays if a is not None))
+
     def sweep(self, iteration):
-        """Build the frozen per-word tables, draw every token in parallel, swap the n_dk buffers."""
+        """Build the frozen per-word tables, then draw every token in parallel."""
         if self.kernel == "dense":
             kern.word_factor(self.n_wk, self.n_k, self.beta, self.phi_w)
             kern.esca_sweep_dense(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
-                                  self.n_dk_next, self.phi_w, self.alpha, self.token_start,
-                                  self.seed_lo, self.seed_hi, iteration, self.stream)
-        else:
-            kern.prior_alias_tables(self.n_wk, self.n_k, self.alpha, self.beta, self.word_chunks,
-                                    self.prob, self.alias, self.qsum)
-            kern.esca_sweep_sparse(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
-                                   self.n_dk_next, self.n_wk, self.n_k, self.beta, self.prob,
-                                   self.alias, self.qsum, self.token_start, self.seed_lo,
-                                   self.seed_hi, iteration, self.stream)
-        self.n_dk, self.n_dk_next = self.n_dk_next, self.n_dk
+                                  self.phi_w, self.alpha, self.token_start, self.seed_lo,
+                                  self.seed_hi, iteration, self.stream)
+            return
+        if self.wa_ptr is None:
+            self._layout_word_tables()
+        kern.word_alias_tables(self.n_wk, self.n_k, self.alpha, self.beta, self.word_chunks,
+                               self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_prob,
+                               self.wa_alias, self.qw)
+        gsum = kern.global_alias_table(self.n_k, self.alpha, self.beta, self.V, self.g_prob,
+                                       self.g_alias)
+        kern.esca_sweep_sparse(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
+                               self.n_wk, self.n_k, self.beta, self.wa_ptr, self.wa_nnz,
+                               self.wa_topic, self.wa_prob, self.wa_alias, self.qw, self.g_prob,
+                               self.g_alias, gsum, self.token_start, self.seed_lo, self.seed_hi,
+                               iteration, self.stream)
