@@ -86,7 +86,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         rec = {"iteration": it, "seconds": sec, "tokens_per_s": N / sec if sec > 0 else math.inf,
                "loglik_per_token": ll, "sample_s": s.timings.get("sample", 0.0),
                "count_s": s.timings.get("count", 0.0),
-               "allreduce_s": s.timings.get("allreduce", 0.0)}
+               "allreduce_s": s.timings.get("allreduce", 0.0),
+               "tables_s": s.timings.get("tables", 0.0),
+               "exchange_bytes": s.timings.get("exchange_bytes", 0)}
         for k in LOG_FIELDS:
             records[k].append(rec[k])
         if rank == 0:
@@ -100,14 +102,20 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
     n_dk = distributed.gather_rows(comm, s.n_dk)
     rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, root=0)
+    state = comm.gather(s.state_bytes(), root=0)
+    tables = comm.gather(s.table_bytes(), root=0)
     if rank != 0:
         return None
     info = {"corpus": _name(source), "D": D, "V": V, "N": N, "ranks": size, "threads": nthreads,
             "kernel": getattr(s, "kernel", None),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
+            "state_bytes_per_rank": state, "state_bytes_per_token": sum(state) / N,
+            "table_bytes_per_rank": tables,
             "corpus_attrs": _jsonable(shard.attrs)}
-    log.info("done: %d iterations in %.1f s; peak RSS per rank: %s", config.iterations, wall,
-             ", ".join(f"{r / 2**20:.0f} MiB" for r in rss))
+    log.info("done: %d iterations in %.1f s; peak RSS per rank: %s; state %.1f bytes/token, "
+             "word-topic tables %s per rank", config.iterations, wall,
+             ", ".join(f"{r / 2**20:.0f} MiB" for r in rss), sum(state) / N,
+             ", ".join(f"{t / 2**20:.0f} MiB" for t in tables))
     return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
                       alpha=config.alpha_vector(), beta=config.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
@@ -149,9 +157,9 @@ def _set_threads(n):
 
 def _check_memory(V, K, D_local, N_local, sampler):
     """Refuse count tables that cannot fit in free memory (estimated before allocating)."""
-    need = V * K * 4 + 2 * D_local * K * 4 + N_local * 12
-    if sampler == "esca":
-        need += V * K * 8
+    need = V * K * 4 + D_local * K * 4 + N_local * 12
+    if sampler == "esca":  # the dense kernel's V x K factors, or at most the sparse alias slots
+        need += max(V * K * 8, min(N_local, V * K) * 16)
     try:
         avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # pragma: no cover

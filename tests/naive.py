@@ -231,19 +231,20 @@ def alias_draw(u, prob, alias):
 
 
 def word_alias_tables(n_wk, n_k, alpha, beta):
-    """Per word: (topics, prob, alias, mass) of alpha_k n_wk/(n_k + V beta) over its nonzero
-    topics; mirrors ``_kernels.word_alias_tables``."""
+    """Per word: (topics, counts, prob, alias, mass) of alpha_k n_wk/(n_k + V beta) over its
+    nonzero topics; mirrors ``_kernels.word_alias_tables``."""
     V, K = n_wk.shape
     inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
     out = []
     for w in range(V):
         topics = [k for k in range(K) if n_wk[w, k] != 0]
+        counts = [int(n_wk[w, k]) for k in topics]
         p = [float(alpha[k]) * int(n_wk[w, k]) * inv[k] for k in topics]
         total = 0.0
         for x in p:
             total += x
         prob, alias = vose_alias(p) if topics else ([], [])
-        out.append((topics, prob, alias, total))
+        out.append((topics, counts, prob, alias, total))
     return out
 
 
@@ -268,7 +269,7 @@ def token_draw(seed, iteration, stream, token):
 
 def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed,
                       iteration, stream):
-    """Three-part sparse ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
+    """Four-part sparse ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
     D, K = n_dk.shape
     V = n_wk.shape[0]
     beta = float(beta)
@@ -280,64 +281,40 @@ def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_
     for d in range(D):
         # the document's topics by decreasing count, ties by topic id
         topics = sorted((k for k in range(K) if n_dk[d, k] != 0), key=lambda k: (-n_dk[d, k], k))
-        cnt = [int(n_dk[d, k]) * inv[k] for k in topics]
-        m = len(topics)
+        dcnt = {k: int(n_dk[d, k]) * inv[k] for k in topics}
+        r, rcum = 0.0, []
+        for k in topics:
+            r += beta * dcnt[k]
+            rcum.append(r)
         for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
             w = int(word_ids[i])
-            wts = [cnt[j] * (int(n_wk[w, k]) + beta) for j, k in enumerate(topics)]
-            sums = [0.0, 0.0, 0.0, 0.0]   # four interleaved sums over full blocks of 4
-            full = m - m % 4
-            for j in range(full):
-                sums[j % 4] += wts[j]
-            for j in range(full, m):
-                sums[0] += wts[j]
-            s = (sums[0] + sums[1]) + (sums[2] + sums[3])
-            w_topics, w_prob, w_alias, qw = words[w]
-            t = pair_uniform(seed, iteration, stream, token_start + i) * (s + qw + gsum)
-            if t < s:
-                acc, j = 0.0, 0
-                while j < m - 1:
-                    acc += wts[j]
-                    if acc > t:
-                        break
-                    j += 1
-                k = topics[j]
-            elif t - s < qw:
-                k = w_topics[alias_draw((t - s) / qw, w_prob, w_alias)]
+            w_topics, w_counts, w_prob, w_alias, qw = words[w]
+            if len(w_topics) <= len(topics):   # walk the word's list
+                pairs = list(zip(w_topics, w_counts))
+            else:                               # walk the document's list
+                pairs = [(k, int(n_wk[w, k])) for k in topics]
+            q, qk, qcum = 0.0, [], []
+            for k, n in pairs:                  # weight 0 where the other side is absent
+                q += dcnt.get(k, 0.0) * n
+                qk.append(k)
+                qcum.append(q)
+            t = pair_uniform(seed, iteration, stream, token_start + i) * (((q + r) + qw) + gsum)
+            if t < q:
+                k = qk[_search(qcum, t)]
+            elif t - q < r:
+                k = topics[_search(rcum, t - q)]
+            elif (t - q) - r < qw:
+                k = w_topics[alias_draw(((t - q) - r) / qw, w_prob, w_alias)]
             else:
-                k = alias_draw((t - s - qw) / gsum, g_prob, g_alias)
+                k = alias_draw((((t - q) - r) - qw) / gsum, g_prob, g_alias)
             z_new[i] = k
             n_dk_new[d, k] += 1
     return z_new, n_dk_new
 
 
-def alias_table(weights):
-    """Vose alias table of non-negative weights (K,) -> (prob, alias, total);
-    mirrors one row of ``evaluate._alias_tables`` (same stack discipline and float operations)."""
-    K = len(weights)
-    p = [float(x) for x in weights]
-    total = 0.0
-    for x in p:
-        total += x
-    scale = K / total
-    p = [x * scale for x in p]
-    prob = [0.0] * K
-    alias = [0] * K
-    small = [k for k in range(K) if p[k] < 1.0]
-    large = [k for k in range(K) if p[k] >= 1.0]
-    while small and large:
-        s = small.pop()
-        g = large[-1]
-        prob[s] = p[s]
-        alias[s] = g
-        p[g] = (p[g] + p[s]) - 1.0
-        if p[g] < 1.0:
-            large.pop()
-            small.append(g)
-    for k in large + small:
-        prob[k] = 1.0
-        alias[k] = k
-    return prob, alias, total
+# -- fold-in (esca/evaluate.py) ------------------------------------------------------------------
+
+STREAM_FOLDIN = 3  # the counter word 3 used by esca.evaluate's fold-in
 
 
 def _fold_in_theta(acc, alpha, nsamp, n_d, asum):
@@ -390,8 +367,13 @@ def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
     asum = 0.0
     for a in alpha:
         asum += a
-    tables = {w: alias_table([alpha[k] * float(phi[k, w]) for k in range(K)])
-              for w in {int(x) for x in word_ids}}
+    tables = {}
+    for w in {int(x) for x in word_ids}:
+        q = [alpha[k] * float(phi[k, w]) for k in range(K)]
+        qsum = 0.0
+        for x in q:
+            qsum += x
+        tables[w] = vose_alias(q) + (qsum,)
     D = len(doc_ptr) - 1
     theta = np.zeros((D, K))
     for d in range(D):

@@ -185,6 +185,40 @@ def test_one_document_leaves_a_rank_empty(corpora):
     assert bounds.tolist() == [0, 1, 1]  # rank 1's shard has no documents
 
 
+# -- the count exchange: sparse and dense give the same counts ------------------
+
+EXCHANGE_SCRIPT = """
+import sys, numpy as np, esca
+from esca.samplers.base import ShardSampler
+ShardSampler.exchange_mode = sys.argv[1]
+m = esca.train(sys.argv[2], num_topics=int(sys.argv[3]), iterations=4, seed=3, threads=1)
+if m is not None:
+    np.save(sys.argv[4], m.n_kw)
+    np.save(sys.argv[4].replace(".npy", "_bytes.npy"), m.log["exchange_bytes"])
+"""
+
+
+@pytest.mark.parametrize("num_topics", [10, 300])
+def test_sparse_and_dense_exchange_agree(corpora, tmp_path, num_topics):
+    """The sparse (nonzero pairs) and dense (Allreduce) count exchanges give bit-identical
+    counts, equal to a one-rank run; the sparse one moves fewer bytes here."""
+    script = tmp_path / "exchange.py"
+    script.write_text(EXCHANGE_SCRIPT)
+    got = {}
+    for mode, ranks in (("sparse", 2), ("dense", 2), ("auto", 1)):
+        out = tmp_path / f"{mode}.npy"
+        cmd = [sys.executable, script, mode, corpora["small"], num_topics, out]
+        r, _ = run(cmd if ranks == 1 else [MPIEXEC, "-n", ranks, *cmd], tmp_path)
+        check_ok(r)
+        got[mode] = np.load(out), np.load(str(out).replace(".npy", "_bytes.npy"))
+    np.testing.assert_array_equal(got["sparse"][0], got["dense"][0])
+    np.testing.assert_array_equal(got["sparse"][0], got["auto"][0])
+    assert np.all(got["auto"][1] == 0)      # one rank exchanges nothing
+    V = got["dense"][0].shape[1]
+    assert np.all(got["dense"][1] == V * num_topics * 4)
+    assert np.all((got["sparse"][1] > 0) & (got["sparse"][1] < got["dense"][1]))
+
+
 # -- CGS over two ranks (AD-LDA) -----------------------------------------------
 
 def test_cgs_two_ranks_keeps_invariants(corpora, tmp_path):

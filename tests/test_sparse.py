@@ -31,7 +31,8 @@ def _tables(n_wk, n_k, alpha, threads_chunks=3, beta=BETA):
     np.cumsum(np.minimum(n_wk.sum(axis=1), K), out=wa_ptr[1:])
     size = int(wa_ptr[-1])
     wa = (wa_ptr, np.full(V, -1, dtype=np.int64), np.full(size, -1, dtype=np.int32),
-          np.full(size, -1.0), np.full(size, -1, dtype=np.int32), np.empty(V))
+          np.full(size, -1, dtype=np.int32), np.full(size, -1.0),
+          np.full(size, -1, dtype=np.int32), np.empty(V))
     chunks = np.linspace(0, V, threads_chunks + 1).astype(np.int64)
     kern.word_alias_tables(n_wk, n_k, alpha, beta, chunks, *wa)
     g_prob, g_alias = np.empty(K), np.empty(K, dtype=np.int32)
@@ -66,13 +67,15 @@ def test_alias_tables_equal_reference_and_are_exact(random_corpus, K, asym):
     n_wk = naive.count_word_topics(c.word_ids, z, c.num_words, K)
     n_k = np.bincount(z, minlength=K).astype(np.int64)
     V = c.num_words
-    (wa_ptr, nnz, topic, prob, alias, qw), (g_prob, g_alias, gsum) = _tables(n_wk, n_k, alpha)
+    tables, (g_prob, g_alias, gsum) = _tables(n_wk, n_k, alpha)
+    wa_ptr, nnz, topic, count, prob, alias, qw = tables
     ref = naive.word_alias_tables(n_wk, n_k, alpha, BETA)
     q = alpha * n_wk / (n_k + V * BETA)
     for w in range(V):
         a, m = wa_ptr[w], nnz[w]
-        rtopics, rprob, ralias, rq = ref[w]
+        rtopics, rcounts, rprob, ralias, rq = ref[w]
         assert topic[a:a + m].tolist() == rtopics == np.flatnonzero(n_wk[w]).tolist()
+        assert count[a:a + m].tolist() == rcounts == n_wk[w, rtopics].tolist()
         assert prob[a:a + m].tolist() == rprob and alias[a:a + m].tolist() == ralias
         assert qw[w] == rq
         assert m <= wa_ptr[w + 1] - a
@@ -133,7 +136,7 @@ def _one_word_document(K, n_tokens, seed, beta=BETA):
 
 
 @pytest.mark.parametrize("kernel", ["dense", "sparse"])
-@pytest.mark.parametrize("K,beta", [(6, BETA), (40, BETA), (40, 20.0)])
+@pytest.mark.parametrize("K,beta", [(6, BETA), (40, BETA), (40, 20.0), (200, BETA)])
 def test_kernels_draw_from_the_exact_distribution(kernel, K, beta):
     """Chi-square goodness of fit of 200,000 draws against the exact ESCA probabilities.
 
@@ -222,5 +225,28 @@ def test_runs_of_one_word_equal_reference(random_corpus, kernel):
                                   *split_seed(SEED), it, STREAM_ESCA)
         else:
             _sparse_sweep(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
+        np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
+        np.testing.assert_array_equal(n_dk, n_dk_ref)
+
+
+def test_long_documents_equal_reference():
+    """Long documents with many topics: the pair part walks the word's list for some words and
+    the document's list for others; both must equal the reference."""
+    from conftest import make_random_corpus
+    c = make_random_corpus(7, D=10, V=40, min_len=3, max_len=300)
+    K, alpha = 120, _alpha(120, True)
+    z_ref = naive.init_topics(c.num_tokens, 0, SEED, K)
+    n_dk_ref = naive.count_doc_topics(c.doc_ptr, z_ref, K)
+    K_d = (n_dk_ref > 0).sum(axis=1)
+    K_w = (naive.count_word_topics(c.word_ids, z_ref, c.num_words, K) > 0).sum(axis=1)
+    assert K_w.min() < K_d.max() and K_w.max() > K_d.min()   # both walks happen
+    z, n_dk = z_ref.copy(), n_dk_ref.copy()
+    chunk_ptr = partition_documents(c.doc_ptr, 2)
+    for it in range(1, 4):
+        n_wk = naive.count_word_topics(c.word_ids, z_ref, c.num_words, K)
+        n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
+        z_ref, n_dk_ref = naive.esca_sweep_sparse(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk,
+                                                  n_k, alpha, BETA, 0, SEED, it, STREAM_ESCA)
+        _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
         np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
         np.testing.assert_array_equal(n_dk, n_dk_ref)

@@ -289,20 +289,19 @@ def alias_draw(u, m, prob, alias, off):
 
 
 @njit(parallel=True, cache=True)
-def word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, wa_ptr, wa_nnz, wa_topic, wa_prob,
-                      wa_alias, qw):
-    """Sparse per-word alias tables of alpha_k n_wk / (n_k + V beta) over the word's nonzero topics.
+def word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, wa_ptr, wa_nnz, wa_topic, wa_count,
+                      wa_prob, wa_alias, qw):
+    """Sparse per-word lists of the nonzero n_wk, with alias tables of alpha_k n_wk / (n_k + V beta).
 
-    The prior part alpha_k (n_wk + beta)/(n_k + V beta) of ESCA's p(k) is
-    split (as in SparseLDA, Yao, Mimno & McCallum, KDD 2009) into this
-    word part, sparse over the K_w topics with n_wk > 0, and a global part
-    alpha_k beta/(n_k + V beta) (:func:`global_alias_table`). Word w's
-    table occupies ``wa_*[wa_ptr[w] : wa_ptr[w] + wa_nnz[w]]`` (``wa_ptr``
-    reserves min(n_w, K) slots, n_w = tokens of w in the corpus, so the
-    tables never need more than min(N, V K) entries): ``wa_topic`` the
-    topic, ``wa_prob``/``wa_alias`` Vose's table. ``qw[w]`` is the word
-    part's total mass. Cost O(K) per word to find the nonzeros plus
-    O(K_w) to build. Equals ``naive.word_alias_tables``.
+    Word w's entries are ``wa_*[wa_ptr[w] : wa_ptr[w] + wa_nnz[w]]``
+    (``wa_ptr`` reserves min(n_w, K) slots, n_w = tokens of w in the corpus,
+    so the lists never need more than min(N, V K) entries): ``wa_topic``
+    the topics with n_wk > 0 in increasing order, ``wa_count`` their
+    counts, ``wa_prob``/``wa_alias`` Vose's alias table of the word part
+    alpha_k n_wk/(n_k + V beta) of ESCA's distribution (see
+    :func:`esca_sweep_sparse`), ``qw[w]`` its total mass. Cost O(K) per
+    word to find the nonzeros plus O(K_w) to build. Equals
+    ``naive.word_alias_tables``.
     """
     V, K = n_wk.shape
     inv = inverse_topic_totals(n_k, V * beta)
@@ -318,6 +317,7 @@ def word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, wa_ptr, wa_nnz, wa_to
                 n = n_wk[w, k]
                 if n != 0:
                     wa_topic[off + m] = k
+                    wa_count[off + m] = n
                     p[m] = alpha[k] * n * inv[k]
                     total += p[m]
                     m += 1
@@ -344,100 +344,104 @@ def global_alias_table(n_k, alpha, beta, V, prob, alias):
 
 @njit(parallel=True, cache=True)
 def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa_ptr, wa_nnz,
-                      wa_topic, wa_prob, wa_alias, qw, g_prob, g_alias, gsum, token_start, seed_lo,
-                      seed_hi, iteration, stream):
-    """One ESCA sweep in O(K_d) per (document, word) and O(1) more per token, exact.
+                      wa_topic, wa_count, wa_prob, wa_alias, qw, g_prob, g_alias, gsum,
+                      token_start, seed_lo, seed_hi, iteration, stream):
+    """One ESCA sweep in O(min(K_d, K_w)) per (document, word) and O(log K_d) per token, exact.
 
     ESCA's p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta) (Zaheer et
     al. 2016, Alg. 2), all counts from the previous iteration, splits
-    exactly into three parts (after SparseLDA, Yao, Mimno & McCallum, KDD 2009):
+    exactly into four parts, as SparseLDA's buckets (Yao, Mimno &
+    McCallum, KDD 2009, sec. 3.4), with Z_k = n_k + V beta:
 
-        n_dk (n_wk + beta)/(n_k + V beta)   doc part: sparse over the K_d topics with n_dk > 0
-      + alpha_k n_wk/(n_k + V beta)         word part: sparse alias table of word w
-      + alpha_k beta/(n_k + V beta)         global part: one alias table
+        n_dk n_wk / Z_k     pair part: topics in both the document and the word
+      + beta n_dk / Z_k     document part: cumulative sums built once per document
+      + alpha_k n_wk / Z_k  word part: the word's sparse alias table (word_alias_tables)
+      + alpha_k beta / Z_k  global part: one alias table (global_alias_table)
 
-    The doc part's K_d weights are built once per run of one word in a
-    document (the samplers sort each document's tokens by word), with the
-    document's topics in order of decreasing n_dk so that the linear scan
-    that picks a topic usually stops within a few steps. One uniform per
-    token (its half of Philox block ``(token_start + i) // 2``) picks the
-    part and, rescaled, the topic within it. The document's old ``n_dk``
-    row is copied into the thread's buffers before it is overwritten with
-    the new counts. Writes only its own documents' ``z`` and ``n_dk`` rows.
-    Equals ``naive.esca_sweep_sparse``.
+    K_d and K_w are the numbers of topics with n_dk > 0 and n_wk > 0. The
+    pair part is built once per run of one word in a document (the
+    samplers sort each document's tokens by word) by walking the shorter
+    of the document's topic list and the word's nonzero list and looking
+    the other side up in a dense row (no branches: a topic missing on the
+    other side gets weight 0). Its cumulative sums are bisected. Tables frozen for the sweep make all
+    four parts exact, so no Metropolis-Hastings correction is needed. One
+    uniform per token (its half of Philox block ``(token_start + i) // 2``)
+    picks the part and, rescaled, the topic within it. The document's old
+    ``n_dk`` row is read into the thread's buffers before it is
+    overwritten with the new counts. Writes only its own documents' ``z``
+    and ``n_dk`` rows. Equals ``naive.esca_sweep_sparse``.
     """
     V, K = n_wk.shape
     inv = inverse_topic_totals(n_k, V * beta)
     for c in prange(len(chunk_ptr) - 1):
         keys = np.empty(K, dtype=np.int64)
-        topics = np.empty(K, dtype=np.int32)
-        cnt = np.empty(K)
-        wts = np.empty(K)
+        topics = np.empty(K, dtype=np.int32)   # the document's topics, largest count first
+        dcnt = np.zeros(K)                     # n_dk / Z_k by topic (dense, 0 if absent)
+        rcum = np.empty(K)                     # document part, cumulative over `topics`
+        qcum = np.empty(K)                     # pair part, cumulative over the walked list
         for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
-            m = 0
+            md = 0
             for k in range(K):
                 n = n_dk[d, k]
                 if n != 0:
-                    keys[m] = k - np.int64(n) * K  # sorts by decreasing n, then by topic
-                    m += 1
+                    keys[md] = k - np.int64(n) * K  # sorts by decreasing n, then by topic
+                    md += 1
                     n_dk[d, k] = 0
-            keys[:m].sort()
-            for j in range(m):
+            keys[:md].sort()
+            r = 0.0
+            for j in range(md):
                 k = keys[j] % K
                 topics[j] = k
-                cnt[j] = ((k - keys[j]) // K) * inv[k]
+                dcnt[k] = ((k - keys[j]) // K) * inv[k]
+                r += beta * dcnt[k]
+                rcum[j] = r
             prev_w = -1
-            s = 0.0
+            q = 0.0
+            mq = 0
+            walk_word = False
             blk = np.int64(-1)
             h0 = h1 = np.uint64(0)
             for i in range(doc_ptr[d], doc_ptr[d + 1]):
                 w = word_ids[i]
                 if w != prev_w:  # a run of one word shares one frozen distribution
                     prev_w = w
-                    s0 = s1 = s2 = s3 = 0.0
-                    j = 0
-                    while j + 4 <= m:  # four independent sums: no add-latency chain
-                        a0 = cnt[j] * (n_wk[w, topics[j]] + beta)
-                        a1 = cnt[j + 1] * (n_wk[w, topics[j + 1]] + beta)
-                        a2 = cnt[j + 2] * (n_wk[w, topics[j + 2]] + beta)
-                        a3 = cnt[j + 3] * (n_wk[w, topics[j + 3]] + beta)
-                        wts[j] = a0
-                        wts[j + 1] = a1
-                        wts[j + 2] = a2
-                        wts[j + 3] = a3
-                        s0 += a0
-                        s1 += a1
-                        s2 += a2
-                        s3 += a3
-                        j += 4
-                    while j < m:
-                        a0 = cnt[j] * (n_wk[w, topics[j]] + beta)
-                        wts[j] = a0
-                        s0 += a0
-                        j += 1
-                    s = (s0 + s1) + (s2 + s3)
+                    q = 0.0
+                    off = wa_ptr[w]
+                    walk_word = wa_nnz[w] <= md
+                    if walk_word:  # the word's nonzero topics; weight 0 if not in the document
+                        mq = wa_nnz[w]
+                        for j in range(mq):
+                            q += dcnt[wa_topic[off + j]] * wa_count[off + j]
+                            qcum[j] = q
+                    else:  # the document's topics; weight 0 if n_wk = 0
+                        mq = md
+                        for j in range(md):
+                            q += dcnt[topics[j]] * n_wk[w, topics[j]]
+                            qcum[j] = q
                 g = token_start + i
                 if (g >> 1) != blk:
                     blk = g >> 1
                     h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
-                t = u64_uniform(h1 if g & 1 else h0) * (s + qw[w] + gsum)
-                if t < s:
-                    acc = 0.0
-                    j = 0
-                    while j < m - 1:
-                        acc += wts[j]
-                        if acc > t:
-                            break
-                        j += 1
-                    k = topics[j]
-                elif t - s < qw[w]:
-                    off = wa_ptr[w]
-                    k = wa_topic[off + alias_draw((t - s) / qw[w], wa_nnz[w], wa_prob, wa_alias,
-                                                  off)]
+                t = u64_uniform(h1 if g & 1 else h0) * (((q + r) + qw[w]) + gsum)
+                if t < q:  # a zero weight never wins: its cumulative sum repeats the previous
+                    j = search_cumulative(qcum, mq, t)
+                    k = wa_topic[wa_ptr[w] + j] if walk_word else topics[j]
                 else:
-                    k = alias_draw((t - s - qw[w]) / gsum, K, g_prob, g_alias, 0)
+                    t -= q
+                    if t < r:
+                        k = topics[search_cumulative(rcum, md, t)]
+                    else:
+                        t -= r
+                        if t < qw[w]:
+                            off = wa_ptr[w]
+                            k = wa_topic[off + alias_draw(t / qw[w], wa_nnz[w], wa_prob,
+                                                          wa_alias, off)]
+                        else:
+                            k = alias_draw((t - qw[w]) / gsum, K, g_prob, g_alias, 0)
                 z[i] = k
                 n_dk[d, k] += 1
+            for j in range(md):
+                dcnt[topics[j]] = 0.0
 
 
 @njit(parallel=True, cache=True)
@@ -455,3 +459,42 @@ def sorted_within_documents(doc_ptr, word_ids):
             if word_ids[i] < word_ids[i - 1]:
                 return False
     return True
+
+
+@njit(parallel=True, cache=True)
+def count_nonzeros(n_wk, word_chunks, out):
+    """out[c] = number of nonzero entries of n_wk in rows word_chunks[c]:word_chunks[c+1]."""
+    K = n_wk.shape[1]
+    for c in prange(len(word_chunks) - 1):
+        m = 0
+        for w in range(word_chunks[c], word_chunks[c + 1]):
+            for k in range(K):
+                m += n_wk[w, k] != 0
+        out[c] = m
+
+
+@njit(parallel=True, cache=True)
+def pack_nonzeros(n_wk, word_chunks, chunk_off, idx, cnt):
+    """The nonzero entries of n_wk as (flat index w K + k, count), in increasing index order.
+
+    Chunk c writes from ``chunk_off[c]`` (the prefix sum of :func:`count_nonzeros`).
+    """
+    K = n_wk.shape[1]
+    for c in prange(len(word_chunks) - 1):
+        j = chunk_off[c]
+        for w in range(word_chunks[c], word_chunks[c + 1]):
+            for k in range(K):
+                if n_wk[w, k] != 0:
+                    idx[j] = w * K + k
+                    cnt[j] = n_wk[w, k]
+                    j += 1
+
+
+@njit(parallel=True, cache=True)
+def add_entries(flat, idx, cnt, parts):
+    """flat[idx[j]] += cnt[j]; the indices are distinct (one rank's list), so the parallel
+    slices never touch the same entry."""
+    n = len(idx)
+    for p in prange(parts):
+        for j in range(p * n // parts, (p + 1) * n // parts):
+            flat[idx[j]] += cnt[j]

@@ -41,6 +41,8 @@ class ShardSampler:
 
     #: Random-number stream of this sampler's sweeps (see esca.rng).
     stream = 0
+    #: Count exchange: "auto" (fewer bytes), "sparse" or "dense" (see :meth:`exchange`).
+    exchange_mode = "auto"
 
     def __init__(self, shard, config, comm, threads=1):
         self.shard = shard
@@ -73,7 +75,20 @@ class ShardSampler:
         # Chunks of documents balanced by tokens; prange runs over chunks.
         nchunks = max(1, min(shard.num_docs, 8 * threads))
         self.chunk_ptr = distributed.partition_documents(self.doc_ptr, nchunks)
+        # Word chunks for the per-word table passes (each word costs O(K)).
+        self.word_chunks = np.linspace(0, V, min(V, 8 * threads) + 1).astype(np.int64)
         self.timings = {}
+
+    def state_bytes(self):
+        """Bytes of this rank's per-document and per-token state: word ids, topics, the
+        inverted index, ``n_dk`` and the offsets (everything but the word-topic tables)."""
+        arrays = (self.word_ids, self.z, self.word_tok, self.n_dk, self.doc_ptr, self.word_ptr,
+                  self.chunk_ptr, self.word_chunks)
+        return int(sum(a.nbytes for a in arrays))
+
+    def table_bytes(self):
+        """Bytes of this rank's word-topic tables (the V x K counts and per-sampler tables)."""
+        return int(self.n_wk.nbytes + self.n_k.nbytes)
 
     def initialize(self):
         """Draw uniform random topics and build all count tables."""
@@ -86,16 +101,80 @@ class ShardSampler:
 
         After the call ``n_wk`` and ``n_k`` hold the whole corpus's counts,
         identical on every rank (integer sums are exact, whatever the order).
+        Two exact ways, chosen by the same rule on every rank:
+
+        * ``sparse``: each rank sends only its nonzero counts as (index,
+          count) pairs (``MPI_Allgatherv``) and adds the other ranks' pairs
+          to its own table. Each rank receives sum_r nnz_r x 8 bytes (12
+          when V K >= 2**31).
+        * ``dense``: ``MPI_Allreduce`` of the V x K int32 table, which a
+          ring allreduce moves as 2 (p - 1)/p x 4 V K bytes per rank.
+
+        The sparse way is taken when it moves fewer bytes. ``timings``
+        gets ``count`` (rebuild and packing), ``allreduce`` (the MPI calls)
+        and ``exchange_bytes`` (bytes this rank received).
         """
         t0 = time.perf_counter()
         kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk)
         self.n_k[:] = np.bincount(self.z, minlength=self.K)
+        size = self.comm.Get_size()
+        t_mpi = 0.0
+        nbytes = 0
+        if size > 1:
+            nnz_chunks = np.empty(len(self.word_chunks) - 1, dtype=np.int64)
+            kern.count_nonzeros(self.n_wk, self.word_chunks, nnz_chunks)
+            t1 = time.perf_counter()
+            nnz = np.array(self.comm.allgather(int(nnz_chunks.sum())), dtype=np.int64)
+            distributed.allreduce_sum(self.comm, self.n_k)
+            t_mpi += time.perf_counter() - t1
+            idx_dtype = np.int32 if self.V * self.K < 2**31 else np.int64
+            entry = np.dtype(idx_dtype).itemsize + 4
+            dense_bytes = self.n_wk.nbytes
+            sparse = int(nnz.sum()) * entry < 2 * dense_bytes * (size - 1) / size
+            if self.exchange_mode != "auto":
+                sparse = self.exchange_mode == "sparse"
+            if sparse:
+                nbytes, t = self._sparse_exchange(nnz_chunks, nnz, idx_dtype)
+                t_mpi += t
+            else:
+                t1 = time.perf_counter()
+                distributed.allreduce_sum(self.comm, self.n_wk)
+                t_mpi += time.perf_counter() - t1
+                nbytes = dense_bytes
+        t_all = time.perf_counter() - t0
+        self.timings["count"] = self.timings.get("count", 0.0) + t_all - t_mpi
+        self.timings["allreduce"] = self.timings.get("allreduce", 0.0) + t_mpi
+        self.timings["exchange_bytes"] = self.timings.get("exchange_bytes", 0) + nbytes
+
+    def _sparse_exchange(self, nnz_chunks, nnz, idx_dtype):
+        """Allgatherv every rank's nonzero (index, count) pairs; add the others' into ``n_wk``.
+
+        Returns (bytes received, seconds in MPI).
+        """
+        rank = self.comm.Get_rank()
+        off = np.zeros(len(nnz_chunks), dtype=np.int64)
+        np.cumsum(nnz_chunks[:-1], out=off[1:])
+        mine = int(nnz[rank])
+        idx = np.empty(mine, dtype=idx_dtype)
+        cnt = np.empty(mine, dtype=np.int32)
+        kern.pack_nonzeros(self.n_wk, self.word_chunks, off, idx, cnt)
+        total = int(nnz.sum())
+        all_idx = np.empty(total, dtype=idx_dtype)
+        all_cnt = np.empty(total, dtype=np.int32)
+        displs = np.zeros(len(nnz), dtype=np.int64)
+        np.cumsum(nnz[:-1], out=displs[1:])
         t1 = time.perf_counter()
-        distributed.allreduce_sum(self.comm, self.n_wk)
-        distributed.allreduce_sum(self.comm, self.n_k)
-        t2 = time.perf_counter()
-        self.timings["count"] = self.timings.get("count", 0.0) + t1 - t0
-        self.timings["allreduce"] = self.timings.get("allreduce", 0.0) + t2 - t1
+        from mpi4py import MPI
+        self.comm.Allgatherv(idx, [all_idx, nnz, displs, MPI._typedict[all_idx.dtype.char]])
+        self.comm.Allgatherv(cnt, [all_cnt, nnz, displs, MPI.INT32_T])
+        t_mpi = time.perf_counter() - t1
+        flat = self.n_wk.reshape(-1)
+        parts = max(1, len(self.word_chunks) - 1)
+        for r in range(len(nnz)):  # the other ranks' lists, one at a time (indices distinct)
+            if r != rank:
+                a, b = int(displs[r]), int(displs[r] + nnz[r])
+                kern.add_entries(flat, all_idx[a:b], all_cnt[a:b], parts)
+        return (total - mine) * (np.dtype(idx_dtype).itemsize + 4), t_mpi
 
     def step(self, iteration):
         """Run sweep ``iteration`` (1-based) and the count exchange; fills ``timings``."""

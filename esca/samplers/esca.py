@@ -1,5 +1,7 @@
 """The ESCA sampler (Zaheer, Wick, Tristan, Smola, Steele, AISTATS 2016)."""
 
+import time
+
 import numpy as np
 
 from ..rng import STREAM_ESCA
@@ -62,8 +64,6 @@ class EscaSampler(ShardSampler):
             self.qw = np.empty(V, dtype=np.float64)
             self.g_prob = np.empty(K, dtype=np.float64)
             self.g_alias = np.empty(K, dtype=np.int32)
-            # Word chunks for the table build, balanced by words (each costs O(K)).
-            self.word_chunks = np.linspace(0, V, min(V, 8 * threads) + 1).astype(np.int64)
 
     def _layout_word_tables(self):
         """Reserve min(n_w, K) alias slots per word (n_w is fixed: tokens of w in the corpus)."""
@@ -73,20 +73,26 @@ class EscaSampler(ShardSampler):
         size = int(self.wa_ptr[-1])
         self.wa_nnz = np.zeros(self.V, dtype=np.int64)
         self.wa_topic = np.empty(size, dtype=np.int32)
+        self.wa_count = np.empty(size, dtype=np.int32)
         self.wa_prob = np.empty(size, dtype=np.float64)
         self.wa_alias = np.empty(size, dtype=np.int32)
 
     def table_bytes(self):
-        """Bytes of this rank's word-topic tables (V x K counts, per-word factors or alias tables)."""
-        arrays = [self.n_wk] + ([self.phi_w] if self.kernel == "dense" else
-                                [self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_prob,
-                                 self.wa_alias, self.qw])
-        return int(sum(a.nbytes for a in arrays if a is not None))
+        """Bytes of this rank's word-topic tables: V x K counts plus the dense kernel's
+        per-word factors (V x K float64) or the sparse kernel's alias tables
+        (20 bytes per reserved slot, at most min(N, V K) slots)."""
+        arrays = [self.phi_w] if self.kernel == "dense" else [
+            self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_count, self.wa_prob, self.wa_alias,
+            self.qw,
+            self.g_prob, self.g_alias]
+        return super().table_bytes() + int(sum(a.nbytes for a in arrays if a is not None))
 
     def sweep(self, iteration):
         """Build the frozen per-word tables, then draw every token in parallel."""
+        t0 = time.perf_counter()
         if self.kernel == "dense":
             kern.word_factor(self.n_wk, self.n_k, self.beta, self.phi_w)
+            self.timings["tables"] = time.perf_counter() - t0
             kern.esca_sweep_dense(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
                                   self.phi_w, self.alpha, self.token_start, self.seed_lo,
                                   self.seed_hi, iteration, self.stream)
@@ -94,12 +100,13 @@ class EscaSampler(ShardSampler):
         if self.wa_ptr is None:
             self._layout_word_tables()
         kern.word_alias_tables(self.n_wk, self.n_k, self.alpha, self.beta, self.word_chunks,
-                               self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_prob,
-                               self.wa_alias, self.qw)
+                               self.wa_ptr, self.wa_nnz, self.wa_topic, self.wa_count,
+                               self.wa_prob, self.wa_alias, self.qw)
         gsum = kern.global_alias_table(self.n_k, self.alpha, self.beta, self.V, self.g_prob,
                                        self.g_alias)
+        self.timings["tables"] = time.perf_counter() - t0
         kern.esca_sweep_sparse(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
                                self.n_wk, self.n_k, self.beta, self.wa_ptr, self.wa_nnz,
-                               self.wa_topic, self.wa_prob, self.wa_alias, self.qw, self.g_prob,
-                               self.g_alias, gsum, self.token_start, self.seed_lo, self.seed_hi,
+                               self.wa_topic, self.wa_count, self.wa_prob, self.wa_alias, self.qw,
+                               self.g_prob, self.g_alias, gsum, self.token_start, self.seed_lo, self.seed_hi,
                                iteration, self.stream)
