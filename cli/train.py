@@ -27,7 +27,7 @@ def setup_arguments(subparsers):
                    "several ranks)")
     p.add_argument("--kernel", choices=("auto", "dense", "sparse"), default="auto",
                    help="ESCA kernel: dense O(K) or sparse+alias O(K_d) per token; both exact "
-                   "(default auto: sparse for K >= 256)")
+                   "(default auto: sparse for K >= 100)")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",

@@ -410,13 +410,15 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
                     walk_word = wa_nnz[w] <= md
                     if walk_word:  # the word's nonzero topics; weight 0 if not in the document
                         mq = wa_nnz[w]
-                        for j in range(mq):
-                            q += dcnt[wa_topic[off + j]] * wa_count[off + j]
+                        for j in range(mq):  # (unsigned indices skip negative-index checks)
+                            q += dcnt[np.uint64(wa_topic[off + j])] * wa_count[off + j]
                             qcum[j] = q
                     else:  # the document's topics; weight 0 if n_wk = 0
                         mq = md
+                        uw = np.uint64(w)
                         for j in range(md):
-                            q += dcnt[topics[j]] * n_wk[w, topics[j]]
+                            tj = np.uint64(topics[j])
+                            q += dcnt[tj] * n_wk[uw, tj]
                             qcum[j] = q
                 g = token_start + i
                 if (g >> 1) != blk:

@@ -1,0 +1,81 @@
+"""``esca bench``: tokens/s, time split, peak RSS and held-out perplexity of ESCA and its peers."""
+
+import argparse
+
+EPILOG = """systems (--systems takes names or families, comma-separated):
+  esca 1r x 1t, esca 1r x 2t, esca 2r x 1t (mpiexec -n 2), cgs 1r,
+  tomotopy w1, tomotopy w2 partition, tomotopy w2 copy_merge, gensim LdaMulticore, lda
+  Peers that are not installed are skipped (pip install 'esca[bench]').
+
+examples:
+  esca bench corpus.h5 -k 100 1000 --iterations 100 --out bench_out
+  esca bench corpus.h5 -k 100 --systems esca,cgs,lda --iterations-for lda=20 \\
+      --repeats 3 --out bench_k100
+
+writes DIR/bench.json, DIR/bench.md, DIR/tokens_per_s.png, DIR/perplexity_vs_seconds.png,
+the train/test split in DIR/data/ and every run's output in DIR/logs/."""
+
+
+def setup_arguments(subparsers):
+    """Add the ``bench`` subcommand to an argparse ``subparsers`` object."""
+    p = subparsers.add_parser(
+        "bench", help="benchmark ESCA against CGS and the installed peers",
+        description="Split the corpus into train and held-out documents, train every system on "
+        "the same tokens with the same K, alpha, beta, iterations and seed (each in its own "
+        "process), and report tokens/s, seconds per iteration (sample / count / allreduce / "
+        "other), peak RSS, log-likelihood per token and held-out perplexity by document "
+        "completion, computed by esca's evaluator from each system's topic-word matrix.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", metavar="CORPUS.h5",
+                   help="corpus written by 'esca prepare', or builtin:wiki250")
+    p.add_argument("--num-topics", "-k", type=int, nargs="+", required=True, metavar="K",
+                   help="one or more numbers of topics")
+    p.add_argument("--iterations", "-n", type=int, default=100, metavar="N",
+                   help="iterations per system (gensim: passes; default 100)")
+    p.add_argument("--alpha", type=float, default=None, metavar="A",
+                   help="document-topic prior PER TOPIC, for every system (default 5/K)")
+    p.add_argument("--beta", type=float, default=0.01, metavar="B",
+                   help="topic-word prior (eta in gensim and tomotopy; default 0.01)")
+    p.add_argument("--seed", type=int, default=1, metavar="S",
+                   help="seed of the split, of every system and of the evaluator (default 1)")
+    p.add_argument("--holdout", type=float, default=0.1, metavar="F",
+                   help="fraction of documents held out for perplexity (default 0.1)")
+    p.add_argument("--systems", default=None, metavar="LIST",
+                   help="comma-separated system names or families (esca, cgs, tomotopy, gensim, "
+                   "lda; default all)")
+    p.add_argument("--iterations-for", action="append", default=[], metavar="NAME=N",
+                   help="iterations for one system or family, e.g. lda=20 (repeatable)")
+    p.add_argument("--eval-every", type=int, default=10, metavar="N",
+                   help="held-out perplexity every N iterations and at the end (default 10; "
+                   "0: at the end only)")
+    p.add_argument("--eval-sweeps", type=int, default=30, metavar="S",
+                   help="Gibbs sweeps of the document-completion fold-in (default 30)")
+    p.add_argument("--eval-burn-in", type=int, default=10, metavar="B",
+                   help="fold-in sweeps discarded before averaging theta (default 10)")
+    p.add_argument("--repeats", type=int, default=1, metavar="R",
+                   help="runs per system; medians over runs are reported (default 1)")
+    p.add_argument("--out", "-o", required=True, metavar="DIR",
+                   help="output folder (created; its parent must exist)")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    """Run ``esca bench`` with parsed arguments; returns the exit status (0)."""
+    from esca.bench import OUTPUTS, run_bench
+    from esca.errors import UserError
+    iterations_for = {}
+    for item in args.iterations_for:
+        name, sep, n = item.rpartition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--iterations-for takes NAME=N, got {item!r}")
+        iterations_for[name] = n
+    run_bench(args.corpus, args.num_topics, args.out, iterations=args.iterations,
+              alpha=args.alpha, beta=args.beta, seed=args.seed, holdout=args.holdout,
+              systems=None if args.systems is None else args.systems.split(","),
+              iterations_for=iterations_for, eval_every=args.eval_every,
+              eval_sweeps=args.eval_sweeps, eval_burn_in=args.eval_burn_in,
+              repeats=args.repeats)
+    with open(f"{args.out}/bench.md") as f:
+        print(f.read())
+    print("wrote " + ", ".join(f"{args.out}/{name}" for name in OUTPUTS))
+    return 0

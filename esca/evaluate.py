@@ -1,0 +1,714 @@
+"""Held-out evaluation: a train/test split, fold-in of theta with phi fixed, document completion.
+
+Four steps, each a plain function:
+
+* :func:`split_holdout` splits a corpus into training and test documents, with
+  the vocabulary compacted to the words of the training documents.
+* :func:`completion_halves` splits every test document into an observed half
+  (tokens at even positions) and a held-out half (odd positions).
+* :func:`fold_in` infers theta for documents with the topics phi fixed, by
+  collapsed Gibbs sampling of their topic assignments (as Mallet's
+  ``TopicInferencer`` does).
+* :func:`document_completion` folds theta in on the observed halves and scores
+  the held-out halves: log-likelihood and perplexity.
+
+Array conventions follow ``esca/samplers/_kernels.py``: ``doc_ptr`` int64
+(D+1,), ``word_ids`` int32 (N,), ``phi`` float64 (K, V) topic-major with rows
+summing to 1, ``alpha`` float64 (K,), ``theta`` float64 (D, K). Inside the
+kernels the columns of phi for the words that occur are copied once into a
+word-major ``phi_loc`` (W, K), so that one word's K values are contiguous, and
+word ids are replaced by their row in it (``word_loc``).
+
+Fold-in random numbers come from :func:`esca.rng.token_draw`, keyed by
+(seed, sweep, ``STREAM_FOLDIN``, token index in ``word_ids``), so theta does
+not depend on the thread count or on how documents are split into chunks.
+"""
+
+import json
+import math
+import operator
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .corpus import Corpus, check_doc_ptr, check_word_ids
+from .distributed import partition_documents
+from .errors import UserError
+from .rng import STREAM_FOLDIN, split_seed, token_draw, token_uniform
+from .samplers._kernels import search_cumulative, vose_alias
+
+#: :func:`fold_in` uses the sparse + alias kernel when K is at least this, else the dense one.
+#: Depends on K only (never on the thread count), so a given K always gives the same theta.
+#: Measured with 1 thread, 400 documents of 300 tokens, V = 5000, 50 sweeps: on documents
+#: drawn from the model (theta ~ Dirichlet(0.1)) sparse is faster at every K tried (16 to 256);
+#: on uniformly random words (every token spread over all topics) dense is faster up to
+#: K = 32 (by about 15%) and slower from K = 64.
+SPARSE_MIN_K = 32
+
+#: Tolerance on the row sums of phi.
+PHI_ROW_SUM_TOL = 1e-6
+
+
+# -- train / test split --------------------------------------------------------------------------
+
+def _ptr_from_lengths(lengths):
+    ptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return ptr
+
+
+def split_holdout(corpus, fraction, seed):
+    """Split a corpus into training and test documents.
+
+    ``round(fraction * D)`` documents (at least 1, at most D - 1) are chosen
+    for the test set by a permutation from ``np.random.default_rng(seed)``;
+    both parts keep the corpus order of their documents. The training corpus
+    gets a compacted vocabulary: only the words that occur in its documents,
+    in their original relative order, with word ids renumbered. The test
+    corpus uses the same vocabulary; its tokens whose word does not occur in
+    training (out of vocabulary) are dropped, and a test document left empty
+    is dropped. Empty training documents are kept.
+
+    Parameters
+    ----------
+    corpus : esca.corpus.Corpus
+        A whole corpus (``doc_start == 0`` and all ``num_docs_total`` documents).
+    fraction : float
+        Share of the documents to hold out, ``0 < fraction < 1``.
+    seed : int
+        Non-negative seed of the permutation.
+
+    Returns
+    -------
+    train : esca.corpus.Corpus
+        ``doc_ptr`` int64 (D_train+1,), ``word_ids`` int32 over the compacted
+        vocabulary of V_train words.
+    test : esca.corpus.Corpus
+        Same vocabulary as ``train``. Both corpora have ``doc_start = 0``,
+        ``token_start = 0`` and the source's ``attrs`` with ``D``, ``V``,
+        ``N`` (when present) set to their own sizes, plus ``attrs["holdout"]``,
+        a JSON string ``{"part", "fraction", "seed", "source_docs",
+        "source_words"}``.
+    info : dict
+        ``train_docs``, ``test_docs`` (documents in the returned corpora),
+        ``test_tokens_dropped_oov``, ``test_docs_dropped_empty`` (test
+        documents dropped because no token was left, including documents
+        that were empty to begin with), ``fraction``, ``seed``.
+
+    Raises
+    ------
+    UserError
+        If ``fraction`` is not a number in (0, 1), ``seed`` is not a
+        non-negative integer, the corpus has fewer than 2 documents or is a
+        shard, or the corpus breaks its format's invariants.
+    """
+    try:
+        f = float(fraction)
+    except (TypeError, ValueError):
+        raise UserError(f"holdout fraction must be a number in (0, 1), got {fraction!r}") from None
+    if not 0.0 < f < 1.0:
+        raise UserError(f"holdout fraction must be in (0, 1), got {fraction!r}")
+    seed = _check_seed(seed)
+    D = corpus.num_docs
+    if corpus.doc_start != 0 or D != corpus.num_docs_total:
+        raise UserError(f"split_holdout needs a whole corpus, got documents "
+                        f"{corpus.doc_start}..{corpus.doc_start + D} of {corpus.num_docs_total}")
+    if D < 2:
+        raise UserError(f"split_holdout needs at least 2 documents, the corpus has {D}")
+    corpus.validate()
+    V = corpus.num_words
+    n_test = min(max(round(f * D), 1), D - 1)
+    is_test = np.zeros(D, dtype=bool)
+    is_test[np.random.default_rng(seed).permutation(D)[:n_test]] = True
+    lens = corpus.doc_lengths()
+    token_is_test = np.repeat(is_test, lens)
+    ids = corpus.word_ids
+
+    train_ids = ids[~token_is_test]
+    in_train = np.zeros(V, dtype=bool)
+    in_train[train_ids] = True
+    kept_words = np.flatnonzero(in_train)
+    new_id = np.full(V, -1, dtype=np.int64)
+    new_id[kept_words] = np.arange(len(kept_words))
+    vocab = [corpus.vocab[w] for w in kept_words]
+
+    train_ptr = _ptr_from_lengths(lens[~is_test])
+    train_words = new_id[train_ids].astype(np.int32)
+
+    test_new = new_id[ids[token_is_test]]
+    keep = test_new >= 0
+    test_doc = np.repeat(np.arange(n_test), lens[is_test])
+    kept_lens = np.bincount(test_doc[keep], minlength=n_test)
+    test_ptr = _ptr_from_lengths(kept_lens[kept_lens > 0])
+    test_words = test_new[keep].astype(np.int32)
+
+    info = {"train_docs": int(D - n_test), "test_docs": int(len(test_ptr) - 1),
+            "test_tokens_dropped_oov": int(len(keep) - keep.sum()),
+            "test_docs_dropped_empty": int(np.count_nonzero(kept_lens == 0)),
+            "fraction": f, "seed": seed}
+
+    def part(name, ptr, words):
+        attrs = dict(corpus.attrs)
+        for key, value in (("D", len(ptr) - 1), ("V", len(vocab)), ("N", len(words))):
+            if key in attrs:
+                attrs[key] = int(value)
+        attrs["holdout"] = json.dumps({"part": name, "fraction": f, "seed": seed,
+                                       "source_docs": int(D), "source_words": int(V)},
+                                      sort_keys=True)
+        return Corpus(ptr, words, list(vocab), attrs=attrs)
+
+    return part("train", train_ptr, train_words), part("test", test_ptr, test_words), info
+
+
+def completion_halves(doc_ptr, word_ids):
+    """Split every document into an observed and a held-out half for document completion.
+
+    Wallach, Murray, Salakhutdinov & Mimno, "Evaluation Methods for Topic
+    Models", ICML 2009: each test document w_d is split into w_d^(1), used to
+    infer theta_d, and w_d^(2), whose probability p(w_d^(2) | w_d^(1), phi,
+    alpha) is reported. Here tokens at even positions 0, 2, 4, ... of each
+    document form the observed half and odd positions the held-out half, so
+    a document of n tokens gives ceil(n/2) observed and floor(n/2) held-out
+    tokens, interleaved along the document.
+
+    Parameters
+    ----------
+    doc_ptr : array_like of int64, shape (D+1,)
+    word_ids : array_like of int32, shape (N,)
+
+    Returns
+    -------
+    obs_ptr : ndarray of int64, shape (D+1,)
+    obs_ids : ndarray of int32, shape (N - N//2 summed per document,)
+    held_ptr : ndarray of int64, shape (D+1,)
+    held_ids : ndarray of int32
+        Both halves keep every document (possibly empty) in order.
+
+    Raises
+    ------
+    UserError
+        If ``doc_ptr`` does not start at 0, decreases or does not end at N.
+    """
+    doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
+    word_ids = np.asarray(word_ids).astype(np.int32, copy=False)
+    check_doc_ptr(doc_ptr, len(word_ids), "completion_halves")
+    lens = np.diff(doc_ptr)
+    pos = np.arange(len(word_ids), dtype=np.int64) - np.repeat(doc_ptr[:-1], lens)
+    even = (pos & 1) == 0
+    return (_ptr_from_lengths((lens + 1) // 2), np.ascontiguousarray(word_ids[even]),
+            _ptr_from_lengths(lens // 2), np.ascontiguousarray(word_ids[~even]))
+
+
+def phi_from_counts(n_kw, beta):
+    """Topic-word distributions from counts: the posterior mean under a symmetric Dirichlet(beta).
+
+    phi_kw = (n_kw + beta) / (n_k + V beta), with n_k = sum_w n_kw
+    (Griffiths & Steyvers, PNAS 2004, the phi estimate that follows eq. 5).
+
+    Parameters
+    ----------
+    n_kw : array_like of int, shape (K, V)
+        Word-topic counts, topic-major (``TopicModel.n_kw``). Non-negative
+        floating-point counts are accepted too.
+    beta : float
+        Dirichlet parameter, > 0.
+
+    Returns
+    -------
+    phi : ndarray of float64, shape (K, V)
+        Rows sum to 1.
+
+    Raises
+    ------
+    UserError
+        If ``n_kw`` is not a 2-D array of non-negative numbers, or ``beta``
+        is not a positive finite number.
+    """
+    n_kw = np.asarray(n_kw)
+    if n_kw.ndim != 2 or n_kw.dtype.kind not in "iuf" or n_kw.shape[1] == 0:
+        raise UserError(f"n_kw must be a 2-D (K, V) array of counts with V >= 1, "
+                        f"got shape {n_kw.shape} and dtype {n_kw.dtype}")
+    if n_kw.size and not (np.isfinite(n_kw).all() and n_kw.min() >= 0):
+        raise UserError("n_kw must hold non-negative finite counts")
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise UserError(f"beta must be a positive number, got {beta!r}") from None
+    if not (beta > 0 and math.isfinite(beta)):
+        raise UserError(f"beta must be a positive finite number, got {beta!r}")
+    V = n_kw.shape[1]
+    n_k = n_kw.sum(axis=1, dtype=np.int64 if n_kw.dtype.kind in "iu" else np.float64)
+    return (n_kw + beta) / (n_k[:, None] + V * beta)
+
+
+# -- argument checks -----------------------------------------------------------------------------
+
+def _check_seed(seed):
+    try:
+        s = operator.index(seed)
+    except TypeError:
+        raise UserError(f"seed must be an integer, got {seed!r}") from None
+    if not 0 <= s < 2**64:
+        raise UserError(f"seed must be in 0 .. 2**64-1, got {seed!r}")
+    return s
+
+
+def _check_sweeps(sweeps, burn_in):
+    try:
+        sweeps, burn_in = operator.index(sweeps), operator.index(burn_in)
+    except TypeError:
+        raise UserError(f"sweeps and burn_in must be integers, got {sweeps!r}, {burn_in!r}") from None
+    if sweeps < 1:
+        raise UserError(f"sweeps must be >= 1, got {sweeps}")
+    if not 0 <= burn_in < sweeps:
+        raise UserError(f"burn_in must be in 0 .. sweeps-1 = {sweeps - 1}, got {burn_in}")
+    return sweeps, burn_in
+
+
+def _check_model(phi, alpha, where):
+    """(phi float64 C (K, V), alpha float64 (K,)) or UserError."""
+    phi = np.asarray(phi)
+    if phi.ndim != 2 or phi.shape[0] < 1 or phi.shape[1] < 1 or phi.dtype.kind not in "iuf":
+        raise UserError(f"{where}: phi must be a (K, V) array of probabilities, "
+                        f"got shape {phi.shape} and dtype {phi.dtype}")
+    phi = np.ascontiguousarray(phi, dtype=np.float64)
+    K = phi.shape[0]
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if alpha.ndim == 0:
+        alpha = np.full(K, float(alpha))
+    if alpha.shape != (K,):
+        raise UserError(f"{where}: alpha has shape {alpha.shape} but phi has K = {K} topics")
+    if not (np.isfinite(alpha).all() and alpha.min() > 0):
+        raise UserError(f"{where}: alpha must be positive and finite, got minimum {alpha.min()!r}")
+    alpha = np.ascontiguousarray(alpha)
+    rows = phi.sum(axis=1)
+    bad = np.flatnonzero(~np.isfinite(rows))
+    if len(bad):
+        raise UserError(f"{where}: phi row {int(bad[0])} holds a NaN or infinite value")
+    if phi.min() < 0:
+        k, w = np.unravel_index(int(np.argmin(phi)), phi.shape)
+        raise UserError(f"{where}: phi[{k}, {w}] = {phi[k, w]!r} is negative")
+    bad = np.flatnonzero(np.abs(rows - 1.0) > PHI_ROW_SUM_TOL)
+    if len(bad):
+        raise UserError(f"{where}: phi row {int(bad[0])} sums to {rows[bad[0]]!r}, not 1")
+    return phi, alpha
+
+
+def _check_docs(doc_ptr, word_ids, V, where):
+    doc_ptr = np.asarray(doc_ptr)
+    word_ids = np.asarray(word_ids)
+    if doc_ptr.ndim != 1 or word_ids.ndim != 1 or doc_ptr.dtype.kind not in "iu" \
+            or (word_ids.dtype.kind not in "iu" and len(word_ids)):
+        raise UserError(f"{where}: doc_ptr and word_ids must be 1-D integer arrays")
+    doc_ptr = np.ascontiguousarray(doc_ptr, dtype=np.int64)
+    check_doc_ptr(doc_ptr, len(word_ids), where)
+    check_word_ids(word_ids, V, where)  # against phi's V
+    return doc_ptr, np.ascontiguousarray(word_ids, dtype=np.int32)
+
+
+# -- kernels -------------------------------------------------------------------------------------
+
+_BLOCK = 16  # words per block of the phi transpose
+
+
+@njit(parallel=True, cache=True)
+def _gather_word_rows(phi, words, out):
+    """out[j, k] = phi[k, words[j]]: the word-major (W, K) copy of the columns of phi in use.
+
+    Blocks of 16 words (sorted ids, so usually close in memory) per task.
+    """
+    K = phi.shape[0]
+    W = len(words)
+    for b in prange((W + _BLOCK - 1) // _BLOCK):
+        j0 = b * _BLOCK
+        j1 = min(W, j0 + _BLOCK)
+        for k in range(K):
+            for j in range(j0, j1):
+                out[j, k] = phi[k, words[j]]
+
+
+@njit(parallel=True, cache=True)
+def _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum):
+    """Walker alias tables of q_w(k) = alpha_k phi_kw for the first rows of ``phi_loc``.
+
+    The prior part of the fold-in conditional, built once per call by Vose's
+    method (Vose, "A linear algorithm for generating random numbers with a
+    given distribution", IEEE TSE 1991; ``_kernels.vose_alias``) in O(K) per
+    word. ``qsum[w]`` = sum_k q_w(k) (summed in order k = 0..K-1);
+    ``prob``/``alias`` (float64 and int32, shape (W_alias, K)) give
+    P(k) = (prob[k] + sum_{b: alias[b]=k} (1 - prob[b])) / K = q_w(k) / qsum[w].
+    ``row_chunks`` splits the rows over threads. Row w equals
+    ``naive.vose_alias`` of q_w.
+    """
+    K = phi_loc.shape[1]
+    for c in prange(len(row_chunks) - 1):
+        p = np.empty(K)
+        small = np.empty(K, dtype=np.int32)
+        large = np.empty(K, dtype=np.int32)
+        for w in range(row_chunks[c], row_chunks[c + 1]):
+            total = 0.0
+            for k in range(K):
+                p[k] = alpha[k] * phi_loc[w, k]
+                total += p[k]
+            qsum[w] = total
+            vose_alias(p, K, K / total, small, large, prob[w], alias[w], 0)
+
+
+@njit(parallel=True, cache=True)
+def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
+                   seed_lo, seed_hi, z, theta):
+    """Collapsed Gibbs fold-in with phi fixed, O(K) per token.
+
+    p(z_i = k | z_-i) ∝ (n_dk^-i + alpha_k) phi_kw  (Griffiths & Steyvers,
+    PNAS 2004, eq. 5 with the word factor replaced by the fixed phi).
+    Sweep 0 initialises each token in document order from the same
+    conditional with only the tokens before it counted; sweeps 1..sweeps
+    resample every token in order. After each sweep s > burn_in the counts
+    n_dk are added up; theta_dk = (mean n_dk + alpha_k) / (n_d + sum alpha),
+    the mean of (n_dk + alpha_k)/(n_d + sum alpha) over those sweeps.
+    Token i uses ``token_uniform(seed, s, STREAM_FOLDIN, i)``. A document is
+    folded in whole by one task (all its sweeps), writing only its own ``z``
+    and ``theta`` entries. Equals ``naive.fold_in_dense``.
+    """
+    K = phi_loc.shape[1]
+    asum = 0.0
+    for k in range(K):
+        asum += alpha[k]
+    nsamp = sweeps - burn_in
+    for c in prange(len(chunk_ptr) - 1):
+        n = np.zeros(K, dtype=np.int32)
+        acc = np.zeros(K, dtype=np.int64)
+        cum = np.empty(K)
+        for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
+            i0 = doc_ptr[d]
+            i1 = doc_ptr[d + 1]
+            for it in range(sweeps + 1):
+                for i in range(i0, i1):
+                    w = word_loc[i]
+                    if it > 0:
+                        n[z[i]] -= 1
+                    s = 0.0
+                    for k in range(K):
+                        s += (n[k] + alpha[k]) * phi_loc[w, k]
+                        cum[k] = s
+                    u = token_uniform(seed_lo, seed_hi, it, STREAM_FOLDIN, i)
+                    k = search_cumulative(cum, K, u * s)
+                    z[i] = k
+                    n[k] += 1
+                if it > burn_in:
+                    for k in range(K):
+                        acc[k] += n[k]
+            nd = i1 - i0
+            for k in range(K):
+                theta[d, k] = (acc[k] / nsamp + alpha[k]) / (nd + asum)
+                acc[k] = 0
+                n[k] = 0
+
+
+@njit(parallel=True, cache=True)
+def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum, sweeps,
+                    burn_in, seed_lo, seed_hi, z, theta):
+    """Collapsed Gibbs fold-in with phi fixed, O(K_d) per token (K_d = topics in the document).
+
+    The same conditional as ``_fold_in_dense`` split exactly in two, as in
+    SparseLDA (Yao, Mimno & McCallum, KDD 2009) with phi fixed:
+
+        (n_dk^-i + alpha_k) phi_kw = n_dk^-i phi_kw    sparse over the topics with n_dk^-i > 0
+                                   + alpha_k phi_kw    q_w(k), drawn in O(1) from an alias table
+
+    The document's nonzero topics are kept in ``topics[:m]`` (with each
+    topic's slot in ``pos``), updated as tokens move: a topic whose count
+    drops to 0 is swapped with the last one, a topic that appears is
+    appended. One Philox block per token, ``token_draw(seed, s,
+    STREAM_FOLDIN, i)``, gives u, which picks the part (t = u (S + Q) < S:
+    sparse, searched in the cumulative sums; else the alias table) and the
+    two words b2, b3 of the alias draw (column (b2 K) >> 32, accepted if
+    b3 / 2**32 < prob). Sweeps, initialisation and theta as in
+    ``_fold_in_dense``. Equals ``naive.fold_in_sparse``.
+    """
+    K = phi_loc.shape[1]
+    asum = 0.0
+    for k in range(K):
+        asum += alpha[k]
+    nsamp = sweeps - burn_in
+    for c in prange(len(chunk_ptr) - 1):
+        n = np.zeros(K, dtype=np.int32)
+        acc = np.zeros(K, dtype=np.int64)
+        pos = np.full(K, -1, dtype=np.intp)
+        topics = np.empty(K, dtype=np.intp)  # intp indexes faster than int32 here (~7%)
+        cum = np.empty(K)
+        for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
+            i0 = doc_ptr[d]
+            i1 = doc_ptr[d + 1]
+            m = 0
+            for it in range(sweeps + 1):
+                for i in range(i0, i1):
+                    w = word_loc[i]
+                    if it > 0:
+                        k = z[i]
+                        n[k] -= 1
+                        if n[k] == 0:  # swap the last listed topic into k's slot
+                            m -= 1
+                            last = topics[m]
+                            topics[pos[k]] = last
+                            pos[last] = pos[k]
+                            pos[k] = -1
+                    row = phi_loc[w]
+                    s = 0.0
+                    for j in range(m):
+                        t_ = topics[j]
+                        s += n[t_] * row[t_]
+                        cum[j] = s
+                    u, b2, b3 = token_draw(seed_lo, seed_hi, it, STREAM_FOLDIN, i)
+                    t = u * (s + qsum[w])
+                    if t < s:
+                        k = topics[search_cumulative(cum, m, t)]
+                    else:
+                        b = np.int64((b2 * np.uint64(K)) >> np.uint64(32))
+                        if b3 * (1.0 / 4294967296.0) < prob[w, b]:
+                            k = b
+                        else:
+                            k = alias[w, b]
+                    z[i] = k
+                    if n[k] == 0:
+                        topics[m] = k
+                        pos[k] = m
+                        m += 1
+                    n[k] += 1
+                if it > burn_in:
+                    for j in range(m):
+                        acc[topics[j]] += n[topics[j]]
+            nd = i1 - i0
+            for k in range(K):
+                theta[d, k] = (acc[k] / nsamp + alpha[k]) / (nd + asum)
+                acc[k] = 0
+                n[k] = 0
+                pos[k] = -1
+
+
+@njit(parallel=True, cache=True)
+def _doc_loglik(theta, phi_loc, held_ptr, held_loc, out):
+    """out[d] = sum over the held-out tokens of document d of log sum_k theta_dk phi_kw."""
+    K = theta.shape[1]
+    for d in prange(len(held_ptr) - 1):
+        total = 0.0
+        for i in range(held_ptr[d], held_ptr[d + 1]):
+            w = held_loc[i]
+            p = 0.0
+            for k in range(K):
+                p += theta[d, k] * phi_loc[w, k]
+            total += math.log(p)
+        out[d] = total
+
+
+# -- fold-in driver ------------------------------------------------------------------------------
+
+def _word_rows(phi, words, where):
+    """phi_loc (W, K): the columns ``words`` of phi, word-major; UserError if one is all zero."""
+    phi_loc = np.empty((len(words), phi.shape[0]), dtype=np.float64)
+    _gather_word_rows(phi, words, phi_loc)
+    if len(words):
+        zero = np.flatnonzero(phi_loc.max(axis=1) <= 0.0)
+        if len(zero):
+            raise UserError(f"{where}: word id {int(words[zero[0]])} has probability 0 under "
+                            "every topic (smooth phi, e.g. with beta > 0)")
+    return phi_loc
+
+
+def _chunks(n, per_thread=8):
+    return max(1, min(n, per_thread * numba.get_num_threads()))
+
+
+def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, seed, sparse):
+    """theta (D, K) from the word rows ``phi_loc``; rows < ``n_alias`` get alias tables."""
+    K = phi_loc.shape[1]
+    D = len(doc_ptr) - 1
+    seed_lo, seed_hi = split_seed(seed)
+    chunk_ptr = partition_documents(doc_ptr, _chunks(D))
+    z = np.empty(len(word_loc), dtype=np.int32)
+    theta = np.empty((D, K), dtype=np.float64)
+    # Chunks go to threads one at a time (dynamic), which keeps both threads busy when
+    # chunks cost different amounts or a core is shared; theta does not depend on it.
+    with numba.parallel_chunksize(1):
+        if sparse:
+            prob = np.empty((n_alias, K), dtype=np.float64)
+            alias = np.empty((n_alias, K), dtype=np.int32)
+            qsum = np.empty(n_alias, dtype=np.float64)
+            row_chunks = np.linspace(0, n_alias, _chunks(n_alias) + 1).astype(np.int64)
+            _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum)
+            _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum,
+                            sweeps, burn_in, seed_lo, seed_hi, z, theta)
+        else:
+            _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
+                           seed_lo, seed_hi, z, theta)
+    return theta
+
+
+def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0):
+    """Infer theta for documents with the topics phi fixed, by collapsed Gibbs fold-in.
+
+    Each token's topic is resampled from
+
+        p(z_i = k | z_-i, w, phi) ∝ (n_dk^-i + alpha_k) phi_{k, w_i}
+
+    the collapsed Gibbs conditional of Griffiths & Steyvers (PNAS 2004,
+    eq. 5) with the word factor (n_wk^-i + beta)/(n_k^-i + V beta) replaced
+    by the fixed phi, as in Mallet's ``TopicInferencer``. Sweep 0 initialises
+    the topics sequentially from the same conditional, counting only the
+    document's earlier tokens (n_dk^<i); sweeps 1..``sweeps`` resample every
+    token in document order. The estimate averages the sweeps after
+    ``burn_in``:
+
+        theta_dk = mean over sweeps s > burn_in of (n_dk^(s) + alpha_k) / (n_d + sum_k alpha_k)
+
+    (one sample of it is the theta estimate that follows eq. 5 in G&S 2004), so
+    ``sweeps = burn_in + 1`` gives one sample. An empty document gets the prior mean alpha / sum(alpha).
+
+    Two kernels draw exactly from this conditional, chosen by K only:
+    K < ``SPARSE_MIN_K`` (32) uses an O(K) cumulative-sum draw per token;
+    larger K splits the conditional as in SparseLDA (Yao, Mimno & McCallum,
+    KDD 2009) into n_dk phi_kw, summed over the document's current topics
+    (O(K_d) per token), and alpha_k phi_kw, drawn from a Walker alias table
+    built once per call for each distinct word of ``word_ids`` (Vose, IEEE
+    TSE 1991; O(K) per word). The two kernels use the random numbers
+    differently, so their thetas differ for one seed while following the same
+    distribution. Random numbers are keyed by (seed, sweep, token index in
+    ``word_ids``), so theta is identical for any thread count.
+
+    Parameters
+    ----------
+    phi : array_like of float64, shape (K, V)
+        Topic-word distributions; rows sum to 1 (within 1e-6).
+    alpha : float or array_like of float64, shape (K,)
+        Dirichlet parameter of theta, > 0.
+    doc_ptr : array_like of int64, shape (D+1,)
+    word_ids : array_like of int32, shape (N,)
+        Word ids in 0..V-1.
+    sweeps : int
+        Gibbs sweeps after the initialisation, >= 1.
+    burn_in : int
+        Sweeps left out of the average, 0 <= burn_in < sweeps.
+    seed : int
+        0 <= seed < 2**64.
+
+    Returns
+    -------
+    theta : ndarray of float64, shape (D, K)
+        Rows sum to 1.
+
+    Raises
+    ------
+    UserError
+        If phi is not a (K, V) array of non-negative finite values with rows
+        summing to 1, alpha is not positive or does not have K entries, a
+        word id is outside 0..V-1, a word that occurs has probability 0
+        under every topic, ``doc_ptr`` is invalid, sweeps < 1, burn_in not in
+        0..sweeps-1, or seed is not an integer in 0..2**64-1.
+    """
+    return _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed)
+
+
+def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None):
+    """:func:`fold_in` with the kernel forced (``sparse`` True/False) or chosen by K (None)."""
+    phi, alpha = _check_model(phi, alpha, "fold_in")
+    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, phi.shape[1], "fold_in")
+    sweeps, burn_in = _check_sweeps(sweeps, burn_in)
+    seed = _check_seed(seed)
+    if sparse is None:
+        sparse = phi.shape[0] >= SPARSE_MIN_K
+    words, word_loc = np.unique(word_ids, return_inverse=True)
+    phi_loc = _word_rows(phi, words.astype(np.int64), "fold_in")
+    return _run_fold_in(phi_loc, len(words), alpha, doc_ptr, word_loc.astype(np.int32).ravel(),
+                        sweeps, burn_in, seed, sparse)
+
+
+def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
+    """Held-out perplexity by document completion with a folded-in theta.
+
+    Each test document is split by :func:`completion_halves` into an
+    observed half w^(1) (even positions) and a held-out half w^(2) (odd
+    positions) (document completion, Wallach, Murray, Salakhutdinov & Mimno,
+    ICML 2009). theta_d is inferred from w^(1) alone by :func:`fold_in`
+    (same ``sweeps``, ``burn_in``, ``seed``), and each held-out token is
+    scored with that point estimate:
+
+        log_likelihood = sum_d sum_{i in w_d^(2)} log sum_k theta_dk phi_{k, w_i}
+        perplexity     = exp(-log_likelihood / tokens)
+
+    This plugs in a point estimate of theta instead of integrating over
+    theta as the estimators studied by Wallach et al. do, so it approximates
+    p(w^(2) | w^(1), phi, alpha) rather than estimating it without bias; it
+    is the usual practical form, and cheap. A document whose observed half is empty
+    (an empty document) gets theta = alpha / sum(alpha). Per-document sums
+    are added with ``math.fsum``, so the result does not depend on the
+    thread count.
+
+    Parameters
+    ----------
+    phi : array_like of float64, shape (K, V)
+        Rows sum to 1 (within 1e-6).
+    alpha : float or array_like of float64, shape (K,)
+    test : esca.corpus.Corpus or (doc_ptr, word_ids)
+        Test documents over the same vocabulary as phi (a Corpus must have
+        V words); ``doc_ptr`` int64 (D+1,), ``word_ids`` int32 (N,).
+    sweeps, burn_in, seed : int
+        As in :func:`fold_in`.
+
+    Returns
+    -------
+    dict
+        ``perplexity`` (float), ``log_likelihood`` (float, natural log,
+        summed over held-out tokens), ``tokens`` (held-out tokens scored),
+        ``docs`` (test documents folded in), ``docs_scored`` (documents with
+        at least one held-out token), ``kernel`` ("dense" or "sparse"),
+        ``sweeps``, ``burn_in``, ``seed``.
+
+    Raises
+    ------
+    UserError
+        Everything :func:`fold_in` raises; a held-out word with probability
+        0 under every topic; a Corpus whose vocabulary size differs from
+        phi's V; no held-out token at all (every document has < 2 tokens).
+    """
+    where = "document_completion"
+    phi, alpha = _check_model(phi, alpha, where)
+    K, V = phi.shape
+    if isinstance(test, Corpus):
+        if test.num_words != V:
+            raise UserError(f"{where}: the test corpus has V = {test.num_words} words "
+                            f"but phi has V = {V}")
+        doc_ptr, word_ids = test.doc_ptr, test.word_ids
+    else:
+        try:
+            doc_ptr, word_ids = test
+        except (TypeError, ValueError):
+            raise UserError(f"{where}: test must be a Corpus or a (doc_ptr, word_ids) pair") \
+                from None
+    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, V, where)
+    sweeps, burn_in = _check_sweeps(sweeps, burn_in)
+    seed = _check_seed(seed)
+    obs_ptr, obs_ids, held_ptr, held_ids = completion_halves(doc_ptr, word_ids)
+    if len(held_ids) == 0:
+        raise UserError(f"{where}: no held-out tokens (every test document has fewer than "
+                        "2 tokens)")
+    sparse = K >= SPARSE_MIN_K
+    # Rows of phi_loc: the observed half's words first (they get alias tables), then the
+    # words that occur only in the held-out half.
+    obs_words = np.unique(obs_ids)
+    held_only = np.setdiff1d(np.unique(held_ids), obs_words, assume_unique=True)
+    words = np.concatenate([obs_words, held_only]).astype(np.int64)
+    row = np.full(V, -1, dtype=np.int32)
+    row[words] = np.arange(len(words), dtype=np.int32)
+    phi_loc = _word_rows(phi, words, where)
+    theta = _run_fold_in(phi_loc, len(obs_words), alpha, obs_ptr, row[obs_ids], sweeps, burn_in,
+                         seed, sparse)
+    per_doc = np.empty(len(held_ptr) - 1)
+    _doc_loglik(theta, phi_loc, held_ptr, row[held_ids], per_doc)
+    ll = math.fsum(per_doc.tolist())
+    tokens = len(held_ids)
+    return {"perplexity": math.exp(-ll / tokens), "log_likelihood": ll, "tokens": int(tokens),
+            "docs": int(len(doc_ptr) - 1),
+            "docs_scored": int(np.count_nonzero(np.diff(held_ptr))),
+            "kernel": "sparse" if sparse else "dense",
+            "sweeps": sweeps, "burn_in": burn_in, "seed": seed}

@@ -1,0 +1,208 @@
+"""``esca bench`` end to end through the command line (``python -m esca bench ...``).
+
+One run on a tiny two-block corpus with ESCA at 1 and 2 ranks, CGS and every peer: the
+installed peers must run, the others must be recorded as skipped (CI installs only
+``.[test]``). Checks every field of ``bench.json``, the split files, ``bench.md`` and the two
+PNGs; a failing system is recorded as failed while the bench completes; bad arguments are one
+``esca: error:`` line.
+"""
+
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+from test_cli import check_ok, check_user_error, run
+
+import esca
+from esca.bench import MODULES, SYSTEMS, find_mpiexec
+
+K = 5
+ITERATIONS = 4
+EVAL_EVERY = 2
+OURS = ["esca 1r x 1t", "esca 2r x 1t", "cgs 1r"]
+PEERS = [n for n, s in SYSTEMS.items() if s["kind"] in MODULES]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FAST_EVAL = ["--eval-every", EVAL_EVERY, "--eval-sweeps", 4, "--eval-burn-in", 1]
+
+
+def installed(name):
+    return importlib.util.find_spec(MODULES[SYSTEMS[name]["kind"]]) is not None
+
+
+def write_two_block_corpus(path, D=80, V=300, seed=3):
+    """Documents drawn from one of two disjoint halves of the vocabulary."""
+    rng = np.random.default_rng(seed)
+    lens = rng.integers(20, 120, size=D)
+    block = rng.integers(0, 2, size=D)
+    doc_ptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    word_ids = np.concatenate([rng.integers(0, V // 2, n) + b * (V // 2)
+                               for n, b in zip(lens, block)]).astype(np.int32)
+    esca.write_corpus(str(path), doc_ptr, word_ids, [f"w{i}" for i in range(V)])
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return write_two_block_corpus(tmp_path_factory.mktemp("bench-corpus") / "c.h5")
+
+
+@pytest.fixture(scope="module")
+def bench(corpus, tmp_path_factory):
+    """One ``esca bench`` run: (output folder, CompletedProcess, bench.json)."""
+    d = tmp_path_factory.mktemp("bench")
+    r = check_ok(run(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
+                      "--systems", ",".join(OURS + PEERS), "--out", "out"], d))
+    with open(d / "out" / "bench.json") as f:
+        return d / "out", r, json.load(f)
+
+
+def positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def test_context(bench):
+    _, _, b = bench
+    assert b["command"].startswith("esca bench ") and f"--iterations {ITERATIONS}" in b["command"]
+    assert b["git_sha"] is None or len(b["git_sha"]) == 40
+    assert b["git_dirty"] in ((None,) if b["git_sha"] is None else (True, False))
+    for lib in ("python", "esca", "numpy", "numba", "mpi4py", "h5py", "gensim", "tomotopy",
+                "lda", "mpi_library"):
+        assert lib in b["versions"], lib
+    assert b["versions"]["esca"] == esca.__version__
+    m = b["machine"]
+    assert m["platform"] and positive(m["cores"]) and positive(m["memory_bytes"])
+    assert "cpu_model" in m
+
+
+def test_config_and_split(bench):
+    out, _, b = bench
+    c = b["config"]
+    assert c["num_topics"] == [K] and c["alpha"] == {str(K): 5.0 / K} and c["beta"] == 0.01
+    assert c["iterations"] == ITERATIONS and c["seed"] == 1 and c["holdout"] == 0.1
+    assert c["eval"]["every"] == EVAL_EVERY and c["eval"]["sweeps"] == 4
+    assert c["systems"] == OURS + PEERS
+    train, test = esca.read_corpus(str(out / "data" / "train.h5")), \
+        esca.read_corpus(str(out / "data" / "test.h5"))
+    assert c["train"] == {"D": train.num_docs, "V": train.num_words, "N": train.num_tokens}
+    assert c["test"] == {"D": test.num_docs, "V": test.num_words, "N": test.num_tokens}
+    assert train.vocab == test.vocab
+    assert c["train"]["N"] + c["test"]["N"] <= c["source"]["N"]
+    assert c["test"]["D"] >= 1 and c["train"]["D"] + c["split"]["test_docs"] <= c["source"]["D"]
+
+
+def test_every_system_recorded(bench):
+    _, _, b = bench
+    rows = b["results"][str(K)]
+    assert list(rows) == OURS + PEERS
+    if find_mpiexec() is not None:
+        assert rows["esca 2r x 1t"]["status"] == "ok", rows["esca 2r x 1t"]
+    for name in OURS[:1] + OURS[2:]:
+        assert rows[name]["status"] == "ok", rows[name]
+    for name in PEERS:
+        if installed(name):
+            assert rows[name]["status"] == "ok", rows[name]
+        else:
+            assert rows[name]["status"] == "skipped"
+            assert "not installed" in rows[name]["error"]
+
+
+def test_numbers(bench):
+    _, _, b = bench
+    n_train = b["config"]["train"]["N"]
+    for name, e in b["results"][str(K)].items():
+        if e["status"] != "ok":
+            continue
+        assert e["iterations"] == ITERATIONS and e["error"] is None
+        s = e["s_per_iter"]
+        assert positive(s["total"]) and positive(e["tokens_per_s"]), name
+        assert e["tokens_per_s"] == pytest.approx(n_train / s["total"])
+        ours = SYSTEMS[name]["kind"] == "esca"
+        for part in ("sample", "count", "allreduce", "other"):
+            assert (math.isfinite(s[part]) and s[part] >= -1e-3) if ours else s[part] is None
+        ranks = 2 if name in ("esca 2r x 1t", "gensim LdaMulticore") else 1
+        assert len(e["peak_rss_bytes"]) == ranks and all(map(positive, e["peak_rss_bytes"]))
+        assert all(a <= c for a, c in zip(e["peak_rss_bytes"], e["peak_rss_with_eval_bytes"]))
+        if name.startswith("gensim"):
+            assert e["loglik_per_token"] is None
+        else:
+            assert math.isfinite(e["loglik_per_token"]) and e["loglik_per_token"] < 0
+        assert e["loglik_definition"]
+        assert positive(e["heldout_perplexity"]) and e["heldout_perplexity"] > 1
+        curve = e["curve"]
+        want = [ITERATIONS] if name == "lda" else list(range(EVAL_EVERY, ITERATIONS + 1,
+                                                            EVAL_EVERY))
+        assert [p["iteration"] for p in curve] == want, name
+        seconds = [p["seconds"] for p in curve]
+        assert all(map(positive, seconds)) and seconds == sorted(seconds)
+        assert all(positive(p["perplexity"]) for p in curve)
+        assert curve[-1]["perplexity"] == e["heldout_perplexity"]
+        assert len(e["runs"]) == 1
+
+
+def test_esca_ranks_agree(bench):
+    """ESCA's counts do not depend on the rank count, so neither do LL and perplexity."""
+    _, _, b = bench
+    rows = b["results"][str(K)]
+    one, two = rows["esca 1r x 1t"], rows["esca 2r x 1t"]
+    if two["status"] != "ok":
+        pytest.skip("no mpiexec")
+    assert two["loglik_per_token"] == pytest.approx(one["loglik_per_token"], rel=1e-12)
+    assert two["heldout_perplexity"] == pytest.approx(one["heldout_perplexity"], rel=1e-12)
+
+
+def test_markdown_and_plots(bench):
+    out, r, b = bench
+    md = (out / "bench.md").read_text()
+    assert f"## K = {K}" in md and b["command"] in md
+    for name, e in b["results"][str(K)].items():
+        (row,) = [ln for ln in md.splitlines() if ln.startswith(f"| {name} |")]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 13
+        assert cells[1] == (str(ITERATIONS) if e["status"] == "ok" else "-")
+    assert "held-out perplexity" in md and md in r.stdout
+    for png in ("tokens_per_s.png", "perplexity_vs_seconds.png"):
+        data = (out / png).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 1000, png
+
+
+def test_failing_system_is_recorded(corpus, tmp_path):
+    """A system whose worker exits non-zero is 'failed' with its stderr; the bench still ends."""
+    r = check_ok(run(["bench", corpus, "-k", 100_000_000, "-n", 2, *FAST_EVAL,
+                      "--systems", "esca 1r x 1t", "--out", "out"], tmp_path))
+    b = json.loads((tmp_path / "out" / "bench.json").read_text())
+    e = b["results"]["100000000"]["esca 1r x 1t"]
+    assert e["status"] == "failed" and "GiB" in e["error"], e
+    assert "failed" in (tmp_path / "out" / "bench.md").read_text()
+    assert (tmp_path / "out" / "perplexity_vs_seconds.png").read_bytes().startswith(PNG_MAGIC)
+    assert "failed" in r.stdout
+
+
+@pytest.mark.parametrize("bad, names", [
+    (["-k", "0"], ["num_topics", "0"]),
+    (["--holdout", "1.5"], ["holdout", "1.5"]),
+    (["--systems", "esca,nosuch"], ["nosuch"]),
+    (["--iterations-for", "lda"], ["NAME=N", "lda"]),
+    (["--iterations-for", "lda=0"], ["lda", "0"]),
+    (["--eval-sweeps", "5", "--eval-burn-in", "5"], ["eval_burn_in", "5"]),
+    (["--repeats", "0"], ["repeats", "0"]),
+    (["--out", "no-such-folder/out"], ["no-such-folder"]),
+], ids=["K0", "holdout", "system", "iterations-for-syntax", "iterations-for-0", "burn-in",
+        "repeats", "out-parent-missing"])
+def test_user_errors(bad, names, corpus, tmp_path):
+    args = ["bench", corpus, "-k", K, "-n", 2, "--out", "out", *bad]
+    check_user_error(run(args, tmp_path), *names)
+    assert not (tmp_path / "out").exists()
+
+
+def test_out_is_a_file(corpus, tmp_path):
+    (tmp_path / "afile").write_text("keep me\n")
+    check_user_error(run(["bench", corpus, "-k", K, "--out", "afile"], tmp_path), "afile")
+    assert (tmp_path / "afile").read_text() == "keep me\n"
+
+
+def test_missing_corpus(tmp_path):
+    check_user_error(run(["bench", "missing.h5", "-k", K, "--out", "out"], tmp_path),
+                     "missing.h5")
+    assert not (tmp_path / "out").exists()
