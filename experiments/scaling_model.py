@@ -59,20 +59,22 @@ def project(N, V, K, P, T, bw, latency, c_token, c_count, c_vk):
 
 
 def costs_from_bench(path, K):
-    """Core-second costs from an ``esca bench`` JSON: its ``esca 1r x 1t`` run at this K."""
+    """Core-second costs from an ``esca bench`` JSON: its ``esca 1r x 1t`` run at this K.
+
+    One thread, so seconds are core-seconds. ``sample`` includes the per-word table build
+    (``tables_s``), which is charged to the V x K entries; the rest of ``sample`` to the
+    tokens; ``count`` (rebuild of the word-topic counts from z) to the tokens as well.
+    """
     with open(path) as f:
         bench = json.load(f)
-    N = bench["config"]["train"]["N"]
-    V = bench["config"]["train"]["V"]
-    run = next(r for r in bench["results"] if r["system"] == "esca 1r x 1t" and r["K"] == K
-               and r["status"] == "ok")
+    N, V = bench["config"]["train"]["N"], bench["config"]["train"]["V"]
+    run = bench["results"][str(K)]["esca 1r x 1t"]
+    if run["status"] != "ok":
+        raise SystemExit(f"{path}: esca 1r x 1t at K={K} is {run['status']}")
     s = run["s_per_iter"]
-    # One thread: seconds are core-seconds. The count phase holds the O(N) rebuild and the
-    # O(V K) zeroing and scans; the table build is inside "sample". Both O(V K) parts are
-    # charged to c_vk via the measured table time when present, else to the token costs.
-    tables = run.get("table_s", 0.0) or 0.0
+    tables = run["runs"][0]["details"]["tables_s"]
     return {"c_token": (s["sample"] - tables) / N, "c_count": s["count"] / N,
-            "c_vk": tables / (V * K) if tables else 0.0}
+            "c_vk": tables / (V * K)}
 
 
 def main(argv=None):
