@@ -1,6 +1,7 @@
 """``esca prepare``: convert a text or bag-of-words corpus into an esca HDF5 corpus."""
 
-from esca.corpora.prepare import FORMATS, prepare_corpus
+from esca.errors import UserError
+from esca.corpora.prepare import FORMATS, holdout_path, prepare_corpus, write_holdout
 
 HELP = "convert a corpus (text, UCI, Matrix Market, LDA-C) into an esca HDF5 corpus"
 
@@ -16,6 +17,14 @@ formats:
 No vocabulary pruning happens unless asked for. Documents that are empty (in
 the input, or after pruning) are dropped and counted. The output file is
 written atomically: on any error an existing file is left untouched.
+
+With --holdout F, a seeded fraction F of the documents is written to
+NAME.test.h5 beside --out NAME.h5 and never trained on; both files share the
+training vocabulary (test tokens of words unseen in training are dropped).
+
+example:
+  esca prepare docword.kos.txt.gz --format uci --vocab vocab.kos.txt --out kos.h5 \
+      --holdout 0.1 --seed 1      # kos.h5 (train) and kos.test.h5 (test)
 """
 
 
@@ -55,6 +64,11 @@ def setup_arguments(subparsers):
                    help="then keep only the N words of highest document frequency")
     g.add_argument("--stopwords", metavar="FILE",
                    help="remove these words (one per line) before the other filters")
+    h = p.add_argument_group("held-out documents")
+    h.add_argument("--holdout", type=float, metavar="F",
+                   help="write a seeded fraction F (0 < F < 1) of the documents to NAME.test.h5")
+    h.add_argument("--seed", type=int, default=0,
+                   help="seed of the --holdout split (default 0)")
     p.set_defaults(func=run)
     return p
 
@@ -77,10 +91,17 @@ def run(args):
     UserError
         Everything :func:`esca.corpora.prepare.prepare_corpus` raises.
     """
+    if args.holdout is not None and not 0.0 < args.holdout < 1.0:
+        raise UserError(f"--holdout must be a fraction in (0, 1), got {args.holdout}")
     s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
                        dictionary=args.dictionary, no_below=args.no_below,
                        no_above=args.no_above, keep_n=args.keep_n, stopwords=args.stopwords)
     empty = s["n_empty_dropped"]
     print(f"wrote {args.out}: D={s['D']} V={s['V']} N={s['N']} tokens; dropped {empty} empty "
           f"document{'' if empty == 1 else 's'} ({s['seconds']:.1f} s)")
+    if args.holdout is not None:
+        h = write_holdout(args.out, args.holdout, args.seed, holdout_path(args.out))
+        print(f"held out {h['test_docs']} of {h['train_docs'] + h['test_docs']} documents "
+              f"(seed {args.seed}) to {h['test_path']}; {args.out} keeps {h['train_docs']}; "
+              f"{h['test_tokens_dropped_oov']} test tokens of words unseen in training dropped")
     return 0

@@ -7,6 +7,7 @@ when pruning needs them); pass 2 writes the documents through
 unless the conversion succeeds.
 """
 
+import json
 import logging
 import numbers
 import os
@@ -272,3 +273,51 @@ def _write(out, words, docs, provenance, input_path):
         w.n_empty_dropped = n_empty
     return {"D": n_input - n_empty, "V": len(words), "N": n_tokens,
             "n_empty_dropped": n_empty, "n_input_docs": n_input}
+
+
+def holdout_path(out):
+    """The test file written beside ``out`` by :func:`write_holdout`: NAME.h5 -> NAME.test.h5."""
+    root, ext = os.path.splitext(os.fspath(out))
+    return f"{root}.test{ext or '.h5'}"
+
+
+def write_holdout(path, fraction, seed, test_path=None):
+    """Split the corpus file ``path`` into training and test documents, in place.
+
+    The test documents (a seeded ``fraction`` of them, see
+    :func:`esca.evaluate.split_holdout`) go to ``test_path`` (default
+    :func:`holdout_path`), and ``path`` is replaced by the training
+    documents. Both share the training vocabulary (words seen only in test
+    documents are dropped, and counted); ``doc_index`` keeps each
+    document's position in the original input, and the provenance records
+    the split. Each file is written atomically, the test file first.
+
+    Returns
+    -------
+    dict
+        The split's summary (see ``split_holdout``), with ``test_path``.
+
+    Raises
+    ------
+    UserError
+        On a bad fraction or seed, fewer than 2 documents, or an unwritable folder.
+    """
+    import h5py
+
+    from esca.corpus import read_corpus, write_corpus
+    from esca.evaluate import split_holdout
+    path = os.fspath(path)
+    test_path = os.fspath(test_path) if test_path is not None else holdout_path(path)
+    whole = read_corpus(path)
+    with h5py.File(path, "r") as f:
+        index = f["doc_index"][()] if "doc_index" in f else np.arange(whole.num_docs)
+        dropped = int(f.attrs.get("n_empty_dropped", 0))
+    prov = json.loads(whole.attrs.get("provenance", "{}"))
+    train, test, info = split_holdout(whole, fraction, seed)
+    summary = {k: v for k, v in info.items() if not k.endswith("_doc_ids")}
+    for part, c, ids, out in (("test", test, info["test_doc_ids"], test_path),
+                              ("train", train, info["train_doc_ids"], path)):
+        write_corpus(out, c.doc_ptr, c.word_ids, c.vocab,
+                     provenance={**prov, "holdout": {**summary, "part": part}},
+                     doc_index=index[ids], n_empty_dropped=dropped)
+    return {**summary, "test_path": test_path}

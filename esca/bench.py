@@ -186,6 +186,7 @@ def _split(corpus, holdout, seed, out):
                                  "holdout": float(holdout), "seed": seed})
         log.info("%s: D=%d V=%d N=%d -> %s", part, c.num_docs, c.num_words, c.num_tokens,
                  paths[part])
+    info = {k: v for k, v in info.items() if not k.endswith("_doc_ids")}
     return whole, train, test, json.loads(json.dumps(info, default=str)), paths
 
 

@@ -92,6 +92,8 @@ def split_holdout(corpus, fraction, seed):
         "source_words"}``.
     info : dict
         ``train_docs``, ``test_docs`` (documents in the returned corpora),
+        ``train_doc_ids``, ``test_doc_ids`` (int64 arrays: each part's
+        documents as positions in ``corpus``),
         ``test_tokens_dropped_oov``, ``test_docs_dropped_empty`` (test
         documents dropped because no token was left, including documents
         that were empty to begin with), ``fraction``, ``seed``.
@@ -144,6 +146,8 @@ def split_holdout(corpus, fraction, seed):
     test_words = test_new[keep].astype(np.int32)
 
     info = {"train_docs": int(D - n_test), "test_docs": int(len(test_ptr) - 1),
+            "train_doc_ids": np.flatnonzero(~is_test),
+            "test_doc_ids": np.flatnonzero(is_test)[kept_lens > 0],
             "test_tokens_dropped_oov": int(len(keep) - keep.sum()),
             "test_docs_dropped_empty": int(np.count_nonzero(kept_lens == 0)),
             "fraction": f, "seed": seed}

@@ -105,6 +105,9 @@ def test_split_holdout_is_a_disjoint_complete_split_with_compacted_vocab(seed):
     assert _strings(test) == [doc for doc in filtered if doc]
     n_oov = sum(len(orig[d]) for d in held) - sum(len(doc) for doc in filtered)
     assert n_oov >= len(held) - 1  # every held-out document but the empty one has its rare word
+    np.testing.assert_array_equal(info.pop("train_doc_ids"), sorted(train_idx))
+    np.testing.assert_array_equal(info.pop("test_doc_ids"),
+                                  [d for d, doc in zip(held, filtered) if doc])
     assert info == {"train_docs": len(train_idx), "test_docs": test.num_docs,
                     "test_tokens_dropped_oov": n_oov,
                     "test_docs_dropped_empty": sum(1 for doc in filtered if not doc),
@@ -127,7 +130,9 @@ def test_split_holdout_is_deterministic_by_seed():
         np.testing.assert_array_equal(x.doc_ptr, y.doc_ptr)
         np.testing.assert_array_equal(x.word_ids, y.word_ids)
         assert x.vocab == y.vocab
-    assert a[2] == b[2]
+    for key in a[2]:
+        np.testing.assert_array_equal(a[2][key], b[2][key])
+    assert not np.array_equal(a[2]["test_doc_ids"], other[2]["test_doc_ids"])
     assert a[2]["test_docs"] + a[2]["test_docs_dropped_empty"] == 10
     assert _strings(a[1]) != _strings(other[1])
 

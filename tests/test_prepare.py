@@ -397,3 +397,44 @@ def test_kjv_uci_and_text_agree(tmp_path):
     a = to_uci[t.word_ids][np.lexsort((to_uci[t.word_ids], doc_of))]
     b = u.word_ids[np.lexsort((u.word_ids, doc_of))]
     assert np.array_equal(a, b)
+
+
+def test_holdout_writes_a_seeded_test_file(tmp_path):
+    """``esca prepare --holdout F --seed S`` (as a subprocess): NAME.test.h5 gets a seeded F of
+    the documents, NAME.h5 the rest; they share the training vocabulary; same seed, same split."""
+    rng = np.random.default_rng(5)
+    lines = [" ".join(f"w{int(x)}" for x in rng.zipf(1.6, size=rng.integers(3, 30)) % 200)
+             for _ in range(80)]
+    src = tmp_path / "docs.txt"
+    src.write_text("\n".join(lines) + "\n")
+    splits = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.h5"
+        r = subprocess.run([sys.executable, "-m", "esca", "prepare", str(src), "--format", "text",
+                            "--out", str(out), "--holdout", "0.25", "--seed", "3"],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stderr
+        assert "held out 20 of 80 documents" in r.stdout
+        with h5py.File(out) as f, h5py.File(tmp_path / f"{name}.test.h5") as g:
+            splits.append((f["doc_index"][()], g["doc_index"][()]))
+            assert json.loads(g.attrs["provenance"])["holdout"]["part"] == "test"
+        train, test = read_corpus(out), read_corpus(tmp_path / f"{name}.test.h5")
+        assert test.vocab == train.vocab and train.num_docs == 60
+        assert np.bincount(train.word_ids, minlength=train.num_words).min() > 0
+        for d in range(train.num_docs):   # each training document is its input line
+            words = [train.vocab[w] for w in train.word_ids[train.doc_ptr[d]:train.doc_ptr[d + 1]]]
+            assert words == lines[splits[-1][0][d]].split()
+    (tr_a, te_a), (tr_b, te_b) = splits
+    assert set(tr_a) | set(te_a) == set(range(80)) and not set(tr_a) & set(te_a)
+    np.testing.assert_array_equal(te_a, te_b)
+
+
+def test_holdout_bad_fraction_writes_nothing(tmp_path):
+    src = tmp_path / "docs.txt"
+    src.write_text("a b\nc d\n")
+    r = subprocess.run([sys.executable, "-m", "esca", "prepare", str(src), "--format", "text",
+                        "--out", str(tmp_path / "x.h5"), "--holdout", "1.5"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 2 and "--holdout" in r.stderr and "1.5" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.h5").exists() and not (tmp_path / "x.test.h5").exists()
