@@ -118,6 +118,63 @@ class TopicModel:
             raise ValueError("this model holds no document-topic counts")
         return (self.n_dk + self.alpha) / (self.n_dk.sum(axis=1, keepdims=True) + self.alpha.sum())
 
+    def transform(self, docs, *, sweeps=50, burn_in=10, seed=0):
+        """Topic proportions of new documents by fold-in Gibbs sampling with phi fixed.
+
+        Each document's tokens are resampled from (n_dk^-i + alpha_k) phi_kw
+        (Griffiths & Steyvers, PNAS 2004, eq. 5 with the word factor fixed to
+        :attr:`phi`), in parallel over documents and deterministic for a seed
+        (see :func:`esca.evaluate.fold_in`). Words not in the model's
+        vocabulary are skipped.
+
+        Parameters
+        ----------
+        docs : esca.Corpus, str or list of list of str
+            A corpus (its vocabulary is matched to the model's by word), the
+            path of an esca HDF5 corpus, or documents as lists of tokens.
+        sweeps, burn_in : int
+            Gibbs sweeps, and how many of them to discard before averaging theta.
+        seed : int
+
+        Returns
+        -------
+        ndarray of float64, shape (D, K)
+            theta, rows summing to 1; an empty document gets alpha / sum(alpha).
+
+        Raises
+        ------
+        UserError
+            On bad sweeps, burn-in or seed, or an unreadable corpus.
+        """
+        from .evaluate import fold_in
+        doc_ptr, word_ids, _ = self.map_documents(docs)
+        return fold_in(self.phi, self.alpha, doc_ptr, word_ids, sweeps=sweeps, burn_in=burn_in,
+                       seed=seed)
+
+    def map_documents(self, docs):
+        """Documents as (doc_ptr int64 (D+1,), word_ids int32 (N,)) in the model's vocabulary.
+
+        Returns the two arrays and the number of tokens skipped because their
+        word is not in the model's vocabulary. ``docs`` as in :meth:`transform`.
+        """
+        from .corpus import Corpus, read_corpus
+        index = {w: i for i, w in enumerate(self.vocab)}
+        if isinstance(docs, (str, os.PathLike)):
+            docs = read_corpus(os.fspath(docs))
+        if isinstance(docs, Corpus):
+            remap = np.array([index.get(w, -1) for w in docs.vocab], dtype=np.int64)
+            ids = remap[docs.word_ids] if len(docs.vocab) else np.zeros(0, np.int64)
+            lens = np.diff(docs.doc_ptr)
+        else:
+            seqs = [[index.get(w, -1) for w in doc] for doc in docs]
+            ids = np.array([i for doc in seqs for i in doc], dtype=np.int64)
+            lens = np.array([len(doc) for doc in seqs], dtype=np.int64)
+        keep = ids >= 0
+        doc_of = np.repeat(np.arange(len(lens)), lens)
+        doc_ptr = np.zeros(len(lens) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(doc_of[keep], minlength=len(lens)), out=doc_ptr[1:])
+        return doc_ptr, ids[keep].astype(np.int32), int(len(ids) - keep.sum())
+
     def top_words(self, topic, n=10):
         """The ``n`` most probable words of ``topic`` as (word, probability) pairs.
 
