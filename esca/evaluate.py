@@ -716,3 +716,57 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
             "docs_scored": int(np.count_nonzero(np.diff(held_ptr))),
             "kernel": "sparse" if sparse else "dense",
             "sweeps": sweeps, "burn_in": burn_in, "seed": seed}
+
+
+def training_loglik_per_token(model):
+    """Joint log p(w, z) / N of the model's training counts (Griffiths & Steyvers, PNAS 2004,
+    eqs. 2-3), from ``n_kw``, ``n_k`` and ``n_dk``; float.
+
+    Raises
+    ------
+    UserError
+        If the model holds no document-topic counts.
+    """
+    from .samplers import _kernels as kern
+    if model.n_dk is None:
+        raise UserError("the model holds no document-topic counts (n_dk)")
+    doc_ptr = np.zeros(model.n_dk.shape[0] + 1, dtype=np.int64)
+    np.cumsum(model.n_dk.sum(axis=1, dtype=np.int64), out=doc_ptr[1:])
+    n_wk = np.ascontiguousarray(model.n_kw.T)
+    total = (kern.loglik_words(n_wk, model.n_k, model.beta)
+             + kern.loglik_docs(doc_ptr, np.ascontiguousarray(model.n_dk), model.alpha))
+    return total / model.num_tokens
+
+
+def coherence(model, measure, *, corpus=None, texts=None, topn=10):
+    """Topic coherence by gensim's ``CoherenceModel`` (Röder, Both & Hinneburg, WSDM 2015).
+
+    Parameters
+    ----------
+    model : esca.TopicModel
+    measure : {"u_mass", "c_npmi", "c_v", "c_uci"}
+        ``u_mass`` (Mimno et al., EMNLP 2011) needs ``corpus``; the sliding-window
+        measures need ``texts``.
+    corpus : esca.Corpus, optional
+        The training corpus (word ids in the model's vocabulary).
+    texts : list of list of str, optional
+        Tokenized documents.
+    topn : int
+        Top words per topic.
+
+    Returns
+    -------
+    (float, list of float)
+        The mean coherence and the coherence of each topic.
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    from .export import to_gensim_dictionary
+    dictionary = to_gensim_dictionary(model)
+    kwargs = {"texts": texts} if texts is not None else {"corpus": [
+        list(zip(*np.unique(corpus.word_ids[a:b], return_counts=True)))
+        for a, b in zip(corpus.doc_ptr[:-1], corpus.doc_ptr[1:])]}
+    cm = CoherenceModel(topics=model.topics(topn), dictionary=dictionary, coherence=measure,
+                        topn=topn, **kwargs)
+    per_topic = [float(x) for x in cm.get_coherence_per_topic()]
+    return float(np.mean(per_topic)), per_topic

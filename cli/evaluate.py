@@ -1,0 +1,103 @@
+"""``esca evaluate``: how good a trained model is."""
+
+DESCRIPTION = """\
+Evaluate MODEL.h5 and print a table (or JSON with --json):
+
+  training LL/token    joint log p(w, z)/N of the model's counts (Griffiths & Steyvers 2004)
+  held-out perplexity  document completion on TEST_CORPUS (Wallach et al., ICML 2009): theta
+                       is folded in on every other token of each test document with phi
+                       fixed, and the remaining tokens are scored
+  coherence            gensim CoherenceModel: u_mass on the training corpus (--train-corpus,
+                       default the corpus the model was trained on), and c_npmi and c_v on
+                       --texts (one tokenized document per line) when given
+  per topic            tokens (n_k), top words and coherence
+
+examples:
+  esca evaluate model.h5 corpus.test.h5
+  esca evaluate model.h5 corpus.test.h5 --texts docs.txt --json > eval.json
+"""
+
+
+def setup_arguments(subparsers):
+    """Add the ``evaluate`` subcommand to an argparse ``subparsers`` object."""
+    import argparse
+    p = subparsers.add_parser("evaluate", help="log-likelihood, held-out perplexity, coherence",
+                              description=DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL.h5")
+    p.add_argument("test", metavar="TEST_CORPUS", nargs="?",
+                   help="esca corpus of held-out documents (see esca prepare --holdout)")
+    p.add_argument("--train-corpus", metavar="CORPUS.h5",
+                   help="training corpus for u_mass (default: the model's, if readable)")
+    p.add_argument("--texts", metavar="FILE",
+                   help="tokenized documents, one per line, for c_npmi and c_v")
+    p.add_argument("--topn", type=int, default=10, help="top words per topic (default 10)")
+    p.add_argument("--sweeps", type=int, default=50, help="fold-in sweeps (default 50)")
+    p.add_argument("--burn-in", type=int, default=10, help="fold-in burn-in (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    """Run ``esca evaluate``; returns the exit status (0).
+
+    Raises
+    ------
+    UserError
+        On unreadable files or bad options.
+    """
+    import json
+    import os
+
+    import esca
+    from esca import evaluate as ev
+    from esca.errors import UserError
+    if args.topn < 1:
+        raise UserError(f"--topn must be at least 1, got {args.topn}")
+    model = esca.load_model(args.model)
+    out = {"model": args.model, "K": model.num_topics, "V": model.num_words,
+           "training_loglik_per_token": ev.training_loglik_per_token(model)}
+    if args.test:
+        test = esca.read_corpus(args.test)
+        doc_ptr, word_ids, skipped = model.map_documents(test)
+        res = ev.document_completion(model.phi, model.alpha, (doc_ptr, word_ids),
+                                     sweeps=args.sweeps, burn_in=args.burn_in, seed=args.seed)
+        out["heldout"] = {k: res[k] for k in ("perplexity", "log_likelihood", "tokens", "docs")}
+        out["heldout"]["tokens_of_unknown_words_skipped"] = skipped
+    train_path = args.train_corpus or model.info.get("corpus")
+    coh = {}
+    if train_path and (train_path.startswith("builtin:") or os.path.exists(train_path)):
+        coh["u_mass"] = ev.coherence(model, "u_mass", corpus=esca.read_corpus(train_path),
+                                     topn=args.topn)
+    elif args.train_corpus:
+        raise UserError(f"--train-corpus {args.train_corpus}: no such file")
+    if args.texts:
+        from esca.corpora.readers import iter_text_documents
+        texts = [doc for doc in iter_text_documents(args.texts) if doc]
+        for measure in ("c_npmi", "c_v"):
+            coh[measure] = ev.coherence(model, measure, texts=texts, topn=args.topn)
+    out["coherence"] = {m: mean for m, (mean, _) in coh.items()}
+    out["topics"] = [{"topic": k, "tokens": int(model.n_k[k]),
+                      "top_words": model.topics(args.topn)[k],
+                      **{m: per[k] for m, (_, per) in coh.items()}}
+                     for k in range(model.num_topics)]
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"model {args.model}: K={model.num_topics} V={model.num_words}")
+    print(f"training LL/token      {out['training_loglik_per_token']:.4f}")
+    if "heldout" in out:
+        h = out["heldout"]
+        print(f"held-out perplexity    {h['perplexity']:.2f}  (document completion, "
+              f"{h['tokens']} tokens of {h['docs']} documents)")
+    for m, v in out["coherence"].items():
+        print(f"coherence {m:<12} {v:.4f}")
+    measures = list(out["coherence"])
+    print("\n| topic | tokens | " + " | ".join(measures) + (" | " if measures else "")
+          + "top words |")
+    print("|---:|---:|" + "---:|" * len(measures) + "---|")
+    for t in out["topics"]:
+        print(f"| {t['topic']} | {t['tokens']} | "
+              + "".join(f"{t[m]:.3f} | " for m in measures) + " ".join(t["top_words"]) + " |")
+    return 0
