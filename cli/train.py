@@ -32,6 +32,11 @@ def setup_arguments(subparsers):
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",
                    help="log-likelihood every N iterations (default 10; 0: only at the end)")
+    p.add_argument("--optimize-interval", type=int, default=0, metavar="N",
+                   help="re-estimate an asymmetric alpha and a symmetric beta (Minka's fixed "
+                        "point, as Mallet) every N iterations; 0 (default): keep them")
+    p.add_argument("--optimize-burn-in", type=int, default=200, metavar="N",
+                   help="iterations before the first optimization (default 200)")
     p.add_argument("--out", "-o", default=None, metavar="MODEL.h5",
                    help="write the model here (HDF5); without it the model is not saved")
     p.add_argument("--top", type=int, default=10, metavar="N",
@@ -51,7 +56,9 @@ def run(args):
     config = esca.TrainConfig(num_topics=args.num_topics, iterations=args.iterations,
                               alpha=args.alpha, beta=args.beta, seed=args.seed,
                               sampler=args.sampler, threads=args.threads,
-                              eval_every=args.eval_every, kernel=args.kernel)
+                              eval_every=args.eval_every, kernel=args.kernel,
+                              optimize_interval=args.optimize_interval,
+                              optimize_burn_in=args.optimize_burn_in)
     if args.out:
         check_output_file(args.out)
     model = esca.train(args.corpus, config=config)

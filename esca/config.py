@@ -45,6 +45,12 @@ class TrainConfig:
         ESCA kernel: dense O(K) per token, or sparse + alias tables O(K_d)
         per token; "auto" picks by K (see :class:`esca.samplers.EscaSampler`).
         Both are exact. Ignored by the cgs sampler.
+    optimize_interval : int
+        Every this many iterations after ``optimize_burn_in``, re-estimate an
+        asymmetric alpha and a symmetric beta by Minka's fixed point
+        (Wallach, Mimno & McCallum, NIPS 2009; Mallet's names); 0 (default) keeps them.
+    optimize_burn_in : int
+        Iterations before the first optimization (default 200, as Mallet).
 
     Raises
     ------
@@ -62,6 +68,8 @@ class TrainConfig:
     threads: object = None
     eval_every: int = 10
     kernel: str = "auto"
+    optimize_interval: int = 0
+    optimize_burn_in: int = 200
 
     def __post_init__(self):
         def set_(name, value):
@@ -70,6 +78,8 @@ class TrainConfig:
         set_("num_topics", _int("num_topics (K)", self.num_topics, 1))
         set_("iterations", _int("iterations", self.iterations, 1))
         set_("eval_every", _int("eval_every", self.eval_every, 0))
+        set_("optimize_interval", _int("optimize_interval", self.optimize_interval, 0))
+        set_("optimize_burn_in", _int("optimize_burn_in", self.optimize_burn_in, 0))
         set_("seed", _int("seed", self.seed, 0, MAX_SEED))
         if self.threads is not None:
             set_("threads", _int("threads", self.threads, 1))

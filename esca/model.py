@@ -12,7 +12,8 @@ Layout (format version 1)::
                without the log-likelihood), tokens_per_s (N / seconds), loglik_per_token
                (NaN where not computed), sample_s, count_s, allreduce_s (seconds), tables_s
                (the part of sample_s spent building ESCA's per-word tables),
-               exchange_bytes (bytes rank 0 received in the count exchange)
+               exchange_bytes (bytes rank 0 received in the count exchange), alpha_sum
+               and beta (the priors after the iteration; they change with --optimize-interval)
     attrs: format="esca-model", format_version=1, beta, sampler, seed, iterations,
            config (JSON of esca.TrainConfig), corpus (JSON), ranks, threads, esca_version
 """
@@ -30,7 +31,7 @@ from .errors import UserError
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
 LOG_FIELDS = ("iteration", "seconds", "tokens_per_s", "loglik_per_token", "sample_s", "count_s",
-              "allreduce_s", "tables_s", "exchange_bytes")
+              "allreduce_s", "tables_s", "exchange_bytes", "alpha_sum", "beta")
 
 
 class TopicModel:

@@ -79,6 +79,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     for it in range(1, config.iterations + 1):
         t0 = time.perf_counter()
         s.step(it)
+        if (config.optimize_interval and it > config.optimize_burn_in
+                and it % config.optimize_interval == 0):
+            _optimize_priors(s, comm, rank)
         sec = time.perf_counter() - t0
         ll = math.nan
         if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
@@ -88,6 +91,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                "count_s": s.timings.get("count", 0.0),
                "allreduce_s": s.timings.get("allreduce", 0.0),
                "tables_s": s.timings.get("tables", 0.0),
+               "alpha_sum": float(s.alpha.sum()), "beta": s.beta,
                "exchange_bytes": s.timings.get("exchange_bytes", 0)}
         for k in LOG_FIELDS:
             records[k].append(rec[k])
@@ -117,9 +121,29 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
              ", ".join(f"{r / 2**20:.0f} MiB" for r in rss), sum(state) / N,
              ", ".join(f"{t / 2**20:.0f} MiB" for t in tables))
     return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
-                      alpha=config.alpha_vector(), beta=config.beta, config=config,
+                      alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
                       info=info)
+
+
+def _optimize_priors(s, comm, rank):
+    """Re-estimate alpha (asymmetric) and beta (symmetric) from the current counts.
+
+    The histograms are integers summed over ranks and n_wk is the whole corpus's, so every
+    rank computes the same new priors (see :mod:`esca.hyper`).
+    """
+    from .hyper import doc_topic_histograms, optimize_alpha, optimize_beta
+    local_max = int(max(s.n_dk.max(initial=0), np.diff(s.doc_ptr).max(initial=0)))
+    from mpi4py import MPI
+    max_count = comm.allreduce(local_max, op=MPI.MAX)
+    topic_hist, length_hist = doc_topic_histograms(s.n_dk, max_count)
+    distributed.allreduce_sum(comm, topic_hist)
+    distributed.allreduce_sum(comm, length_hist)
+    s.alpha = optimize_alpha(s.alpha, topic_hist, length_hist)
+    s.beta = optimize_beta(s.beta, s.n_wk, s.n_k)
+    if rank == 0:
+        log.info("optimized priors: sum alpha %.4g (min %.3g, max %.3g), beta %.4g",
+                 s.alpha.sum(), s.alpha.min(), s.alpha.max(), s.beta)
 
 
 def _setup(config, corpus, comm):

@@ -294,3 +294,21 @@ def test_failing_rank_aborts_job(fail_rank, tmp_path):
     assert "wrote" not in r.stdout
     assert out.read_bytes() == b"an earlier model that must survive\n"
     assert sorted(os.listdir(tmp_path)) == names
+
+
+def test_optimized_priors_identical_across_ranks(tmp_path):
+    """--optimize-interval: the integer histograms are summed over ranks, so 1 and 2 ranks
+    learn bit-identical priors and counts."""
+    models = []
+    for ranks in (1, 2):
+        out = tmp_path / f"opt{ranks}.h5"
+        r, _ = run(esca_cmd(["train", "-k", 6, "-n", 12, "--threads", 1, "--seed", 3,
+                             "--optimize-interval", 4, "--optimize-burn-in", 4, "--top", 0,
+                             "--out", out], ranks), tmp_path)
+        check_ok(r)
+        models.append(esca.load_model(out))
+    a, b = models
+    np.testing.assert_array_equal(a.alpha, b.alpha)
+    assert a.beta == b.beta != 0.01
+    np.testing.assert_array_equal(a.n_kw, b.n_kw)
+    assert not np.allclose(a.alpha, a.alpha[0])
