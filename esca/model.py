@@ -101,7 +101,8 @@ class TopicModel:
         phi_kw = (n_kw + beta) / (n_k + V beta), the posterior mean given the
         counts (Griffiths & Steyvers, PNAS 2004, eq. 7).
         """
-        return (self.n_kw + self.beta) / (self.n_k[:, None] + self.num_words * self.beta)
+        from .evaluate import phi_from_counts
+        return phi_from_counts(self.n_kw, self.beta)
 
     @property
     def theta(self):

@@ -88,6 +88,20 @@ def u64_uniform(x):
     return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit(inline="always", cache=True)
+def pair_uniform(seed_lo, seed_hi, iteration, stream, token, blk, h0, h1):
+    """Token ``token``'s uniform: :func:`u64_uniform` of its half of Philox block ``token // 2``.
+
+    (blk, h0, h1) is the block computed last (start with blk = -1); it is
+    reused when ``token`` belongs to the same pair, so consecutive tokens
+    cost one Philox block per two. Returns (u, blk, h0, h1).
+    """
+    if (token >> 1) != blk:
+        blk = token >> 1
+        h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
+    return u64_uniform(h1 if token & 1 else h0), blk, h0, h1
+
+
 def split_seed(seed):
     """The two 32-bit key words of a seed (0 <= seed < 2**64), as uint64."""
     seed = int(seed)

@@ -21,8 +21,8 @@ DEFAULT_CORPUS = "builtin:wiki250"
 
 
 def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, seed=0,
-          sampler="esca", threads=None, eval_every=10, kernel="auto", *, config=None, comm=None,
-          callback=None):
+          sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
+          optimize_burn_in=200, *, config=None, comm=None, callback=None):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
 
     Parameters
@@ -31,7 +31,8 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         An esca HDF5 corpus (see ``esca prepare``), ``"builtin:wiki250"``
         (the default: 250 Wikipedia articles shipped with gensim) or an
         in-memory :class:`esca.Corpus`.
-    num_topics, iterations, alpha, beta, seed, sampler, threads, eval_every, kernel
+    num_topics, iterations, alpha, beta, seed, sampler, threads, eval_every, kernel,
+    optimize_interval, optimize_burn_in
         See :class:`esca.TrainConfig` (alpha is per topic; default 5/K).
     config : esca.TrainConfig, optional
         Use this instead of the separate arguments.
@@ -59,7 +60,8 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     if config is None:
         config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
                              seed=seed, sampler=sampler, threads=threads, eval_every=eval_every,
-                             kernel=kernel)
+                             kernel=kernel, optimize_interval=optimize_interval,
+                             optimize_burn_in=optimize_burn_in)
     comm = distributed.get_comm(comm)
     rank, size = comm.Get_rank(), comm.Get_size()
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)

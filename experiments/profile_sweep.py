@@ -76,7 +76,7 @@ def main(corpus_path, model_path, threads=1):
         lambda: kern.word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, *wa)))
     src = inspect.getsource(kern.esca_sweep_sparse.py_func).replace(
         "@njit(parallel=True, cache=True)", "")
-    a = src.index("                g = token_start + i\n")
+    a = src.index("                u, blk, h0, h1 = pair_uniform(")
     b = src.index("                z[i] = k\n")
     variants = {"whole sweep": src,
                 "pair part only (draws removed)": src[:a] + "                k = np.int64(q > 0.5)\n"

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..rng import STREAM_INIT, pair_block, token_uniform, u64_uniform
+from ..rng import STREAM_INIT, pair_uniform, token_uniform
 
 
 @njit(inline="always", cache=True)
@@ -134,11 +134,8 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_
                     for k in range(K):
                         s += a[k] * phi_w[w, k]
                         cum[k] = s
-                g = token_start + i
-                if (g >> 1) != blk:
-                    blk = g >> 1
-                    h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
-                u = u64_uniform(h1 if g & 1 else h0)
+                u, blk, h0, h1 = pair_uniform(seed_lo, seed_hi, iteration, stream,
+                                              token_start + i, blk, h0, h1)
                 k = search_cumulative(cum, K, u * s)
                 z[i] = k
                 n_dk[d, k] += 1
@@ -420,11 +417,9 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
                             tj = np.uint64(topics[j])
                             q += dcnt[tj] * n_wk[uw, tj]
                             qcum[j] = q
-                g = token_start + i
-                if (g >> 1) != blk:
-                    blk = g >> 1
-                    h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
-                t = u64_uniform(h1 if g & 1 else h0) * (((q + r) + qw[w]) + gsum)
+                u, blk, h0, h1 = pair_uniform(seed_lo, seed_hi, iteration, stream,
+                                              token_start + i, blk, h0, h1)
+                t = u * (((q + r) + qw[w]) + gsum)
                 if t < q:  # a zero weight never wins: its cumulative sum repeats the previous
                     j = search_cumulative(qcum, mq, t)
                     k = wa_topic[wa_ptr[w] + j] if walk_word else topics[j]
