@@ -758,6 +758,11 @@ def coherence(model, measure, *, corpus=None, texts=None, topn=10):
     -------
     (float, list of float)
         The mean coherence and the coherence of each topic.
+
+    Raises
+    ------
+    ValueError
+        From gensim, on an unknown ``measure`` or when the input it needs is missing.
     """
     from gensim.models.coherencemodel import CoherenceModel
 

@@ -154,10 +154,25 @@ class TopicModel:
                        seed=seed)
 
     def map_documents(self, docs):
-        """Documents as (doc_ptr int64 (D+1,), word_ids int32 (N,)) in the model's vocabulary.
+        """Documents in the model's vocabulary, matched by word string.
 
-        Returns the two arrays and the number of tokens skipped because their
-        word is not in the model's vocabulary. ``docs`` as in :meth:`transform`.
+        Parameters
+        ----------
+        docs : esca.Corpus, str or list of list of str
+            As in :meth:`transform`.
+
+        Returns
+        -------
+        doc_ptr : ndarray of int64, shape (D+1,)
+        word_ids : ndarray of int32, shape (N,)
+            Model word ids; tokens of unknown words are left out.
+        skipped : int
+            Number of tokens left out.
+
+        Raises
+        ------
+        UserError
+            If ``docs`` is a path that cannot be read as an esca corpus.
         """
         from .corpus import Corpus, read_corpus
         index = {w: i for i, w in enumerate(self.vocab)}

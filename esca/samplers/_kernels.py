@@ -460,7 +460,11 @@ def sorted_within_documents(doc_ptr, word_ids):
 
 @njit(parallel=True, cache=True)
 def count_nonzeros(n_wk, word_chunks, out):
-    """out[c] = number of nonzero entries of n_wk in rows word_chunks[c]:word_chunks[c+1]."""
+    """out[c] = number of nonzero entries of n_wk in rows word_chunks[c]:word_chunks[c+1].
+
+    ``n_wk`` int32 (V, K); ``word_chunks`` int64 (C+1,); ``out`` int64 (C,). Used by the
+    sparse count exchange (``ShardSampler.exchange``).
+    """
     K = n_wk.shape[1]
     for c in prange(len(word_chunks) - 1):
         m = 0
@@ -474,7 +478,9 @@ def count_nonzeros(n_wk, word_chunks, out):
 def pack_nonzeros(n_wk, word_chunks, chunk_off, idx, cnt):
     """The nonzero entries of n_wk as (flat index w K + k, count), in increasing index order.
 
-    Chunk c writes from ``chunk_off[c]`` (the prefix sum of :func:`count_nonzeros`).
+    ``n_wk`` int32 (V, K); chunk c writes from ``chunk_off[c]`` (int64 (C,), the prefix
+    sum of :func:`count_nonzeros`) into ``idx`` (int32, or int64 when V K >= 2**31) and
+    ``cnt`` (int32), both of length nnz(n_wk).
     """
     K = n_wk.shape[1]
     for c in prange(len(word_chunks) - 1):
@@ -489,8 +495,11 @@ def pack_nonzeros(n_wk, word_chunks, chunk_off, idx, cnt):
 
 @njit(parallel=True, cache=True)
 def add_entries(flat, idx, cnt, parts):
-    """flat[idx[j]] += cnt[j]; the indices are distinct (one rank's list), so the parallel
-    slices never touch the same entry."""
+    """flat[idx[j]] += cnt[j] for one rank's (index, count) list from :func:`pack_nonzeros`.
+
+    ``flat`` is the int32 (V K,) view of ``n_wk``. The indices of one list are distinct, so
+    the ``parts`` parallel slices never touch the same entry (no lost update).
+    """
     n = len(idx)
     for p in prange(parts):
         for j in range(p * n // parts, (p + 1) * n // parts):
