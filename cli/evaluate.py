@@ -7,14 +7,22 @@ Evaluate MODEL.h5 and print a table (or JSON with --json):
   held-out perplexity  document completion on TEST_CORPUS (Wallach et al., ICML 2009): theta
                        is folded in on every other token of each test document with phi
                        fixed, and the remaining tokens are scored
+  left-to-right        with --left-to-right: perplexity of the whole test documents by the
+                       left-to-right particle estimator (Wallach et al. 2009, Algorithm 3;
+                       Mallet's evaluate-topics), --num-particles R, --use-resampling
   coherence            gensim CoherenceModel: u_mass on the training corpus (--train-corpus,
                        default the corpus the model was trained on), and c_npmi and c_v on
                        --texts (one tokenized document per line) when given
   per topic            tokens (n_k), top words and coherence
 
+Under 'mpiexec -n R' the held-out estimates are split over the ranks by documents and give
+exactly the one-rank numbers; rank 0 computes the rest and prints.
+
 examples:
   esca evaluate model.h5 corpus.test.h5
+  esca evaluate model.h5 corpus.test.h5 --left-to-right --num-particles 20
   esca evaluate model.h5 corpus.test.h5 --texts docs.txt --json > eval.json
+  mpiexec -n 2 esca evaluate model.h5 corpus.test.h5 --left-to-right
 """
 
 
@@ -35,6 +43,13 @@ def setup_arguments(subparsers):
     p.add_argument("--sweeps", type=int, default=50, help="fold-in sweeps (default 50)")
     p.add_argument("--burn-in", type=int, default=10, help="fold-in burn-in (default 10)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--left-to-right", action="store_true",
+                   help="also estimate perplexity with the left-to-right estimator")
+    p.add_argument("--num-particles", type=int, default=10,
+                   help="left-to-right particles (default 10, as in Mallet)")
+    p.add_argument("--use-resampling", action="store_true",
+                   help="left-to-right: resample earlier topics at every position "
+                        "(O(N_d^2) per document; off by default, as in Mallet)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -55,16 +70,38 @@ def run(args):
     from esca.errors import UserError
     if args.topn < 1:
         raise UserError(f"--topn must be at least 1, got {args.topn}")
+    if args.left_to_right and not args.test:
+        raise UserError("--left-to-right needs a TEST_CORPUS")
+    comm = None
+    if any(v in os.environ for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")):
+        from esca.distributed import get_comm
+        comm = get_comm()
+        if comm.Get_size() == 1:
+            comm = None
+    rank = 0 if comm is None else comm.Get_rank()
     model = esca.load_model(args.model)
-    out = {"model": args.model, "K": model.num_topics, "V": model.num_words,
-           "training_loglik_per_token": ev.training_loglik_per_token(model)}
+    out = {"model": args.model, "K": model.num_topics, "V": model.num_words}
     if args.test:
         test = esca.read_corpus(args.test)
         doc_ptr, word_ids, skipped = model.map_documents(test)
         res = ev.document_completion(model.phi, model.alpha, (doc_ptr, word_ids),
-                                     sweeps=args.sweeps, burn_in=args.burn_in, seed=args.seed)
-        out["heldout"] = {k: res[k] for k in ("perplexity", "log_likelihood", "tokens", "docs")}
+                                     sweeps=args.sweeps, burn_in=args.burn_in, seed=args.seed,
+                                     comm=comm)
+        out["heldout"] = {k: res[k] for k in ("perplexity", "log_likelihood", "tokens", "docs",
+                                              "ranks")}
         out["heldout"]["tokens_of_unknown_words_skipped"] = skipped
+        if args.left_to_right:
+            from esca.left_to_right import left_to_right_perplexity
+            res = left_to_right_perplexity(model.phi, model.alpha, (doc_ptr, word_ids),
+                                           particles=args.num_particles,
+                                           resample=args.use_resampling, seed=args.seed,
+                                           comm=comm)
+            out["left_to_right"] = {k: res[k] for k in ("perplexity", "log_likelihood",
+                                                        "tokens", "docs", "particles",
+                                                        "resample", "ranks")}
+    if rank != 0:
+        return 0
+    out["training_loglik_per_token"] = ev.training_loglik_per_token(model)
     train_path = args.train_corpus or model.info.get("corpus")
     coh = {}
     if train_path and (train_path.startswith("builtin:") or os.path.exists(train_path)):
@@ -91,6 +128,11 @@ def run(args):
         h = out["heldout"]
         print(f"held-out perplexity    {h['perplexity']:.2f}  (document completion, "
               f"{h['tokens']} tokens of {h['docs']} documents)")
+    if "left_to_right" in out:
+        h = out["left_to_right"]
+        print(f"left-to-right          {h['perplexity']:.2f}  ({h['particles']} particles"
+              f"{', resampling' if h['resample'] else ''}, {h['tokens']} tokens of "
+              f"{h['docs']} documents)")
     for m, v in out["coherence"].items():
         print(f"coherence {m:<12} {v:.4f}")
     measures = list(out["coherence"])

@@ -75,7 +75,7 @@ def run_esca(spec):
     from .train import train
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
-    test = read_corpus(spec["test"]) if rank == 0 else None
+    evaluate = _evaluator(spec) if rank == 0 else None
     points, train_rss = [], []
 
     def callback(rec):
@@ -84,14 +84,15 @@ def run_esca(spec):
         if not train_rss:
             train_rss.append(_maxrss())
         if rank == 0:
-            phi = phi_from_counts(rec["n_wk"].T, spec["beta"])
-            points.append((rec["iteration"], _evaluate(phi, spec, test)))
+            phi = phi_from_counts(rec["n_wk"].T, rec["beta"])
+            points.append((rec["iteration"], evaluate(phi, rec["alpha"].copy())))
         comm.Barrier()
 
     model = train(spec["train"], num_topics=spec["num_topics"], iterations=spec["iterations"],
                   alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
                   sampler=spec["sampler"], threads=spec["threads"], eval_every=0, comm=comm,
-                  callback=callback)
+                  callback=callback, optimize_interval=spec.get("optimize_interval", 0),
+                  optimize_burn_in=spec.get("optimize_burn_in", 200))
     rss, rss_end = comm.gather(train_rss[0], root=0), comm.gather(_maxrss(), root=0)
     if rank != 0:
         return None
@@ -120,7 +121,10 @@ def run_esca(spec):
                    exchange_bytes_per_iter=float(np.median(lg["exchange_bytes"][timed])),
                    state_bytes_per_token=model.info["state_bytes_per_token"],
                    table_bytes_per_rank=model.info["table_bytes_per_rank"],
-                   ranks=model.info["ranks"], threads=model.info["threads"])
+                   ranks=model.info["ranks"], threads=model.info["threads"],
+                   optimize_interval=spec.get("optimize_interval", 0),
+                   optimize_burn_in=spec.get("optimize_burn_in", 200),
+                   alpha_sum=float(model.alpha.sum()), beta=float(model.beta))
 
 
 def run_tomotopy(spec):
@@ -133,7 +137,8 @@ def run_tomotopy(spec):
     import tomotopy as tp
 
     from .evaluate import phi_from_counts
-    train, test = read_corpus(spec["train"]), read_corpus(spec["test"])
+    train = read_corpus(spec["train"])
+    evaluate = _evaluator(spec, train)
     K, V = spec["num_topics"], train.num_words
     mdl = tp.LDAModel(tw=tp.TermWeight.ONE, min_cf=0, rm_top=0, k=K, alpha=spec["alpha"],
                       eta=spec["beta"], seed=spec["seed"])
@@ -160,7 +165,7 @@ def run_tomotopy(spec):
         n_kw[:, cols] = np.rint(raw - mdl.eta)
         return phi_from_counts(n_kw, spec["beta"])
 
-    per_iter, curve, rss = _run_chunks(spec, chunk, phi, test)
+    per_iter, curve, rss = _run_chunks(spec, chunk, phi, evaluate)
     return _result(spec, _peer_split(per_iter), float(mdl.ll_per_word), curve, rss, [_maxrss()],
                    timing="seconds of each train() chunk of eval_every iterations divided by "
                    "its iterations, median over chunks; train(0) initialisation untimed",
@@ -174,7 +179,8 @@ def run_gensim(spec):
     normalised variational parameter lambda (``state.get_lambda()``) in float64.
     """
     from gensim.models import LdaMulticore
-    train, test = read_corpus(spec["train"]), read_corpus(spec["test"])
+    train = read_corpus(spec["train"])
+    evaluate = _evaluator(spec, train)
     X = _doc_term(train)
     bow = [list(zip(X.indices[a:b].tolist(), X.data[a:b].tolist()))
            for a, b in zip(X.indptr[:-1], X.indptr[1:])]
@@ -198,7 +204,7 @@ def run_gensim(spec):
     def rss():  # the E-step runs in pool processes, reaped after each update()
         return [_maxrss(), _maxrss(resource.RUSAGE_CHILDREN)]
 
-    per_iter, curve, rss_train = _run_chunks(spec, chunk, phi, test, rss)
+    per_iter, curve, rss_train = _run_chunks(spec, chunk, phi, evaluate, rss)
     return _result(spec, _peer_split(per_iter), None, curve, rss_train, rss(),
                    timing="seconds of each update() call (one pass over the corpus, including "
                    "starting gensim's worker pool), median over passes",
@@ -211,7 +217,8 @@ def run_lda(spec):
     import lda
 
     from .evaluate import phi_from_counts
-    train, test = read_corpus(spec["train"]), read_corpus(spec["test"])
+    train = read_corpus(spec["train"])
+    evaluate = _evaluator(spec, train)
     X = _doc_term(train)
     n = spec["iterations"]
     mdl = lda.LDA(n_topics=spec["num_topics"], n_iter=n, alpha=spec["alpha"], eta=spec["beta"],
@@ -220,7 +227,7 @@ def run_lda(spec):
     mdl.fit(X)
     total = time.perf_counter() - t0
     rss = _maxrss()
-    h = _evaluate(phi_from_counts(mdl.nzw_, spec["beta"]), spec, test)
+    h = evaluate(phi_from_counts(mdl.nzw_, spec["beta"]))
     return _result(spec, _peer_split([total / n]), mdl.loglikelihood() / train.num_tokens,
                    [(n, total, h)], [rss], [_maxrss()],
                    timing="whole fit() divided by the iterations (includes lda's "
@@ -238,7 +245,7 @@ def _is_eval_point(it, spec):
     return it == spec["iterations"] or (every > 0 and it % every == 0)
 
 
-def _run_chunks(spec, chunk, phi, test, rss=None):
+def _run_chunks(spec, chunk, phi, evaluate, rss=None):
     """Train in chunks ending at the evaluation points; evaluate between chunks, untimed.
 
     ``chunk(m)`` trains m iterations and returns (iterations, seconds) pairs of its timed
@@ -255,15 +262,38 @@ def _run_chunks(spec, chunk, phi, test, rss=None):
         clock += sum(s for _, s in units)
         done = stop
         rss_train = rss_train or rss()
-        curve.append((stop, clock, _evaluate(phi(), spec, test)))
+        curve.append((stop, clock, evaluate(phi())))
     return per_iter, curve, rss_train
 
 
-def _evaluate(phi, spec, test):
-    from .evaluate import document_completion
-    return document_completion(phi, np.full(spec["num_topics"], float(spec["alpha"])), test,
-                               sweeps=spec["eval_sweeps"], burn_in=spec["eval_burn_in"],
-                               seed=spec["seed"])
+def _evaluator(spec, train=None):
+    """``evaluate(phi, alpha=None)``: the held-out document completion of ``phi`` (alpha
+    defaults to the spec's symmetric alpha), plus with ``spec["coherence"]`` (a gensim measure
+    on the training corpus, e.g. "u_mass") that coherence of phi's top ``spec["topn"]`` words.
+    """
+    from .evaluate import bag_of_words, document_completion, topic_coherence
+    test = read_corpus(spec["test"])
+    measure = spec.get("coherence")
+    if measure:
+        from gensim.corpora import Dictionary
+        train = train if train is not None else read_corpus(spec["train"])
+        vocab = np.array(train.vocab, dtype=object)
+        dictionary = Dictionary()
+        dictionary.token2id = {w: i for i, w in enumerate(train.vocab)}
+        bow = bag_of_words(train)
+        topn = spec.get("topn", 10)
+
+    def evaluate(phi, alpha=None):
+        if alpha is None:
+            alpha = np.full(spec["num_topics"], float(spec["alpha"]))
+        h = document_completion(phi, alpha, test, sweeps=spec["eval_sweeps"],
+                                burn_in=spec["eval_burn_in"], seed=spec["seed"])
+        if measure:
+            top = np.argsort(-phi, axis=1, kind="stable")[:, :topn]
+            h[measure], _ = topic_coherence(vocab[top].tolist(), dictionary, measure, corpus=bow)
+            h["coherence_topn"] = topn
+        return h
+    return evaluate
 
 
 def _peer_split(per_iter):
@@ -276,7 +306,8 @@ def _result(spec, s_per_iter, loglik, curve, rss, rss_end, timing, **details):
     return {"iterations": spec["iterations"], "s_per_iter": s_per_iter,
             "loglik_per_token": None if loglik is None else float(loglik),
             "loglik_definition": LOGLIK[spec["kind"]], "heldout": curve[-1][2],
-            "curve": [{"iteration": it, "seconds": sec, "perplexity": h["perplexity"]}
+            "curve": [{"iteration": it, "seconds": sec, "perplexity": h["perplexity"],
+                       **({m: h[m]} if (m := spec.get("coherence")) else {})}
                       for it, sec, h in curve],
             "peak_rss_bytes": rss, "peak_rss_with_eval_bytes": rss_end,
             "rss_note": RSS_NOTE, "timing": timing, "details": details}

@@ -361,7 +361,7 @@ def _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum):
 
 @njit(parallel=True, cache=True)
 def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
-                   seed_lo, seed_hi, z, theta):
+                   seed_lo, seed_hi, token_offset, z, theta):
     """Collapsed Gibbs fold-in with phi fixed, O(K) per token.
 
     p(z_i = k | z_-i) ∝ (n_dk^-i + alpha_k) phi_kw  (Griffiths & Steyvers,
@@ -371,7 +371,9 @@ def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in
     resample every token in order. After each sweep s > burn_in the counts
     n_dk are added up; theta_dk = (mean n_dk + alpha_k) / (n_d + sum alpha),
     the mean of (n_dk + alpha_k)/(n_d + sum alpha) over those sweeps.
-    Token i uses ``token_uniform(seed, s, STREAM_FOLDIN, i)``. A document is
+    Token i uses ``token_uniform(seed, s, STREAM_FOLDIN, token_offset + i)``
+    (``token_offset``: the index of ``word_loc[0]`` in a larger set of
+    documents this call is a slice of, 0 for a whole set). A document is
     folded in whole by one task (all its sweeps), writing only its own ``z``
     and ``theta`` entries. Equals ``naive.fold_in_dense``.
     """
@@ -396,7 +398,7 @@ def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in
                     for k in range(K):
                         s += (n[k] + alpha[k]) * phi_loc[w, k]
                         cum[k] = s
-                    u = token_uniform(seed_lo, seed_hi, it, STREAM_FOLDIN, i)
+                    u = token_uniform(seed_lo, seed_hi, it, STREAM_FOLDIN, token_offset + i)
                     k = search_cumulative(cum, K, u * s)
                     z[i] = k
                     n[k] += 1
@@ -412,7 +414,7 @@ def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in
 
 @njit(parallel=True, cache=True)
 def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum, sweeps,
-                    burn_in, seed_lo, seed_hi, z, theta):
+                    burn_in, seed_lo, seed_hi, token_offset, z, theta):
     """Collapsed Gibbs fold-in with phi fixed, O(K_d) per token (K_d = topics in the document).
 
     The same conditional as ``_fold_in_dense`` split exactly in two, as in
@@ -425,7 +427,7 @@ def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, q
     topic's slot in ``pos``), updated as tokens move: a topic whose count
     drops to 0 is swapped with the last one, a topic that appears is
     appended. One Philox block per token, ``token_draw(seed, s,
-    STREAM_FOLDIN, i)``, gives u, which picks the part (t = u (S + Q) < S:
+    STREAM_FOLDIN, token_offset + i)``, gives u, which picks the part (t = u (S + Q) < S:
     sparse, searched in the cumulative sums; else the alias table) and the
     two words b2, b3 of the alias draw (column (b2 K) >> 32, accepted if
     b3 / 2**32 < prob). Sweeps, initialisation and theta as in
@@ -464,7 +466,7 @@ def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, q
                         t_ = topics[j]
                         s += n[t_] * row[t_]
                         cum[j] = s
-                    u, b2, b3 = token_draw(seed_lo, seed_hi, it, STREAM_FOLDIN, i)
+                    u, b2, b3 = token_draw(seed_lo, seed_hi, it, STREAM_FOLDIN, token_offset + i)
                     t = u * (s + qsum[w])
                     if t < s:
                         k = topics[search_cumulative(cum, m, t)]
@@ -524,10 +526,15 @@ def _chunks(n, per_thread=8):
     return max(1, min(n, per_thread * numba.get_num_threads()))
 
 
-def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, seed, sparse):
-    """theta (D, K) from the word rows ``phi_loc``; rows < ``n_alias`` get alias tables."""
+def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, seed, sparse,
+                 token_offset=0):
+    """theta (D, K) from the word rows ``phi_loc``; rows < ``n_alias`` get alias tables.
+
+    ``doc_ptr`` may start above 0 (a slice of a larger set of documents): token i of
+    ``word_loc`` is then keyed as token ``token_offset + i``."""
     K = phi_loc.shape[1]
     D = len(doc_ptr) - 1
+    doc_ptr = doc_ptr - doc_ptr[0]
     seed_lo, seed_hi = split_seed(seed)
     chunk_ptr = partition_documents(doc_ptr, _chunks(D))
     z = np.empty(len(word_loc), dtype=np.int32)
@@ -542,10 +549,10 @@ def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, se
             row_chunks = np.linspace(0, n_alias, _chunks(n_alias) + 1).astype(np.int64)
             _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum)
             _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum,
-                            sweeps, burn_in, seed_lo, seed_hi, z, theta)
+                            sweeps, burn_in, seed_lo, seed_hi, np.int64(token_offset), z, theta)
         else:
             _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
-                           seed_lo, seed_hi, z, theta)
+                           seed_lo, seed_hi, np.int64(token_offset), z, theta)
     return theta
 
 
@@ -627,7 +634,7 @@ def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None):
                         sweeps, burn_in, seed, sparse)
 
 
-def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
+def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm=None):
     """Held-out perplexity by document completion with a folded-in theta.
 
     Each test document is split by :func:`completion_halves` into an
@@ -648,6 +655,13 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
     are added with ``math.fsum``, so the result does not depend on the
     thread count.
 
+    With an MPI communicator of R ranks, every rank passes the same test
+    documents, folds in and scores only its contiguous share of them
+    (:func:`esca.distributed.partition_documents`, balanced by observed
+    tokens), and the per-document log-likelihoods are gathered to every
+    rank. Fold-in draws are keyed by the token's index in the whole
+    observed half, so every rank returns exactly the result of one rank.
+
     Parameters
     ----------
     phi : array_like of float64, shape (K, V)
@@ -658,6 +672,9 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
         V words); ``doc_ptr`` int64 (D+1,), ``word_ids`` int32 (N,).
     sweeps, burn_in, seed : int
         As in :func:`fold_in`.
+    comm : mpi4py.MPI.Comm, optional
+        Collective over ``comm``: every rank must call it with the same
+        arguments. Default: one process.
 
     Returns
     -------
@@ -666,7 +683,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
         summed over held-out tokens), ``tokens`` (held-out tokens scored),
         ``docs`` (test documents folded in), ``docs_scored`` (documents with
         at least one held-out token), ``kernel`` ("dense" or "sparse"),
-        ``sweeps``, ``burn_in``, ``seed``.
+        ``sweeps``, ``burn_in``, ``seed``, ``ranks``.
 
     Raises
     ------
@@ -705,17 +722,23 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0):
     row = np.full(V, -1, dtype=np.int32)
     row[words] = np.arange(len(words), dtype=np.int32)
     phi_loc = _word_rows(phi, words, where)
-    theta = _run_fold_in(phi_loc, len(obs_words), alpha, obs_ptr, row[obs_ids], sweeps, burn_in,
-                         seed, sparse)
-    per_doc = np.empty(len(held_ptr) - 1)
-    _doc_loglik(theta, phi_loc, held_ptr, row[held_ids], per_doc)
+    rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
+    bounds = partition_documents(obs_ptr, size)
+    a, b = int(bounds[rank]), int(bounds[rank + 1])
+    o0, o1, h0, h1 = obs_ptr[a], obs_ptr[b], held_ptr[a], held_ptr[b]
+    theta = _run_fold_in(phi_loc, len(obs_words), alpha, obs_ptr[a:b + 1], row[obs_ids[o0:o1]],
+                         sweeps, burn_in, seed, sparse, token_offset=o0)
+    per_doc = np.empty(b - a)
+    _doc_loglik(theta, phi_loc, held_ptr[a:b + 1] - h0, row[held_ids[h0:h1]], per_doc)
+    if size > 1:
+        per_doc = np.concatenate(comm.allgather(per_doc))
     ll = math.fsum(per_doc.tolist())
     tokens = len(held_ids)
     return {"perplexity": math.exp(-ll / tokens), "log_likelihood": ll, "tokens": int(tokens),
             "docs": int(len(doc_ptr) - 1),
             "docs_scored": int(np.count_nonzero(np.diff(held_ptr))),
             "kernel": "sparse" if sparse else "dense",
-            "sweeps": sweeps, "burn_in": burn_in, "seed": seed}
+            "sweeps": sweeps, "burn_in": burn_in, "seed": seed, "ranks": size}
 
 
 def training_loglik_per_token(model):
@@ -764,14 +787,45 @@ def coherence(model, measure, *, corpus=None, texts=None, topn=10):
     ValueError
         From gensim, on an unknown ``measure`` or when the input it needs is missing.
     """
-    from gensim.models.coherencemodel import CoherenceModel
-
     from .export import to_gensim_dictionary
-    dictionary = to_gensim_dictionary(model)
-    kwargs = {"texts": texts} if texts is not None else {"corpus": [
-        list(zip(*np.unique(corpus.word_ids[a:b], return_counts=True)))
-        for a, b in zip(corpus.doc_ptr[:-1], corpus.doc_ptr[1:])]}
-    cm = CoherenceModel(topics=model.topics(topn), dictionary=dictionary, coherence=measure,
-                        topn=topn, **kwargs)
+    return topic_coherence(model.topics(topn), to_gensim_dictionary(model), measure,
+                           corpus=None if corpus is None else bag_of_words(corpus), texts=texts)
+
+
+def topic_coherence(topics, dictionary, measure, *, corpus=None, texts=None):
+    """Coherence of given top-word lists by gensim's ``CoherenceModel``.
+
+    Parameters
+    ----------
+    topics : list of list of str
+        The top words of each topic, most probable first (all lists of one length).
+    dictionary : gensim.corpora.Dictionary
+        Maps the words to the ids used in ``corpus``.
+    measure : {"u_mass", "c_npmi", "c_v", "c_uci"}
+    corpus : list of list of (int, int), optional
+        Bag-of-words documents (:func:`bag_of_words`), for ``u_mass``.
+    texts : list of list of str, optional
+        Tokenized documents, for the sliding-window measures.
+
+    Returns
+    -------
+    (float, list of float)
+        The mean coherence and the coherence of each topic.
+
+    Raises
+    ------
+    ValueError
+        From gensim, on an unknown ``measure`` or when the input it needs is missing.
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+    kwargs = {"texts": texts} if texts is not None else {"corpus": corpus}
+    cm = CoherenceModel(topics=topics, dictionary=dictionary, coherence=measure,
+                        topn=len(topics[0]), **kwargs)
     per_topic = [float(x) for x in cm.get_coherence_per_topic()]
     return float(np.mean(per_topic)), per_topic
+
+
+def bag_of_words(corpus):
+    """The corpus as gensim bag-of-words: per document, sorted (word id, count) pairs of int."""
+    return [list(zip(*(x.tolist() for x in np.unique(corpus.word_ids[a:b], return_counts=True))))
+            for a, b in zip(corpus.doc_ptr[:-1], corpus.doc_ptr[1:])]

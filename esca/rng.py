@@ -19,6 +19,8 @@ STREAM_INIT = 0
 STREAM_ESCA = 1
 STREAM_CGS = 2
 STREAM_FOLDIN = 3
+STREAM_L2R = 4            # left-to-right estimator: the draw of z_n
+STREAM_L2R_RESAMPLE = 5   # left-to-right estimator: resampling of the earlier tokens
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)

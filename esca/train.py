@@ -43,7 +43,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         Called on every rank after each iteration as ``callback(record)``
         with a dict of the log fields, plus ``"n_wk"`` (int32, (V, K)) and
         ``"n_k"`` (int64, (K,)): the whole corpus's counts after the
-        iteration, read-only views that the next iteration overwrites.
+        iteration, read-only views that the next iteration overwrites, and
+        ``"alpha"`` (float64, (K,)), the current alpha (a read-only view;
+        it changes with ``optimize_interval``).
 
     Returns
     -------
@@ -102,6 +104,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                      "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
         if callback is not None:
             rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
+            rec["alpha"] = _readonly(s.alpha)
             callback(rec)
     wall = time.perf_counter() - t_start
 

@@ -415,3 +415,60 @@ def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
                     acc[k] += n[k]
         theta[d] = _fold_in_theta(acc, alpha, sweeps - burn_in, i1 - i0, asum)
     return theta
+
+
+# -- left-to-right estimator (esca/left_to_right.py) ---------------------------------------------
+
+STREAM_L2R = 4           # counter word 3 of the draw of z_n
+STREAM_L2R_RESAMPLE = 5  # counter word 3 of the resampling of the earlier topics
+
+
+def left_to_right(phi, alpha, doc_ptr, word_ids, particles, resample, seed, token_offset=0):
+    """Per-document log p(w_d) by the left-to-right estimator (Wallach et al., ICML 2009,
+    Algorithm 3), float64 (D,); mirrors ``left_to_right._left_to_right``.
+
+    Particle r, position j (0-based): with ``resample``, positions 0..j-1 are resampled in
+    order from (n_k^-j' + alpha_k) phi_kw (uniform of iteration r * N_d + j, stream 5);
+    p_j^r = sum_k (n_k + alpha_k) phi_kw / (j + sum alpha) is added to acc[j]; z_j is drawn
+    from the same weights (iteration r, stream 4). log p(w_d) = sum_j log(acc[j] / R)."""
+    K = phi.shape[0]
+    alpha = [float(a) for a in alpha]
+    asum = 0.0
+    for a in alpha:
+        asum += a
+    D = len(doc_ptr) - 1
+    out = np.zeros(D)
+    for d in range(D):
+        i0, i1 = int(doc_ptr[d]), int(doc_ptr[d + 1])
+        nd = i1 - i0
+        words = [int(word_ids[i]) for i in range(i0, i1)]
+        acc = [0.0] * nd
+        for r in range(particles):
+            n = [0] * K
+            z = [None] * nd
+            for j in range(nd):
+                if resample:
+                    for jp in range(j):
+                        n[z[jp]] -= 1
+                        s = 0.0
+                        cum = []
+                        for k in range(K):
+                            s += (n[k] + alpha[k]) * float(phi[k, words[jp]])
+                            cum.append(s)
+                        u = token_uniform(seed, r * nd + j, STREAM_L2R_RESAMPLE,
+                                          token_offset + i0 + jp)
+                        z[jp] = _search(cum, u * s)
+                        n[z[jp]] += 1
+                s = 0.0
+                cum = []
+                for k in range(K):
+                    s += (n[k] + alpha[k]) * float(phi[k, words[j]])
+                    cum.append(s)
+                acc[j] += s / (j + asum)
+                z[j] = _search(cum, token_uniform(seed, r, STREAM_L2R, token_offset + i0 + j) * s)
+                n[z[j]] += 1
+        total = 0.0
+        for j in range(nd):
+            total += math.log(acc[j] / particles)
+        out[d] = total
+    return out

@@ -6,13 +6,14 @@ import sys
 
 import numpy as np
 import pytest
+from esca.corpora.prepare import write_holdout
 from gensim.corpora import Dictionary
 from gensim.models.coherencemodel import CoherenceModel
 
 import esca
-from esca.corpora.prepare import write_holdout
 from esca.corpus import write_corpus
 from esca.evaluate import document_completion
+from esca.left_to_right import left_to_right_perplexity
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +72,23 @@ def test_evaluate_table_and_errors(setup):
     r = _evaluate(d / "missing.h5", cwd=d)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "missing.h5" in r.stderr
+
+
+def test_evaluate_left_to_right(setup):
+    d, model, mpath, _, test_path, _, _ = setup
+    r = _evaluate(mpath, test_path, "--left-to-right", "--num-particles", 4, "--seed", 2,
+                  "--sweeps", 5, "--burn-in", 1, "--json", cwd=d)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)["left_to_right"]
+    want = left_to_right_perplexity(model.phi, model.alpha, esca.read_corpus(str(test_path)),
+                                    particles=4, seed=2)
+    assert got["perplexity"] == pytest.approx(want["perplexity"], rel=1e-12)
+    assert (got["particles"], got["resample"], got["tokens"]) == (4, False, want["tokens"])
+    r = _evaluate(mpath, test_path, "--left-to-right", "--num-particles", 2, "--use-resampling",
+                  cwd=d)
+    assert r.returncode == 0, r.stderr
+    assert "left-to-right" in r.stdout and "2 particles, resampling" in r.stdout
+    r = _evaluate(mpath, "--left-to-right", cwd=d)
+    assert r.returncode == 2 and "needs a TEST_CORPUS" in r.stderr
+    r = _evaluate(mpath, test_path, "--left-to-right", "--num-particles", 0, cwd=d)
+    assert r.returncode == 2 and "particles" in r.stderr and "0" in r.stderr

@@ -10,6 +10,7 @@ Every subprocess runs in its own process group with a timeout, killed whole
 when the timeout expires, so a hang fails the test instead of blocking CI.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -312,3 +313,28 @@ def test_optimized_priors_identical_across_ranks(tmp_path):
     assert a.beta == b.beta != 0.01
     np.testing.assert_array_equal(a.n_kw, b.n_kw)
     assert not np.allclose(a.alpha, a.alpha[0])
+
+
+@pytest.mark.parametrize("num_topics", [6, 40])  # dense and sparse fold-in kernels
+def test_evaluate_identical_across_ranks(corpora, tmp_path, num_topics):
+    """``esca evaluate`` under mpiexec -n 2 splits the test documents over the ranks; the
+    document-completion and left-to-right numbers must equal the one-rank run exactly."""
+    model_path = tmp_path / "m.h5"
+    esca.train(corpora["small"], num_topics=num_topics, iterations=5, seed=2,
+               threads=1).save(model_path)
+    rng = np.random.default_rng(5)
+    test = _write(tmp_path / "test.h5", rng.integers(1, 40, size=23), V=120, seed=6)
+    outs = {}
+    for ranks in (1, RANKS):
+        r, _ = run(esca_cmd(["evaluate", model_path, test, "--sweeps", 6, "--burn-in", 2,
+                             "--left-to-right", "--num-particles", 3, "--seed", 9, "--json"],
+                            ranks), tmp_path)
+        outs[ranks] = json.loads(check_ok(r).stdout)
+    one, two = outs[1], outs[RANKS]
+    assert (one["heldout"]["ranks"], two["heldout"]["ranks"]) == (1, RANKS)
+    assert (one["left_to_right"]["ranks"], two["left_to_right"]["ranks"]) == (1, RANKS)
+    for part in ("heldout", "left_to_right"):
+        assert one[part]["log_likelihood"] == two[part]["log_likelihood"]
+        assert one[part]["perplexity"] == two[part]["perplexity"]
+        assert one[part]["tokens"] == two[part]["tokens"] > 0
+    assert one["training_loglik_per_token"] == two["training_loglik_per_token"]
