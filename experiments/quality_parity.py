@@ -220,29 +220,36 @@ def at_time(e, seconds):
 
 
 def compare(rows):
-    """ESCA against the others: final-iteration ratio to CGS, and perplexity at ESCA's time."""
+    """ESCA against the others.
+
+    * ``esca_over_cgs``: ESCA's perplexity over CGS's at the last iteration both reached, - 1;
+    * ``equal_time[name]``: at T = the shorter of the two systems' training times, each
+      system's perplexity at its last evaluation point within T (None if it had none);
+    * ``optimized_over_symmetric``: final perplexity with optimized priors over ESCA's, - 1.
+    """
     esca = rows.get("esca")
     if not esca or esca.get("status") != "ok":
         return {}
     c = {"esca_iterations": esca["iterations"], "esca_perplexity": _final(esca)}
     cgs = rows.get("cgs")
     if cgs and cgs.get("status") == "ok":
-        # Compare at the last iteration both reached.
         it = min(esca["iterations"], cgs["iterations"])
         pe = next((p["perplexity"] for p in esca["curve"] if p["iteration"] == it), None)
         pc = next((p["perplexity"] for p in cgs["curve"] if p["iteration"] == it), None)
         if pe and pc:
             c["at_iteration"] = it
             c["esca_over_cgs"] = pe / pc - 1.0
-    t = esca["curve"][-1]["seconds"]
-    c["esca_seconds"] = t
-    c["at_esca_seconds"] = {}
+    c["equal_time"] = {}
     for name, e in rows.items():
-        if name == "esca":
+        if name == "esca" or e.get("status") != "ok":
             continue
-        p = at_time(e, t)
-        c["at_esca_seconds"][name] = None if p is None else {
-            "iteration": p["iteration"], "seconds": p["seconds"], "perplexity": p["perplexity"]}
+        t = min(esca["curve"][-1]["seconds"], e["curve"][-1]["seconds"])
+        mine, theirs = at_time(esca, t), at_time(e, t)
+        c["equal_time"][name] = {
+            "seconds": t,
+            "esca": None if mine is None else {k: mine[k] for k in ("iteration", "perplexity")},
+            "other": None if theirs is None else {k: theirs[k] for k in ("iteration",
+                                                                          "perplexity")}}
     opt = rows.get("esca optimized")
     if opt and opt.get("status") == "ok" and opt["iterations"] == esca["iterations"]:
         c["optimized_over_symmetric"] = _final(opt) / _final(esca) - 1.0
@@ -260,7 +267,7 @@ def markdown(report):
              "", (f"Machine: {m.get('cpu_model')}, {m.get('cores')} logical cores; esca git "
              f"{report['git_sha']}; tomotopy {v.get('tomotopy')}, gensim {v.get('gensim')}."), ""]
     cols = ["K", "system", "iterations", "s/iter", "train s", "perplexity", "u_mass",
-            "vs CGS at equal iterations", "perplexity at ESCA's seconds"]
+            "ESCA vs CGS, equal iterations", "equal seconds: ESCA / this system"]
     for name, by_k in report["results"].items():
         lines += [f"## {name}", "", "| " + " | ".join(cols) + " |",
                   "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -277,13 +284,7 @@ def markdown(report):
                     vs = f"{comp['esca_over_cgs']:+.2%} (it {comp['at_iteration']})"
                 elif system == "esca optimized" and "optimized_over_symmetric" in comp:
                     vs = f"{comp['optimized_over_symmetric']:+.2%} vs esca"
-                at = comp.get("at_esca_seconds", {}).get(system)
-                if system == "esca":
-                    eq = f"{last['perplexity']:,.1f} ({last['seconds']:.0f} s)"
-                elif at is None:
-                    eq = "no evaluation point yet"
-                else:
-                    eq = f"{at['perplexity']:,.1f} (it {at['iteration']})"
+                eq = _equal_time_cell(comp.get("equal_time", {}).get(system))
                 um = last.get("u_mass")
                 lines.append(f"| {K} | {system} | {e['iterations']} | "
                              f"{e['s_per_iter']['total']:.4g} | {last['seconds']:,.1f} | "
@@ -292,6 +293,15 @@ def markdown(report):
         lines.append("")
     lines += ["Command:", "", "```", report["command"], "```", ""]
     return "\n".join(lines)
+
+
+def _equal_time_cell(q):
+    if q is None:
+        return ""
+
+    def one(p):
+        return "none yet" if p is None else f"{p['perplexity']:,.1f} (it {p['iteration']})"
+    return f"{q['seconds']:,.0f} s: {one(q['esca'])} / {one(q['other'])}"
 
 
 def plot(rows, title, path):

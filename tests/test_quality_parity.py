@@ -60,7 +60,9 @@ def test_report_compares_esca_with_cgs(parity):
     pc = rows["cgs"]["curve"][0]["perplexity"]
     assert comp["at_iteration"] == 3
     assert comp["esca_over_cgs"] == pytest.approx(pe / pc - 1)
-    assert set(comp["at_esca_seconds"]) == {"esca optimized", "cgs"}
+    assert set(comp["equal_time"]) == {"esca optimized", "cgs"}
+    q = comp["equal_time"]["cgs"]
+    assert q["seconds"] == min(rows["esca"]["curve"][-1]["seconds"], rows["cgs"]["curve"][-1]["seconds"])
     md = (out / "quality_parity.md").read_text()
     assert "## blocks" in md and "| 4 | cgs | 3 |" in md
     assert (out / "blocks_k4.png").read_bytes()[:8] == PNG_MAGIC
