@@ -2,7 +2,8 @@
 
 A user error (:class:`esca.UserError`) becomes one line ``esca: error: ...``
 on standard error, printed once by rank 0, and exit status 2; ``--debug``
-shows the traceback. Any other exception on any rank prints its traceback
+shows the traceback. A training run stopped by SIGTERM or SIGINT
+(:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
 and aborts the whole MPI job, so that no rank hangs in a collective.
 """
 
@@ -12,7 +13,7 @@ import os
 import sys
 import traceback
 
-from esca.errors import UserError
+from esca.errors import EXIT_INTERRUPTED, Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
@@ -64,6 +65,10 @@ def main(argv=None):
         if rank == 0:
             print(f"esca: error: {e}", file=sys.stderr, flush=True)
         return EXIT_USER_ERROR
+    except Interrupted as e:
+        if rank == 0:
+            print(f"esca: stopped: {e}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         return 130
     except Exception:

@@ -2,41 +2,69 @@
 
 import os
 
+#: argparse defaults of the settings a checkpoint fixes; None in the parser, so that
+#: ``--resume`` can tell which ones the user gave.
+DEFAULTS = {"num_topics": 100, "alpha": None, "beta": 0.01, "seed": 0, "sampler": "esca",
+            "kernel": "auto", "optimize_interval": 0, "optimize_burn_in": 200}
+
+EPILOG = """checkpoints and resume:
+  esca train corpus.h5 -k 100 -n 1000 --checkpoint-every 50 --checkpoint-dir ckpt --out m.h5
+  esca train --resume ckpt -n 1000 --out m.h5     (continue to 1000 iterations in total)
+A checkpoint holds the configuration, the iteration, every token's topic, the count tables, the
+priors and the corpus checksum; it is written atomically (a crash never damages the previous
+one). --resume continues from the newest valid checkpoint, bit-identically to an uninterrupted
+run, at any number of ranks; settings other than --iterations, --threads and --eval-every come
+from the checkpoint and conflicting values are refused.
+SIGTERM or SIGINT (a scheduler's preemption) stops the run at the end of the current
+iteration, after writing a checkpoint when --checkpoint-dir is set, with exit status 75.
+"""
+
 
 def setup_arguments(subparsers):
     """Add the ``train`` subcommand to an argparse ``subparsers`` object."""
+    import argparse
     p = subparsers.add_parser(
         "train", help="train an LDA model",
         description="Train LDA on an esca corpus. Under 'mpiexec -n R' every rank reads its own "
-        "shard of documents and the word-topic counts are summed after every sweep.")
+        "shard of documents and the word-topic counts are summed after every sweep.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", nargs="?", default=None, metavar="CORPUS.h5",
                    help="corpus written by 'esca prepare', or builtin:wiki250 (the default: 250 "
                    "Wikipedia articles shipped with gensim)")
-    p.add_argument("--num-topics", "-k", type=int, default=100, metavar="K",
+    p.add_argument("--num-topics", "-k", type=int, default=None, metavar="K",
                    help="number of topics K (default 100)")
     p.add_argument("--iterations", "-n", type=int, default=1000, metavar="N",
                    help="number of sweeps (default 1000)")
     p.add_argument("--alpha", type=float, default=None, metavar="A",
                    help="document-topic prior PER TOPIC (symmetric). Mallet's --alpha is the SUM "
                    "over topics: Mallet --alpha 5 equals esca --alpha 5/K. Default 5/K")
-    p.add_argument("--beta", type=float, default=0.01, metavar="B",
+    p.add_argument("--beta", type=float, default=None, metavar="B",
                    help="topic-word prior (gensim's eta; default 0.01, as Mallet)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    p.add_argument("--sampler", choices=("esca", "cgs"), default="esca",
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default 0)")
+    p.add_argument("--sampler", choices=("esca", "cgs"), default=None,
                    help="esca (parallel, default) or cgs (collapsed Gibbs baseline; AD-LDA over "
                    "several ranks)")
-    p.add_argument("--kernel", choices=("auto", "dense", "sparse"), default="auto",
+    p.add_argument("--kernel", choices=("auto", "dense", "sparse"), default=None,
                    help="ESCA kernel: dense O(K) or sparse+alias O(K_d) per token; both exact "
                    "(default auto: sparse for K >= 100)")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",
                    help="log-likelihood every N iterations (default 10; 0: only at the end)")
-    p.add_argument("--optimize-interval", type=int, default=0, metavar="N",
+    p.add_argument("--optimize-interval", type=int, default=None, metavar="N",
                    help="re-estimate an asymmetric alpha and a symmetric beta (Minka's fixed "
                         "point, as Mallet) every N iterations; 0 (default): keep them")
-    p.add_argument("--optimize-burn-in", type=int, default=200, metavar="N",
+    p.add_argument("--optimize-burn-in", type=int, default=None, metavar="N",
                    help="iterations before the first optimization (default 200)")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="write a checkpoint after every N iterations (default 0: never)")
+    p.add_argument("--checkpoint-dir", metavar="DIR",
+                   help="folder of the checkpoints (created if missing)")
+    p.add_argument("--keep-checkpoints", type=int, default=3, metavar="K",
+                   help="keep the K newest checkpoints (default 3)")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue from the newest valid checkpoint in DIR to --iterations in "
+                        "total (checkpoints continue into DIR unless --checkpoint-dir is given)")
     p.add_argument("--out", "-o", default=None, metavar="MODEL.h5",
                    help="write the model here (HDF5); without it the model is not saved")
     p.add_argument("--top", type=int, default=10, metavar="N",
@@ -52,16 +80,26 @@ def run(args):
         if args.threads > max(limit, os.cpu_count() or 1):
             os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
     import esca
-    from esca._io import check_output_file
-    config = esca.TrainConfig(num_topics=args.num_topics, iterations=args.iterations,
-                              alpha=args.alpha, beta=args.beta, seed=args.seed,
-                              sampler=args.sampler, threads=args.threads,
-                              eval_every=args.eval_every, kernel=args.kernel,
-                              optimize_interval=args.optimize_interval,
-                              optimize_burn_in=args.optimize_burn_in)
+    from esca._io import check_output_dir, check_output_file
+    from esca.errors import UserError
+    given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+    if args.checkpoint_every and not (args.checkpoint_dir or args.resume):
+        raise UserError("--checkpoint-every needs --checkpoint-dir")
+    ckpt_dir = args.checkpoint_dir or args.resume
     if args.out:
         check_output_file(args.out)
-    model = esca.train(args.corpus, config=config)
+    if ckpt_dir and args.checkpoint_every:
+        check_output_dir(ckpt_dir)
+    kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,
+              "checkpoint_dir": ckpt_dir, "handle_signals": True}
+    if args.resume:
+        model = esca.train(args.corpus, iterations=args.iterations, threads=args.threads,
+                           eval_every=args.eval_every, resume=args.resume,
+                           resume_settings=given, **kwargs)
+    else:
+        config = esca.TrainConfig(iterations=args.iterations, threads=args.threads,
+                                  eval_every=args.eval_every, **{**DEFAULTS, **given})
+        model = esca.train(args.corpus, config=config, **kwargs)
     if model is None:  # not rank 0
         return 0
     if args.out:
@@ -71,3 +109,4 @@ def run(args):
         from .topics import print_topics
         print_topics(model, args.top)
     return 0
+

@@ -8,3 +8,16 @@ class UserError(ValueError):
     without a traceback (``--debug`` shows it). Library callers can catch it
     as a ``ValueError``.
     """
+
+
+class Interrupted(Exception):
+    """Training stopped early by SIGTERM or SIGINT, at the end of an iteration.
+
+    The CLI prints ``esca: stopped: <message>`` once and exits with status
+    :data:`EXIT_INTERRUPTED` (75, ``EX_TEMPFAIL``: try again, e.g. with
+    ``esca train --resume``).
+    """
+
+
+#: Exit status of a run stopped by SIGTERM or SIGINT (after its checkpoint, if any).
+EXIT_INTERRUPTED = 75

@@ -1,10 +1,12 @@
 """The training job: shard the corpus over MPI ranks, sweep, exchange counts, gather the model."""
 
+import contextlib
 import json
 import logging
 import math
 import os
 import resource
+import signal
 import time
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 from . import distributed
 from .config import TrainConfig
 from .corpus import Corpus, read_corpus, read_doc_ptr, slice_corpus
-from .errors import UserError
+from .errors import Interrupted, UserError
 from .model import LOG_FIELDS, TopicModel
 
 log = logging.getLogger("esca")
@@ -22,7 +24,9 @@ DEFAULT_CORPUS = "builtin:wiki250"
 
 def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, seed=0,
           sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
-          optimize_burn_in=200, *, config=None, comm=None, callback=None):
+          optimize_burn_in=200, *, config=None, comm=None, callback=None, checkpoint_every=0,
+          checkpoint_dir=None, keep_checkpoints=3, resume=None, resume_settings=None,
+          handle_signals=False):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
 
     Parameters
@@ -46,6 +50,29 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         iteration, read-only views that the next iteration overwrites, and
         ``"alpha"`` (float64, (K,)), the current alpha (a read-only view;
         it changes with ``optimize_interval``).
+    checkpoint_every : int
+        Write a checkpoint (:mod:`esca.checkpoint`) into ``checkpoint_dir``
+        after every this many iterations; 0 (default): never.
+    checkpoint_dir : str, optional
+        Folder of the checkpoints (created if missing; its parent must exist).
+    keep_checkpoints : int
+        Keep only this many newest checkpoints (>= 1; default 3).
+    resume : str, optional
+        A checkpoint folder: continue from its newest valid checkpoint
+        (damaged ones are skipped with a warning) up to ``iterations`` in
+        total. The configuration comes from the checkpoint; ``iterations``,
+        ``threads`` and ``eval_every`` may be given, and a ``config`` that
+        differs from the checkpoint's in anything else is refused. The
+        corpus defaults to the checkpoint's and must have its checksum. The
+        result is bit-identical to an uninterrupted run, at any number of
+        ranks (ESCA).
+    resume_settings : dict, optional
+        With ``resume``: settings the user gave explicitly (TrainConfig field
+        name -> value); any that differs from the checkpoint's is refused.
+    handle_signals : bool
+        On SIGTERM or SIGINT, finish the current iteration, write a
+        checkpoint (when ``checkpoint_dir`` is set) and raise
+        :class:`esca.errors.Interrupted` on every rank (the CLI sets this).
 
     Returns
     -------
@@ -57,17 +84,34 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     ------
     UserError
         On a bad configuration value, an unreadable or invalid corpus, a
-        corpus with no tokens, or count tables that would not fit in memory.
+        corpus with no tokens, count tables that would not fit in memory, no
+        valid checkpoint to resume from, a corpus that is not the
+        checkpoint's, or settings that conflict with the checkpoint's.
+    Interrupted
+        With ``handle_signals``, after SIGTERM or SIGINT.
     """
-    if config is None:
+    comm = distributed.get_comm(comm)
+    rank, size = comm.Get_rank(), comm.Get_size()
+    ckpt = None
+    if resume is not None:
+        ckpt = distributed.agree(comm, _load_resume, resume, comm)
+        config = _resume_config(ckpt, config, iterations, threads, eval_every, resume_settings)
+        if corpus is None:
+            corpus = ckpt.corpus
+    elif config is None:
         config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
                              seed=seed, sampler=sampler, threads=threads, eval_every=eval_every,
                              kernel=kernel, optimize_interval=optimize_interval,
                              optimize_burn_in=optimize_burn_in)
-    comm = distributed.get_comm(comm)
-    rank, size = comm.Get_rank(), comm.Get_size()
+    checkpoint_every = _int_arg("checkpoint_every", checkpoint_every, 0)
+    keep_checkpoints = _int_arg("keep_checkpoints", keep_checkpoints, 1)
+    if checkpoint_every and checkpoint_dir is None:
+        raise UserError("checkpoint_every needs a checkpoint folder (checkpoint_dir)")
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
     K = config.num_topics
+    corpus_sha = None
+    if checkpoint_dir is not None or ckpt is not None:
+        corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
 
     from .samplers import SAMPLERS
     from .samplers import _kernels as kern
@@ -78,36 +122,87 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                  " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
     s = SAMPLERS[config.sampler](shard, config, comm, nthreads)
     t_start = time.perf_counter()
-    s.initialize()
     records = {k: [] for k in LOG_FIELDS}
-    for it in range(1, config.iterations + 1):
-        t0 = time.perf_counter()
-        s.step(it)
-        if (config.optimize_interval and it > config.optimize_burn_in
-                and it % config.optimize_interval == 0):
-            _optimize_priors(s, comm, rank)
-        sec = time.perf_counter() - t0
-        ll = math.nan
-        if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
-            ll = s.loglik() / N
-        rec = {"iteration": it, "seconds": sec, "tokens_per_s": N / sec if sec > 0 else math.inf,
-               "loglik_per_token": ll, "sample_s": s.timings.get("sample", 0.0),
-               "count_s": s.timings.get("count", 0.0),
-               "allreduce_s": s.timings.get("allreduce", 0.0),
-               "tables_s": s.timings.get("tables", 0.0),
-               "alpha_sum": float(s.alpha.sum()), "beta": s.beta,
-               "exchange_bytes": s.timings.get("exchange_bytes", 0)}
+    first = 1
+    if ckpt is None:
+        s.initialize()
+    else:
+        distributed.agree(comm, _restore, s, ckpt, shard)
+        first = ckpt.iteration + 1
         for k in LOG_FIELDS:
-            records[k].append(rec[k])
+            records[k] = list(ckpt.log[k][:ckpt.iteration]) if k in ckpt.log else \
+                [math.nan] * ckpt.iteration
         if rank == 0:
-            log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, sec, f"{rec['tokens_per_s']:,.0f}",
-                     "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
-        if callback is not None:
-            rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
-            rec["alpha"] = _readonly(s.alpha)
-            callback(rec)
-    wall = time.perf_counter() - t_start
+            log.info("resumed from %s at iteration %d of %d", ckpt.path, ckpt.iteration,
+                     config.iterations)
 
+    def checkpoint(it):
+        z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
+        n_dk = distributed.gather_rows(comm, s.n_dk)
+
+        def write():
+            if rank != 0:
+                return None
+            from .checkpoint import write_checkpoint
+            path = write_checkpoint(checkpoint_dir, it, config, corpus=_name(source),
+                                    corpus_sha256=corpus_sha, z=z.ravel(), n_dk=n_dk,
+                                    n_wk=s.n_wk, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
+                                    log_records=records, ranks=size, keep=keep_checkpoints)
+            log.info("checkpoint %s", path)
+            return path
+        return distributed.agree(comm, write)
+
+    stop = _SignalFlag() if handle_signals else contextlib.nullcontext()
+    with stop:
+        for it in range(first, config.iterations + 1):
+            _iteration(it, s, config, comm, rank, N, records, callback)
+            written = checkpoint_every and it % checkpoint_every == 0
+            if written:
+                checkpoint(it)
+            if handle_signals and it < config.iterations and stop.agreed(comm):
+                where = ""
+                if checkpoint_dir is not None:
+                    if not written:
+                        checkpoint(it)
+                    where = f"; resume with --resume {checkpoint_dir}"
+                raise Interrupted(f"{stop.name} received: stopped after iteration {it} of "
+                                  f"{config.iterations}{where}")
+    wall = time.perf_counter() - t_start
+    return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N)
+
+
+def _iteration(it, s, config, comm, rank, N, records, callback):
+    """One iteration: sweep and exchange, prior optimization, log record, callback."""
+    t0 = time.perf_counter()
+    s.step(it)
+    if (config.optimize_interval and it > config.optimize_burn_in
+            and it % config.optimize_interval == 0):
+        _optimize_priors(s, comm, rank)
+    sec = time.perf_counter() - t0
+    ll = math.nan
+    if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
+        ll = s.loglik() / N
+    rec = {"iteration": it, "seconds": sec, "tokens_per_s": N / sec if sec > 0 else math.inf,
+           "loglik_per_token": ll, "sample_s": s.timings.get("sample", 0.0),
+           "count_s": s.timings.get("count", 0.0),
+           "allreduce_s": s.timings.get("allreduce", 0.0),
+           "tables_s": s.timings.get("tables", 0.0),
+           "alpha_sum": float(s.alpha.sum()), "beta": s.beta,
+           "exchange_bytes": s.timings.get("exchange_bytes", 0)}
+    for k in LOG_FIELDS:
+        records[k].append(rec[k])
+    if rank == 0:
+        log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, sec, f"{rec['tokens_per_s']:,.0f}",
+                 "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
+    if callback is not None:
+        rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
+        rec["alpha"] = _readonly(s.alpha)
+        callback(rec)
+
+
+def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N):
+    """Gather the model on rank 0 (None elsewhere)."""
+    from .samplers import _kernels as kern
     word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
     n_dk = distributed.gather_rows(comm, s.n_dk)
     rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, root=0)
@@ -129,6 +224,109 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                       alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
                       info=info)
+
+
+class _SignalFlag:
+    """Context manager: SIGTERM and SIGINT set a flag instead of stopping the process."""
+
+    def __init__(self):
+        self.name = None
+        self._old = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError):  # not the main thread: leave it alone
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.name = signal.Signals(signum).name
+
+    def __exit__(self, *exc):
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+    def agreed(self, comm):
+        """True on every rank if any rank got a signal (a collective call)."""
+        mine = 1 if self.name else 0
+        if comm.Get_size() == 1:
+            return bool(mine)
+        from mpi4py import MPI
+        names = comm.allgather(self.name)
+        if comm.allreduce(mine, op=MPI.MAX):
+            self.name = next(n for n in names if n)
+            return True
+        return False
+
+
+def _int_arg(name, value, lo):
+    from .config import _int
+    return _int(name, value, lo)
+
+
+def _load_resume(directory, comm):
+    """Rank 0 picks the newest valid checkpoint; every rank then loads that file."""
+    from .checkpoint import load_checkpoint, load_latest
+    path = None
+    if comm.Get_rank() == 0:
+        path = load_latest(os.fspath(directory)).path
+    if comm.Get_size() > 1:
+        path = comm.bcast(path, root=0)
+    return load_checkpoint(path)
+
+
+#: Settings that may differ between a checkpoint and its resumed run (they do not change the
+#: result): the total iterations, the threads and how often the log-likelihood is logged.
+_FREE_ON_RESUME = ("iterations", "threads", "eval_every")
+
+
+def _resume_config(ckpt, config, iterations, threads, eval_every, settings):
+    """The checkpoint's configuration with the free settings replaced; refuses conflicts."""
+    import dataclasses
+    theirs = dataclasses.asdict(ckpt.config)
+    mine = dict(settings or {})
+    if config is not None:
+        iterations, threads, eval_every = config.iterations, config.threads, config.eval_every
+        mine.update(dataclasses.asdict(config))
+    if "alpha" in mine and np.ndim(mine["alpha"]) == 0 and np.ndim(theirs["alpha"]) == 0:
+        mine["alpha"] = float(mine["alpha"])
+    bad = [f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in mine
+           if k not in _FREE_ON_RESUME and mine[k] != theirs.get(k)]
+    if bad:
+        raise UserError(f"settings conflict with checkpoint {ckpt.path}: " + ", ".join(bad))
+    new = dataclasses.replace(ckpt.config, iterations=iterations, threads=threads,
+                              eval_every=eval_every)
+    if new.iterations < ckpt.iteration:
+        raise UserError(f"iterations={new.iterations} is less than the {ckpt.iteration} "
+                        f"iterations of checkpoint {ckpt.path}")
+    return new
+
+
+def _corpus_sha(source, ckpt, comm):
+    """SHA-256 of the whole corpus (rank 0 reads it), broadcast; checks it against ``ckpt``."""
+    from .checkpoint import corpus_checksum
+    sha = None
+    if comm.Get_rank() == 0:
+        sha = corpus_checksum(source if isinstance(source, Corpus) else read_corpus(source))
+    if comm.Get_size() > 1:
+        sha = comm.bcast(sha, root=0)
+    if ckpt is not None and sha != ckpt.corpus_sha256:
+        raise UserError(f"corpus {_name(source)} (sha256 {sha[:16]}...) is not the corpus of "
+                        f"checkpoint {ckpt.path} ({ckpt.corpus}, sha256 "
+                        f"{ckpt.corpus_sha256[:16]}...)")
+    return sha
+
+
+def _restore(s, ckpt, shard):
+    """Put the checkpoint's state into this rank's sampler; checks the rebuilt counts."""
+    a, n = shard.token_start, len(s.z)
+    s.restore(ckpt.z[a:a + n], ckpt.alpha, ckpt.beta)
+    d0 = shard.doc_start
+    if not (np.array_equal(s.n_dk, ckpt.n_dk[d0:d0 + shard.num_docs])
+            and np.array_equal(s.n_wk, ckpt.n_wk) and np.array_equal(s.n_k, ckpt.n_k)):
+        raise UserError(f"checkpoint {ckpt.path}: its count tables do not match its topics "
+                        "(damaged, or written for a different corpus)")
 
 
 def _optimize_priors(s, comm, rank):

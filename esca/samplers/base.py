@@ -96,6 +96,16 @@ class ShardSampler:
         kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
         self.exchange()
 
+    def restore(self, z, alpha, beta):
+        """Continue from a checkpoint: set ``z`` (this shard's topics, int, shape (N_local,),
+        in the sampler's token order), the priors, and rebuild every count table from ``z``
+        (a collective call: the word-topic counts are summed over ranks)."""
+        self.z[:] = z
+        self.alpha = np.array(alpha, dtype=np.float64)
+        self.beta = float(beta)
+        kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
+        self.exchange()
+
     def exchange(self):
         """Rebuild this rank's word-topic counts from ``z`` and sum them over ranks.
 

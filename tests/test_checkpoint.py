@@ -1,0 +1,190 @@
+"""Checkpoints and resume (issue 5): atomic files, bit-identical continuation, refusals.
+
+A run of N iterations and a run of M < N iterations resumed to N must give the same counts,
+priors and log-likelihood, bit for bit; damaged checkpoints are skipped; a different corpus
+or conflicting settings are refused; SIGTERM stops at the end of an iteration with exit 75
+after writing a checkpoint.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+import esca
+from esca.checkpoint import (CRASH_ENV, corpus_checksum, list_checkpoints, load_checkpoint,
+                             load_latest)
+from esca.errors import EXIT_INTERRUPTED
+
+CORPUS = "builtin:wiki250"
+
+
+def _train(**kw):
+    base = {"num_topics": 12, "seed": 4, "threads": 1, "eval_every": 0}
+    return esca.train(CORPUS, **{**base, **kw})
+
+
+def assert_same_model(a, b):
+    np.testing.assert_array_equal(a.n_kw, b.n_kw)
+    np.testing.assert_array_equal(a.n_dk, b.n_dk)
+    np.testing.assert_array_equal(a.n_k, b.n_k)
+    np.testing.assert_array_equal(a.alpha, b.alpha)
+    assert a.beta == b.beta
+    # the doc part of the log-likelihood is a float sum over ranks: equal up to rounding
+    assert a.log["loglik_per_token"][-1] == pytest.approx(b.log["loglik_per_token"][-1],
+                                                          rel=1e-12)
+    assert len(a.log["seconds"]) == len(b.log["seconds"])
+
+
+@pytest.mark.parametrize("settings", [
+    {"sampler": "esca", "kernel": "dense"},
+    {"sampler": "esca", "kernel": "sparse"},
+    {"sampler": "cgs"},
+    {"sampler": "esca", "optimize_interval": 3, "optimize_burn_in": 4},
+], ids=["esca-dense", "esca-sparse", "cgs", "optimized-priors"])
+def test_resume_is_bit_identical(settings, tmp_path):
+    full = _train(iterations=14, **settings)
+    _train(iterations=8, checkpoint_every=4, checkpoint_dir=tmp_path, **settings)
+    resumed = esca.train(iterations=14, resume=tmp_path, threads=1, eval_every=0)
+    assert_same_model(full, resumed)
+    if "optimize_interval" in settings:
+        assert not np.allclose(resumed.alpha, resumed.alpha[0])  # the priors really moved
+
+
+def test_checkpoint_holds_the_state(tmp_path):
+    model = _train(iterations=9, checkpoint_every=3, checkpoint_dir=tmp_path, keep_checkpoints=2)
+    assert [it for it, _ in list_checkpoints(tmp_path)] == [9, 6]  # keep 2: 3 was removed
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    ck = load_latest(tmp_path)
+    assert ck.iteration == 9 and ck.config.num_topics == 12 and ck.config.seed == 4
+    assert ck.corpus_sha256 == corpus_checksum(esca.read_corpus(CORPUS))
+    np.testing.assert_array_equal(ck.n_dk, model.n_dk)
+    np.testing.assert_array_equal(ck.n_wk.T, model.n_kw)
+    np.testing.assert_array_equal(np.bincount(ck.z, minlength=12), model.n_k)
+    with h5py.File(ck.path, "r") as f:
+        assert f["z"].dtype == np.uint16 and f.attrs["format"] == "esca-checkpoint"
+        assert list(f["log/iteration"][()]) == list(range(1, 10))
+
+
+def _damage(path, how):
+    if how == "truncated":
+        data = open(path, "rb").read()
+        open(path, "wb").write(data[:len(data) // 2])
+    elif how == "flipped":  # still a valid HDF5 file, but its state is not what it says
+        with h5py.File(path, "r+") as f:
+            z = f["z"][()]
+            z[0] = (int(z[0]) + 1) % 12
+            f["z"][...] = z
+    else:
+        open(path, "wb").write(b"not hdf5 at all")
+
+
+@pytest.mark.parametrize("how", ["truncated", "flipped", "garbage"])
+def test_damaged_newest_checkpoint_is_skipped(how, tmp_path, caplog):
+    full = _train(iterations=12)
+    _train(iterations=8, checkpoint_every=4, checkpoint_dir=tmp_path)
+    newest = list_checkpoints(tmp_path)[0][1]
+    _damage(newest, how)
+    with pytest.raises(esca.UserError):
+        load_checkpoint(newest)
+    with caplog.at_level("WARNING", logger="esca"):
+        resumed = esca.train(iterations=12, resume=tmp_path, threads=1, eval_every=0)
+    assert "skipping checkpoint" in caplog.text and os.path.basename(newest) in caplog.text
+    assert_same_model(full, resumed)
+
+
+def test_resume_refuses_another_corpus_and_conflicting_settings(tmp_path):
+    _train(iterations=4, checkpoint_every=4, checkpoint_dir=tmp_path / "c")
+    c = esca.read_corpus(CORPUS)
+    other = tmp_path / "other.h5"
+    word_ids = c.word_ids.copy()
+    word_ids[0] = (word_ids[0] + 1) % c.num_words
+    esca.write_corpus(str(other), c.doc_ptr, word_ids, c.vocab)
+    with pytest.raises(esca.UserError, match="is not the corpus of checkpoint"):
+        esca.train(str(other), iterations=8, resume=tmp_path / "c", threads=1)
+    with pytest.raises(esca.UserError, match="num_topics=13"):
+        esca.train(iterations=8, resume=tmp_path / "c", resume_settings={"num_topics": 13})
+    with pytest.raises(esca.UserError, match="less than the 4 iterations"):
+        esca.train(iterations=3, resume=tmp_path / "c")
+    with pytest.raises(esca.UserError, match="no checkpoint in"):
+        esca.train(iterations=8, resume=tmp_path)
+    # equal settings are accepted, and so are more iterations, threads, eval_every
+    m = esca.train(iterations=5, resume=tmp_path / "c", threads=1, eval_every=1,
+                   resume_settings={"num_topics": 12, "seed": 4})
+    assert len(m.log["seconds"]) == 5
+
+
+def _cli(args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "esca", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _run(args, **kw):
+    return subprocess.run([sys.executable, "-m", "esca", *map(str, args)], capture_output=True,
+                          text=True, check=False, timeout=300, **kw)
+
+
+def _wait_for_checkpoint(directory, proc, timeout=120):
+    t0 = time.monotonic()
+    while not list_checkpoints(directory):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < timeout, "no checkpoint written"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_cleanly_with_a_checkpoint(sig, tmp_path):
+    """A scheduler's preemption: the run stops at the end of an iteration, writes a checkpoint
+    of that iteration, exits with 75, and the resumed run equals an uninterrupted one."""
+    ck = tmp_path / "ck"
+    args = ["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0,
+            "--top", 0, "--checkpoint-every", 100, "--checkpoint-dir", ck]
+    proc = _cli([*args, "-n", 100000, "--out", tmp_path / "never.h5"])
+    _wait_for_checkpoint(ck, proc)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert err.count("esca: stopped:") == 1 and signal.Signals(sig).name in err
+    assert "Traceback" not in err and not (tmp_path / "never.h5").exists()
+    stopped = int(re.search(r"stopped after iteration (\d+) of", err).group(1))
+    assert load_latest(ck).iteration == stopped >= 100  # a checkpoint of the stop itself
+    total = stopped + 7
+    r = _run(["train", "--resume", ck, "-n", total, "--threads", 1, "--top", 0,
+              "--out", tmp_path / "resumed.h5"])
+    assert r.returncode == 0, r.stderr
+    full = _train(iterations=total)
+    assert_same_model(full, esca.load_model(str(tmp_path / "resumed.h5")))
+
+
+def test_crash_during_checkpoint_write_keeps_the_previous_one(tmp_path):
+    """SIGKILL in the middle of writing checkpoint 8 leaves checkpoint 4 loadable."""
+    ck = tmp_path / "ck"
+    env = {**os.environ, CRASH_ENV: "8"}
+    r = _run(["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0,
+              "--top", 0, "-n", 12, "--checkpoint-every", 4, "--checkpoint-dir", ck], env=env)
+    assert r.returncode == -signal.SIGKILL
+    assert [it for it, _ in list_checkpoints(ck)] == [4]
+    assert any(n.startswith(".checkpoint-000000008") for n in os.listdir(ck))  # the torn file
+    assert load_latest(ck).iteration == 4
+    resumed = esca.train(iterations=12, resume=ck, threads=1, eval_every=0)
+    assert_same_model(_train(iterations=12), resumed)
+
+
+def test_cli_resume_refuses_conflicts_in_one_line(tmp_path):
+    ck = tmp_path / "ck"
+    r = _run(["train", "-k", 6, "-n", 2, "--threads", 1, "--top", 0, "--checkpoint-every", 2,
+              "--checkpoint-dir", ck])
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "m.h5"
+    out.write_bytes(b"an earlier model")
+    r = _run(["train", "--resume", ck, "-n", 4, "-k", 7, "--beta", 0.01, "--top", 0,
+              "--out", out])
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "num_topics=7 (checkpoint: 6)" in r.stderr and "beta" not in r.stderr
+    assert out.read_bytes() == b"an earlier model"
