@@ -114,7 +114,6 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
 
     from .samplers import SAMPLERS
-    from .samplers import _kernels as kern
     if rank == 0:
         log.info("training %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) x %d "
                  "thread(s)%s", config.sampler, D, V, N, K, _fmt_alpha(config.alpha), config.beta,

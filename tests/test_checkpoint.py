@@ -12,14 +12,20 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
 import esca
-from esca.checkpoint import (CRASH_ENV, corpus_checksum, list_checkpoints, load_checkpoint,
-                             load_latest)
+from esca.checkpoint import (
+    CRASH_ENV,
+    corpus_checksum,
+    list_checkpoints,
+    load_checkpoint,
+    load_latest,
+)
 from esca.errors import EXIT_INTERRUPTED
 
 CORPUS = "builtin:wiki250"
@@ -73,16 +79,17 @@ def test_checkpoint_holds_the_state(tmp_path):
 
 
 def _damage(path, how):
+    path = Path(path)
     if how == "truncated":
-        data = open(path, "rb").read()
-        open(path, "wb").write(data[:len(data) // 2])
+        data = path.read_bytes()
+        path.write_bytes(data[:len(data) // 2])
     elif how == "flipped":  # still a valid HDF5 file, but its state is not what it says
         with h5py.File(path, "r+") as f:
             z = f["z"][()]
             z[0] = (int(z[0]) + 1) % 12
             f["z"][...] = z
     else:
-        open(path, "wb").write(b"not hdf5 at all")
+        path.write_bytes(b"not hdf5 at all")
 
 
 @pytest.mark.parametrize("how", ["truncated", "flipped", "garbage"])
@@ -148,7 +155,7 @@ def test_signal_stops_cleanly_with_a_checkpoint(sig, tmp_path):
     proc = _cli([*args, "-n", 100000, "--out", tmp_path / "never.h5"])
     _wait_for_checkpoint(ck, proc)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_INTERRUPTED, err
     assert err.count("esca: stopped:") == 1 and signal.Signals(sig).name in err
     assert "Traceback" not in err and not (tmp_path / "never.h5").exists()

@@ -9,7 +9,6 @@ checkpoint folder must give exactly the model of an uninterrupted one-rank run.
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -109,8 +108,8 @@ def test_kill_one_rank_mid_run_ends_the_job_and_resume_is_identical(tmp_path):
     pid = _rank_pid(str(ck), 1)
     assert pid is not None, "rank 1 not found"
     os.kill(pid, signal.SIGKILL)
-    code, err, seconds = _finish(proc, JOB_END_TIMEOUT)
-    assert code != 0
+    code, _, seconds = _finish(proc, JOB_END_TIMEOUT)
+    assert code != 0 and seconds < JOB_END_TIMEOUT
     done = load_latest(ck).iteration
     assert done >= 80
     assert_same_model(uninterrupted(done + 30), resume(ck, done + 30, 2, tmp_path))
@@ -122,7 +121,7 @@ def test_crash_inside_a_checkpoint_write_under_mpi(tmp_path):
     ck = tmp_path / "ck"
     proc = _start([*TRAIN, "-n", 40, "--checkpoint-every", 10, "--checkpoint-dir", ck],
                   tmp_path, **{CRASH_ENV: "20"})
-    code, err, _ = _finish(proc, JOB_END_TIMEOUT + 60)
+    code, _, _ = _finish(proc, JOB_END_TIMEOUT + 60)
     assert code != 0
     assert [it for it, _ in list_checkpoints(ck)] == [10]
     assert any(n.startswith(".checkpoint-000000020") for n in os.listdir(ck))
