@@ -54,9 +54,14 @@ def run(args):
 
     import esca
     from esca._io import atomic_path, check_output_file
+    from esca.corpus import BUILTIN_PREFIX, read_doc_index
     from esca.errors import UserError
     from esca.evaluate import fold_in
     check_output_file(args.out)
+    for name, path in (("MODEL.h5", args.model), ("CORPUS.h5", args.corpus)):
+        if (not path.startswith(BUILTIN_PREFIX) and os.path.exists(path)
+                and os.path.exists(args.out) and os.path.samefile(path, args.out)):
+            raise UserError(f"--out {args.out} would overwrite the input {name} {path}")
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
             raise UserError(f"--threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, "
@@ -70,8 +75,7 @@ def run(args):
                     burn_in=args.burn_in, seed=args.seed)
     sec = time.perf_counter() - t0
     D = theta.shape[0]
-    with h5py.File(args.corpus, "r") as f:
-        doc_index = f["doc_index"][()] if "doc_index" in f else None
+    doc_index = read_doc_index(args.corpus)
     with atomic_path(args.out) as tmp, h5py.File(tmp, "w") as f:
         f.create_dataset("theta", data=theta)
         if doc_index is not None:

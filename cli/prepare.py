@@ -1,7 +1,6 @@
 """``esca prepare``: convert a text or bag-of-words corpus into an esca HDF5 corpus."""
 
-from esca.errors import UserError
-from esca.corpora.prepare import FORMATS, holdout_path, prepare_corpus, write_holdout
+from esca.corpora.prepare import FORMATS, prepare_corpus
 
 HELP = "convert a corpus (text, UCI, Matrix Market, LDA-C) into an esca HDF5 corpus"
 
@@ -89,18 +88,18 @@ def run(args):
     Raises
     ------
     UserError
-        Everything :func:`esca.corpora.prepare.prepare_corpus` raises.
+        Everything :func:`esca.corpora.prepare.prepare_corpus` raises; then
+        nothing is written (an existing ``--out`` is left as it was).
     """
-    if args.holdout is not None and not 0.0 < args.holdout < 1.0:
-        raise UserError(f"--holdout must be a fraction in (0, 1), got {args.holdout}")
     s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
                        dictionary=args.dictionary, no_below=args.no_below,
-                       no_above=args.no_above, keep_n=args.keep_n, stopwords=args.stopwords)
+                       no_above=args.no_above, keep_n=args.keep_n, stopwords=args.stopwords,
+                       holdout=args.holdout, seed=args.seed)
     empty = s["n_empty_dropped"]
     print(f"wrote {args.out}: D={s['D']} V={s['V']} N={s['N']} tokens; dropped {empty} empty "
           f"document{'' if empty == 1 else 's'} ({s['seconds']:.1f} s)")
     if args.holdout is not None:
-        h = write_holdout(args.out, args.holdout, args.seed, holdout_path(args.out))
+        h = s["holdout"]
         print(f"held out {h['test_docs']} of {h['train_docs'] + h['test_docs']} documents "
               f"(seed {args.seed}) to {h['test_path']}; {args.out} keeps {h['train_docs']}; "
               f"{h['test_tokens_dropped_oov']} test tokens of words unseen in training dropped")

@@ -88,6 +88,9 @@ def run(args):
     ckpt_dir = args.checkpoint_dir or args.resume
     if args.out:
         check_output_file(args.out)
+        if args.corpus and os.path.exists(args.corpus) and os.path.exists(args.out) \
+                and os.path.samefile(args.out, args.corpus):
+            raise UserError(f"--out {args.out} is the corpus; choose another file")
     if ckpt_dir and args.checkpoint_every:
         check_output_dir(ckpt_dir)
     kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,

@@ -7,16 +7,19 @@ when pruning needs them); pass 2 writes the documents through
 unless the conversion succeeds.
 """
 
+import contextlib
 import json
 import logging
 import numbers
 import os
+import tempfile
 import time
 from itertools import repeat
 
 import numpy as np
 
-from esca.corpus import CorpusWriter
+from esca._io import check_output_file
+from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
 
 from .readers import (
@@ -35,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_below=None,
-                   no_above=None, keep_n=None, stopwords=None):
+                   no_above=None, keep_n=None, stopwords=None, holdout=None, seed=0):
     """Convert a corpus file into an esca HDF5 corpus, written atomically to ``out``.
 
     Formats (``fmt``):
@@ -81,6 +84,14 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         Keep only the ``keep_n`` words of highest document frequency.
     stopwords : str, optional
         File of words to remove, one per line.
+    holdout : float, optional
+        Hold out this fraction (0 < F < 1) of the documents, chosen by ``seed``, into
+        :func:`holdout_path` of ``out`` (see :func:`write_holdout`); ``out`` then holds
+        the training documents. The conversion goes to a temporary file that is split
+        and then renamed to ``out``, so a failing split (fewer than 2 documents, ...)
+        leaves an existing ``out`` untouched.
+    seed : int
+        Seed of the hold-out split.
 
     Returns
     -------
@@ -89,6 +100,8 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         ``n_empty_dropped``, ``n_input_docs`` (ints) and ``seconds`` (float).
         The file holds ``doc_ptr`` int64 (D+1,), ``word_ids`` int32 (N,),
         ``vocab`` (V,), ``doc_index`` int64 (D,) and a provenance attribute.
+        With ``holdout``, also ``holdout``: the split's summary (see
+        :func:`write_holdout`); D, V and N are those of the whole conversion.
 
     Raises
     ------
@@ -97,7 +110,8 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         ``stopwords`` file; a file given that the format does not use; a bad
         pruning value; ``out`` naming an input file or a folder; malformed
         input (invalid UTF-8 with its line number, UCI header counts that
-        disagree with the body or the vocabulary, ...); no tokens left.
+        disagree with the body or the vocabulary, ...); no tokens left; a bad
+        hold-out fraction or too few documents to split.
     """
     t0 = time.perf_counter()
     if fmt not in FORMATS:
@@ -105,8 +119,19 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     input_path = check_file(input_path, "input file")
     vocab, dictionary = _check_side_files(fmt, vocab, dictionary)
     _check_pruning(no_below, no_above, keep_n)
+    if holdout is not None and not (isinstance(holdout, numbers.Real)
+                                    and not isinstance(holdout, bool) and 0 < holdout < 1):
+        raise UserError(f"--holdout must be a fraction in (0, 1), got {holdout!r}")
     stop_path = None if stopwords is None else check_file(stopwords, "--stopwords file")
-    out = _check_output(out, [input_path, vocab, dictionary, stop_path])
+    inputs = [input_path, vocab, dictionary, stop_path]
+    out = _check_output(out, inputs)
+    if holdout is not None:
+        _check_output(holdout_path(out), inputs)
+        check_output_file(out)
+        return _prepare_and_split(
+            out, holdout, seed, t0, lambda path: prepare_corpus(
+                input_path, fmt, path, vocab=vocab, dictionary=dictionary, no_below=no_below,
+                no_above=no_above, keep_n=keep_n, stopwords=stopwords))
     stop = [] if stop_path is None else read_word_list(stop_path, "--stopwords", positional=False)
     prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n, stopwords=stop)
     provenance = {
@@ -117,12 +142,32 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     }
     if fmt == "text":
         words, docs = _text_documents(input_path, prune)
+        num_input = None
     else:
         source, words = _open_bow(fmt, input_path, vocab, dictionary)
         words, docs = _bow_documents(source, words, prune)
-    stats = _write(out, words, docs, provenance, input_path)
+        num_input = lambda: source.num_docs  # noqa: E731 - known after the pass
+    pruned = bool(stop) or _filters_extremes(prune)
+    stats = _write(out, words, docs, provenance, input_path, num_input, pruned)
     stats["seconds"] = time.perf_counter() - t0
     logger.debug("wrote %s: %s", out, stats)
+    return stats
+
+
+def _prepare_and_split(out, fraction, seed, t0, convert):
+    """Run ``convert(tmp)`` into a temporary file beside ``out``, split it, rename it to ``out``."""
+    folder = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".", suffix=".tmp",
+                               dir=folder)
+    os.close(fd)
+    try:
+        stats = convert(tmp)
+        stats["holdout"] = write_holdout(tmp, fraction, seed, holdout_path(out))
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    stats["seconds"] = time.perf_counter() - t0
     return stats
 
 
@@ -173,6 +218,7 @@ def _open_bow(fmt, input_path, vocab, dictionary):
         words = [None] * len(d)
         for word, i in d.token2id.items():
             words[i] = word
+        check_vocab(words, f"--dictionary {dictionary}")
         return MmDocs(input_path, len(words)), words
     words = read_word_list(vocab, "--vocab")
     reader = UciDocword if fmt == "uci" else LdacCorpus
@@ -244,7 +290,7 @@ def _bow_pruning(source, words, prune):
         dfs = np.zeros(len(words), dtype=np.int64)
         for _, ids, counts in source:
             dfs[np.unique(ids[counts > 0])] += 1
-            d.num_docs += 1
+        d.num_docs = source.num_docs  # documents left out of the body included
         d.dfs = dict(enumerate(dfs.tolist()))
     _prune(d, **prune)
     old = np.array([i for i, w in enumerate(words) if w in d.token2id], dtype=np.int64)
@@ -255,23 +301,33 @@ def _bow_pruning(source, words, prune):
     return remap, kept
 
 
-def _write(out, words, docs, provenance, input_path):
-    """Pass 2: write the non-empty documents of ``docs`` ((index, int ids) pairs) to ``out``."""
-    n_input = n_empty = n_tokens = 0
+def _write(out, words, docs, provenance, input_path, num_input=None, pruned=False):
+    """Pass 2: write the non-empty documents of ``docs`` ((index, int ids) pairs) to ``out``.
+
+    ``num_input``, if given, returns the number of input documents after the pass (for
+    readers that do not yield the documents their input leaves out); by default every
+    input document is one item of ``docs``. ``pruned`` (the vocabulary was pruned) only
+    changes the message when no token is left.
+    """
+    n_input = n_written = n_tokens = 0
     logger.info("pass 2: writing %s", out)
     with CorpusWriter(out, vocab=words, provenance=provenance) as w:
         for k, ids in docs:
             n_input += 1
             if len(ids) == 0:
-                n_empty += 1
                 continue
             w.add(ids, source_index=k)
+            n_written += 1
             n_tokens += len(ids)
+        if num_input is not None:
+            n_input = num_input()
+        n_empty = n_input - n_written
         if n_tokens == 0:
-            raise UserError(f"{input_path} has no tokens (after pruning and dropping "
-                            f"{n_empty} empty documents); nothing was written")
+            raise UserError(f"{input_path} has no tokens ({n_empty} empty document"
+                            f"{'' if n_empty == 1 else 's'}{' after pruning' if pruned else ''})"
+                            "; nothing was written")
         w.n_empty_dropped = n_empty
-    return {"D": n_input - n_empty, "V": len(words), "N": n_tokens,
+    return {"D": n_written, "V": len(words), "N": n_tokens,
             "n_empty_dropped": n_empty, "n_input_docs": n_input}
 
 

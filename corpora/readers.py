@@ -3,15 +3,21 @@
 Every reader reads its file front to back and holds one document (or one
 block of a bag-of-words body) at a time, so files larger than memory can be
 read. Bag-of-words readers yield ``(source_index, ids, counts)`` for every
-document of the input, empty ones included:
+document stored in the input, in increasing ``source_index``:
 
     source_index  int                      position of the document in the input (0-based)
     ids           ndarray of int64, (M,)   0-based word ids, as stored (maybe unsorted)
-    counts        ndarray of int64, (M,)   occurrences of each id, >= 0
+    counts        ndarray of int64, (M,)   occurrences of each id, 0 <= count < 2**31
+
+Documents that the input leaves out (UCI docIDs and Matrix Market rows absent from the
+body) are empty and are not yielded, so a header that announces billions of documents
+costs nothing; after a complete iteration ``num_docs`` is the number of input documents,
+stored or left out.
 
 Malformed input raises :class:`~esca.errors.UserError` naming the file and line.
 """
 
+import bz2
 import contextlib
 import gzip
 import os
@@ -25,10 +31,20 @@ from esca.errors import UserError
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_BYTES = 4 << 20
 MAX_COUNT = 2**31 - 1
+#: Header counts (D, W, NNZ, ...) above this are refused as nonsense (and 18 digits fit int64).
+MAX_HEADER = 10**18 - 1
 
 # A UCI body line that is not blank and not three unsigned integers.
 _BAD_TRIPLE = re.compile(rb"^(?![ \t]*\d+[ \t]+\d+[ \t]+\d+[ \t\r]*$).*\S.*$", re.MULTILINE)
+# A Matrix Market body line that is not blank and not two unsigned integers and a number.
+_BAD_MM_TRIPLE = re.compile(rb"^(?![ \t]*\d+[ \t]+\d+[ \t]+[-+]?(?:\d+\.?\d*|\.\d+)"
+                            rb"(?:[eE][-+]?\d+)?[ \t\r]*$).*\S.*$", re.MULTILINE)
+_MM_BANNER = re.compile(rb"%%MatrixMarket[ \t]+matrix[ \t]+coordinate[ \t]+(real|integer)"
+                        rb"[ \t]+general[ \t\r]*\n?", re.IGNORECASE)
+_MM_SIZE = re.compile(rb"[ \t]*(\d+)[ \t]+(\d+)[ \t]+(\d+)[ \t\r]*\n?")
 _LDAC_LINE = re.compile(rb"[ \t]*(\d+)((?:[ \t]+\d+:\d+)*)[ \t\r]*\n?")
+# A number too long for int64 (np.fromstring would clamp it silently).
+_HUGE = re.compile(rb"\d{19,}")
 
 
 def check_file(path, what):
@@ -45,30 +61,40 @@ def check_file(path, what):
 
 @contextlib.contextmanager
 def open_binary(path):
-    """Open ``path`` for binary reading, decompressing gzip (``.gz`` suffix or gzip magic bytes).
+    """Open ``path`` for binary reading, decompressing gzip (``.gz`` suffix or gzip magic
+    bytes) and bzip2 (``.bz2`` suffix).
 
     Read errors inside the ``with`` block (I/O errors, a truncated or corrupt
-    gzip stream) become :class:`UserError`.
+    compressed stream) become :class:`UserError`.
     """
     try:
         with open(path, "rb") as raw:
             is_gzip = raw.read(2) == GZIP_MAGIC or path.endswith(".gz")
             raw.seek(0)
-            if not is_gzip:
+            if path.endswith(".bz2"):
+                with bz2.BZ2File(raw, mode="rb") as fh:
+                    yield fh
+            elif is_gzip:
+                with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
+                    yield fh
+            else:
                 yield raw
-                return
-            with gzip.GzipFile(fileobj=raw, mode="rb") as fh:
-                yield fh
     except (OSError, EOFError, zlib.error) as e:
-        raise UserError(f"cannot read {path}: {e}") from None
+        raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from None
 
 
 def _decode(line, path, lineno):
+    """One line of a text file as str; invalid UTF-8 or a NUL byte is a UserError."""
     try:
-        return line.decode("utf-8")
+        text = line.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UserError(f"{path}: line {lineno}: invalid UTF-8 at byte {e.start} "
                         f"({line[max(0, e.start - 10):e.start + 10]!r})") from None
+    if "\0" in text:
+        at = line.index(b"\0")
+        raise UserError(f"{path}: line {lineno}: NUL byte at byte {at} "
+                        f"({line[max(0, at - 10):at + 10]!r}); is this a binary file?")
+    return text
 
 
 def iter_text_documents(path):
@@ -87,7 +113,8 @@ def iter_text_documents(path):
     Raises
     ------
     UserError
-        On invalid UTF-8 (naming the 1-based line number) or an unreadable file.
+        On invalid UTF-8 or a NUL byte (naming the 1-based line number) or an
+        unreadable file.
     """
     with open_binary(path) as fh:
         for lineno, line in enumerate(fh, 1):
@@ -113,7 +140,8 @@ def read_word_list(path, what, positional=True):
     Raises
     ------
     UserError
-        Invalid UTF-8, a blank line inside a positional list, or a duplicate word.
+        Invalid UTF-8 or a NUL byte, a blank line inside a positional list, or a
+        duplicate word.
     """
     words, seen, blank_at = [], {}, None
     with open_binary(path) as fh:
@@ -148,21 +176,99 @@ def _blocks(fh):
 
 
 def _line_of_row(block, first_line, row):
-    """1-based line number of the ``row``-th non-blank line of ``block``."""
+    """1-based line number and text of the ``row``-th non-blank line of ``block``."""
     for i, line in enumerate(block.split(b"\n")):
         if line.strip():
             if row == 0:
-                return first_line + i
+                return first_line + i, line
             row -= 1
-    return first_line
+    return first_line, b""
 
 
-class UciDocword:
+def _check_huge(block, first_line, path):
+    """Refuse a number too long for int64 (numpy's parser would clamp it silently)."""
+    huge = _HUGE.search(block)
+    if huge:
+        lineno = first_line + block.count(b"\n", 0, huge.start())
+        raise UserError(f"{path}: line {lineno}: number {huge.group()[:40].decode()} is too "
+                        "large")
+
+
+def _header_count(value, path, lineno, name):
+    """A header count as an int, refusing values above :data:`MAX_HEADER`."""
+    n = int(value)
+    if n > MAX_HEADER:
+        raise UserError(f"{path}: line {lineno}: header count {name}={n} is too large "
+                        f"(at most {MAX_HEADER})")
+    return n
+
+
+class _TripleFile:
+    """Shared streaming of a sorted ``doc term value`` body (UCI and Matrix Market).
+
+    Subclasses set ``path``, ``num_docs`` and ``num_nnz``, read their header in
+    ``_read_header(fh)`` (returning the 1-based number of the first body line) and check
+    a block of body lines in ``_parse(block, first_line)`` (returning 0-based document
+    ids, 0-based word ids and counts, int64).
+    """
+
+    def _check_columns(self, triples, block, first_line, columns):
+        """Raise for the first value outside its range.
+
+        ``columns`` holds ``(col, name, lo, hi, why, per_row)`` with inclusive bounds;
+        ``per_row`` prefixes the message with the line's first field (``row 2: ...``).
+        """
+        for col, name, lo, hi, why, per_row in columns:
+            out = (triples[:, col] < lo) | (triples[:, col] > hi)
+            if out.any():
+                row = int(np.argmax(out))
+                lineno, line = _line_of_row(block, first_line, row)
+                fields = [x.decode() for x in line.split()]
+                token = fields[col] if col < len(fields) else triples[row, col]
+                where = f"{self._id_name} {fields[0]}: " if per_row else ""
+                raise UserError(f"{self.path}: line {lineno}: {where}{name} {token} is "
+                                f"outside {lo}..{hi}{why}")
+
+    def _order_error(self, block, first_line, row, doc, prev):
+        lineno, _ = _line_of_row(block, first_line, row)
+        return UserError(f"{self.path}: line {lineno}: {self._id_name} {doc + 1} comes after "
+                         f"{self._id_name} {prev + 1}; the body must be sorted by "
+                         f"{self._sorted_by}")
+
+    def __iter__(self):
+        empty = np.zeros(0, dtype=np.int64)
+        nnz = 0
+        carry = (empty, empty, empty)
+        with open_binary(self.path) as fh:
+            first_line = self._read_header(fh)
+            for block in _blocks(fh):
+                d, w, c = self._parse(block, first_line)
+                nnz += len(d)
+                n_carry = len(carry[0])
+                d, w, c = (np.concatenate(pair) for pair in zip(carry, (d, w, c)))
+                step = np.diff(d)
+                if (step < 0).any():
+                    i = int(np.argmax(step < 0)) + 1
+                    raise self._order_error(block, first_line, i - n_carry, int(d[i]),
+                                            int(d[i - 1]))
+                bounds = np.concatenate(([0], np.flatnonzero(step) + 1, [len(d)]))
+                for a, b in zip(bounds[:-2], bounds[1:-1]):
+                    yield int(d[a]), w[a:b], c[a:b]
+                a = bounds[-2]
+                carry = (d[a:], w[a:], c[a:])
+                first_line += block.count(b"\n")
+        if len(carry[0]):
+            yield int(carry[0][0]), carry[1], carry[2]
+        if nnz != self.num_nnz:
+            raise UserError(self._nnz_error(nnz))
+
+
+class UciDocword(_TripleFile):
     """The body of a UCI bag-of-words ``docword.NAME.txt[.gz]`` file, read as a stream.
 
     The file has three header lines D, W, NNZ, then ``docID wordID count``
     lines with 1-based ids, sorted by docID. Documents absent from the body
-    are empty.
+    are empty (and not yielded, see the module docstring).
 
     Parameters
     ----------
@@ -178,28 +284,36 @@ class UciDocword:
     Raises
     ------
     UserError
-        A malformed header, W different from ``vocab_size``; while iterating,
-        a malformed line, an id out of range, docIDs out of order, or a body
-        whose number of entries differs from NNZ.
+        A malformed header or a header count above 10**18, W different from
+        ``vocab_size``; while iterating, a malformed line, an id out of range
+        (docID above D, wordID above W), a count of 2**31 or more, docIDs out
+        of order, or a body whose number of entries differs from NNZ.
     """
+
+    _id_name = "docID"
+    _sorted_by = "docID"
 
     def __init__(self, path, vocab_size):
         self.path = path
         with open_binary(path) as fh:
-            self.num_docs, self.num_words, self.num_nnz = self._read_header(fh)
+            self.num_docs, self.num_words, self.num_nnz = self._header(fh)
         if self.num_words != vocab_size:
             raise UserError(f"{path}: header says W={self.num_words} words but the vocabulary "
                             f"has {vocab_size}")
 
-    def _read_header(self, fh):
+    def _header(self, fh):
         values = []
         for name, lineno in (("D", 1), ("W", 2), ("NNZ", 3)):
             line = fh.readline().strip()
             if not line.isdigit():
                 raise UserError(f"{self.path}: line {lineno}: expected the header count {name}, "
                                 f"got {line[:40]!r}")
-            values.append(int(line))
+            values.append(_header_count(line, self.path, lineno, name))
         return values
+
+    def _read_header(self, fh):
+        self._header(fh)
+        return 4
 
     def _parse(self, block, first_line):
         bad = _BAD_TRIPLE.search(block)
@@ -207,56 +321,17 @@ class UciDocword:
             lineno = first_line + block.count(b"\n", 0, bad.start())
             raise UserError(f"{self.path}: line {lineno}: expected 'docID wordID count', "
                             f"got {bad.group()[:60]!r}")
+        _check_huge(block, first_line, self.path)
         triples = np.fromstring(block, dtype=np.int64, sep=" ").reshape(-1, 3)
-        for col, name, lo, hi, why in ((0, "docID", 1, self.num_docs, " (header D)"),
-                                       (1, "wordID", 1, self.num_words, " (header W)"),
-                                       (2, "count", 0, MAX_COUNT, "")):
-            out = (triples[:, col] < lo) | (triples[:, col] > hi)
-            if out.any():
-                row = int(np.argmax(out))
-                raise UserError(f"{self.path}: line {_line_of_row(block, first_line, row)}: "
-                                f"{name} {triples[row, col]} is outside {lo}..{hi}{why}")
+        self._check_columns(triples, block, first_line, (
+            (0, "docID", 1, self.num_docs, " (header D)", False),
+            (1, "wordID", 1, self.num_words, " (header W)", False),
+            (2, "count", 0, MAX_COUNT, "", False)))
         return triples[:, 0] - 1, triples[:, 1] - 1, triples[:, 2]
 
-    def __iter__(self):
-        empty = np.zeros(0, dtype=np.int64)
-        nnz, next_doc = 0, 0
-        carry = (empty, empty, empty)
-        with open_binary(self.path) as fh:
-            self._read_header(fh)
-            first_line = 4
-            for block in _blocks(fh):
-                d, w, c = self._parse(block, first_line)
-                nnz += len(d)
-                n_carry = len(carry[0])
-                d, w, c = (np.concatenate(pair) for pair in zip(carry, (d, w, c)))
-                step = np.diff(d)
-                if (step < 0).any():
-                    i = int(np.argmax(step < 0)) + 1
-                    line = _line_of_row(block, first_line, i - n_carry)
-                    raise UserError(f"{self.path}: line {line}: docID {d[i] + 1} comes after "
-                                    f"docID {d[i - 1] + 1}; the body must be sorted by docID")
-                bounds = np.concatenate(([0], np.flatnonzero(step) + 1, [len(d)]))
-                for a, b in zip(bounds[:-2], bounds[1:-1]):
-                    doc = int(d[a])
-                    for k in range(next_doc, doc):
-                        yield k, empty, empty
-                    yield doc, w[a:b], c[a:b]
-                    next_doc = doc + 1
-                a = bounds[-2]
-                carry = (d[a:], w[a:], c[a:])
-                first_line += block.count(b"\n")
-        if len(carry[0]):
-            doc = int(carry[0][0])
-            for k in range(next_doc, doc):
-                yield k, empty, empty
-            yield doc, carry[1], carry[2]
-            next_doc = doc + 1
-        if nnz != self.num_nnz:
-            raise UserError(f"{self.path}: header says NNZ={self.num_nnz} but the body has "
-                            f"{nnz} entries")
-        for k in range(next_doc, self.num_docs):
-            yield k, empty, empty
+    def _nnz_error(self, nnz):
+        return (f"{self.path}: header says NNZ={self.num_nnz} but the body has {nnz} "
+                "entries")
 
 
 class LdacCorpus:
@@ -264,6 +339,7 @@ class LdacCorpus:
 
     Ids are 0-based; counts must be non-negative integers. Same reading as
     :class:`gensim.corpora.BleiCorpus`, except that blank lines are errors.
+    Every line is a document and is yielded.
 
     Parameters
     ----------
@@ -280,7 +356,7 @@ class LdacCorpus:
     ------
     UserError
         While iterating: a malformed line, M different from the number of
-        pairs, or an id not below ``vocab_size``.
+        pairs, an id not below ``vocab_size``, or a count of 2**31 or more.
     """
 
     def __init__(self, path, vocab_size):
@@ -296,6 +372,7 @@ class LdacCorpus:
                 if m is None:
                     raise UserError(f"{self.path}: line {n + 1}: expected 'M id:count id:count "
                                     f"...', got {line[:60]!r}")
+                _check_huge(line, n + 1, self.path)
                 pairs = np.fromstring(m.group(2).replace(b":", b" "), dtype=np.int64, sep=" ")
                 if len(pairs) != 2 * int(m.group(1)):
                     raise UserError(f"{self.path}: line {n + 1}: says M={int(m.group(1))} but "
@@ -305,86 +382,143 @@ class LdacCorpus:
                     raise UserError(f"{self.path}: line {n + 1}: word id {ids.max()} is not below "
                                     f"the vocabulary size {self.vocab_size}")
                 if len(ids) and counts.max() > MAX_COUNT:
-                    raise UserError(f"{self.path}: line {n + 1}: count {counts.max()} is too large")
+                    raise UserError(f"{self.path}: line {n + 1}: count {counts.max()} is too "
+                                    f"large (at most {MAX_COUNT})")
                 yield n, ids, counts
                 n_lines = n + 1
         self.num_docs = n_lines
 
 
-class MmDocs:
-    """A gensim Matrix Market corpus (documents are rows), read as a stream with gensim's MmReader.
+class MmDocs(_TripleFile):
+    """A gensim Matrix Market corpus (documents are rows), read as a stream.
+
+    The layout gensim's :class:`~gensim.corpora.MmCorpus` writes and reads: a
+    banner line ``%%MatrixMarket matrix coordinate real general`` (or
+    ``integer``), comment lines starting with ``%``, a size line
+    ``documents terms non-zeros``, then ``row column value`` lines with
+    1-based ids, sorted by row. Values must be non-negative integers (``2``
+    or ``2.0``). Rows absent from the body are empty (and not yielded).
 
     Parameters
     ----------
     path : str
-        Plain or compressed (by suffix) ``.mm`` file.
+        Plain, gzip or bzip2 (``.bz2``) ``.mm`` file.
     vocab_size : int
-        Size of the dictionary; term ids must be below it.
+        Size of the dictionary; the header's number of terms must not exceed it.
 
     Attributes
     ----------
     num_docs, num_terms, num_nnz : int
-        From the header.
+        From the size line.
 
     Raises
     ------
     UserError
-        An unreadable header, more terms in the header than in the
-        dictionary; while iterating, a malformed line, rows out of order,
-        a term id outside the dictionary, a non-integer or negative count,
-        or a body whose number of entries differs from the header.
+        A missing or malformed banner or size line, more terms in the header
+        than in the dictionary; while iterating, a malformed line, rows out of
+        order, a row or term id outside the header's sizes, a value that is
+        not a non-negative integer below 2**31, or a body whose number of
+        entries differs from the header.
     """
 
-    def __init__(self, path, vocab_size):
-        from gensim.matutils import MmReader
+    _id_name = "row"
+    _sorted_by = "row (document) number"
 
+    def __init__(self, path, vocab_size):
         self.path = path
-        try:
-            self._reader = MmReader(path)
-        except (ValueError, OSError, StopIteration) as e:
-            raise UserError(f"{path}: not a readable Matrix Market file "
-                            f"({' '.join(str(e).split())})") from None
-        self.num_docs = self._reader.num_docs
-        self.num_terms = self._reader.num_terms
-        self.num_nnz = self._reader.num_nnz
+        with open_binary(path) as fh:
+            _, (self.num_docs, self.num_terms, self.num_nnz) = self._header(fh)
         if self.num_terms > vocab_size:
             raise UserError(f"{path}: header says {self.num_terms} terms but the dictionary "
                             f"has {vocab_size} words")
         self.vocab_size = vocab_size
 
-    def __iter__(self):
-        nnz, prev = 0, -1
-        try:
-            for row, doc in self._reader:
-                if row >= self.num_docs:
-                    raise UserError(f"{self.path}: row {row + 1} is beyond the header's "
-                                    f"{self.num_docs} documents")
-                if row <= prev:
-                    raise AssertionError  # MmReader asserts this too, unless python -O
-                prev = row
-                ids = np.fromiter((t for t, _ in doc), dtype=np.int64, count=len(doc))
-                vals = np.fromiter((v for _, v in doc), dtype=np.float64, count=len(doc))
-                counts = vals.astype(np.int64)
-                if len(doc) and (ids.min() < 0 or ids.max() >= self.vocab_size
-                                 or (counts != vals).any() or vals.min() < 0
-                                 or vals.max() > MAX_COUNT):
-                    raise UserError(f"{self.path}: row {row + 1}: term ids must be in "
-                                    f"1..{self.vocab_size} and values non-negative integers")
-                nnz += len(doc)
-                yield row, ids, counts
-        except (ValueError, AssertionError, OSError) as e:
-            if isinstance(e, UserError):
-                raise
-            msg = ("rows must be sorted by row (document) number"
-                   if isinstance(e, AssertionError) else " ".join(str(e).split()))
-            raise UserError(f"{self.path}: {msg}") from None
-        if nnz != self.num_nnz:
-            raise UserError(f"{self.path}: header says {self.num_nnz} non-zeros but the body "
-                            f"has {nnz}")
+    def _header(self, fh):
+        banner = fh.readline()
+        if not _MM_BANNER.fullmatch(banner):
+            raise UserError(f"{self.path}: not a readable Matrix Market file: line 1: expected "
+                            f"'%%MatrixMarket matrix coordinate real general', "
+                            f"got {banner[:60]!r}")
+        lineno = 1
+        for line in fh:
+            lineno += 1
+            if line.startswith(b"%") or not line.strip():
+                continue
+            m = _MM_SIZE.fullmatch(line)
+            if m is None:
+                raise UserError(f"{self.path}: not a readable Matrix Market file: line "
+                                f"{lineno}: expected 'documents terms non-zeros', "
+                                f"got {line[:60]!r}")
+            sizes = [_header_count(m.group(i + 1), self.path, lineno, name)
+                     for i, name in enumerate(("documents", "terms", "non-zeros"))]
+            for n, name in zip(sizes[:2], ("documents", "terms")):
+                if n >= 2**53:  # the body is parsed as float64
+                    raise UserError(f"{self.path}: line {lineno}: header count {name}={n} is "
+                                    "too large (at most 2**53 - 1)")
+            return lineno + 1, sizes
+        raise UserError(f"{self.path}: not a readable Matrix Market file: no size line "
+                        "'documents terms non-zeros' after the banner")
+
+    def _read_header(self, fh):
+        first, _ = self._header(fh)
+        return first
+
+    def _parse(self, block, first_line):
+        bad = _BAD_MM_TRIPLE.search(block)
+        if bad:
+            lineno = first_line + block.count(b"\n", 0, bad.start())
+            raise UserError(f"{self.path}: line {lineno}: expected 'row column value', "
+                            f"got {bad.group()[:60]!r}")
+        # Parsed as float64: ids of 19 digits or more come out above 2**53, beyond the
+        # header's sizes, and are refused below with the text of their line.
+        triples = np.fromstring(block, dtype=np.float64, sep=" ").reshape(-1, 3)
+        self._check_columns(triples, block, first_line, (
+            (0, "row", 1, self.num_docs, f" (header: {self.num_docs} documents)", False),
+            (1, "term id", 1, self.num_terms, f" (header: {self.num_terms} terms)", True)))
+        vals = triples[:, 2]
+        vals = np.where(np.isfinite(vals) & (np.abs(vals) <= MAX_COUNT), vals, -0.5)
+        counts = vals.astype(np.int64)
+        bad_value = (counts != vals) | (vals < 0)
+        if bad_value.any():
+            row = int(np.argmax(bad_value))
+            lineno, line = _line_of_row(block, first_line, row)
+            fields = line.split()
+            raise UserError(f"{self.path}: line {lineno}: row {fields[0].decode()}: value "
+                            f"{fields[2].decode()} is not a count; values must be non-negative "
+                            f"integers up to {MAX_COUNT}")
+        return triples[:, 0].astype(np.int64) - 1, triples[:, 1].astype(np.int64) - 1, counts
+
+    def _nnz_error(self, nnz):
+        return (f"{self.path}: header says {self.num_nnz} non-zeros but the body has "
+                f"{nnz}")
+
+
+@contextlib.contextmanager
+def _quiet_root_logger():
+    """Keep gensim's ``logging.warning`` calls off standard error while inside the block.
+
+    ``logging.warning`` installs a stderr handler on the root logger when it has none
+    (``basicConfig``); a temporary ``NullHandler`` prevents that, so a user error stays
+    the only line on standard error.
+    """
+    import logging
+    root = logging.getLogger()
+    handler = None
+    if not root.handlers:
+        handler = logging.NullHandler()
+        root.addHandler(handler)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            root.removeHandler(handler)
 
 
 def load_dictionary(path):
     """Load a gensim :class:`~gensim.corpora.Dictionary` saved with ``save`` or ``save_as_text``.
+
+    ``Dictionary.save`` writes a pickle, and loading a pickle can run code: load only
+    dictionaries from a trusted source (``save_as_text`` files are plain text).
 
     Raises
     ------
@@ -393,17 +527,19 @@ def load_dictionary(path):
     """
     from gensim.corpora import Dictionary
 
-    try:
-        d = Dictionary.load(path)
-    except Exception:  # not a pickle: try the text format
+    with _quiet_root_logger():
         try:
-            d = Dictionary.load_from_text(path)
-        except Exception as e:
-            raise UserError(f"--dictionary {path}: not a gensim Dictionary saved with save() "
-                            f"or save_as_text() ({e})") from None
+            d = Dictionary.load(path)
+        except Exception:  # not a pickle: try the text format
+            try:
+                d = Dictionary.load_from_text(path)
+            except Exception as e:
+                raise UserError(f"--dictionary {path}: not a gensim Dictionary saved with save() "
+                                f"or save_as_text() ({' '.join(str(e).split())})") from None
     if not isinstance(d, Dictionary):
         raise UserError(f"--dictionary {path}: holds a {type(d).__name__}, not a gensim Dictionary")
-    if sorted(d.token2id.values()) != list(range(len(d))):
+    ids = list(d.token2id.values())
+    if not all(isinstance(i, (int, np.integer)) for i in ids) or sorted(ids) != list(range(len(d))):
         raise UserError(f"--dictionary {path}: word ids are not 0..{len(d) - 1}; "
                         "call compactify() before saving it")
     return d

@@ -10,6 +10,8 @@ from .errors import UserError
 def check_writable_parent(path):
     """Raise :class:`UserError` unless the folder that will hold ``path`` exists and is writable."""
     parent = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise UserError(f"output folder is not a folder: {parent}")
     if not os.path.isdir(parent):
         raise UserError(f"output folder does not exist: {parent}")
     if not os.access(parent, os.W_OK):

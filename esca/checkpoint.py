@@ -188,28 +188,29 @@ def load_checkpoint(path):
         If the file is missing, not HDF5, not an esca checkpoint, of an unknown format
         version, incomplete, or its state does not match its ``state_sha256``.
     """
+    from .corpus import _as_int, _attrs
     try:
         with h5py.File(path, "r") as f:
-            a = dict(f.attrs)
+            a = _attrs(f)
             if a.get("format") != FORMAT:
                 raise UserError(f"{path} is not an esca checkpoint")
-            if int(a.get("format_version", -1)) != FORMAT_VERSION:
+            if _as_int(a.get("format_version")) != FORMAT_VERSION:
                 raise UserError(f"{path}: unknown checkpoint format version "
-                                f"{a.get('format_version')} (this esca reads {FORMAT_VERSION})")
+                                f"{a.get('format_version')!r} (this esca reads {FORMAT_VERSION})")
             fields = {name: f[name][()] for name in ("z", "n_dk", "n_wk", "n_k", "alpha")}
             logs = {k: v[()] for k, v in f["log"].items()}
+            iteration, beta = _as_int(a.get("iteration")), float(a["beta"])
+            config = TrainConfig.from_json(a["config"])
     except UserError:
         raise
-    except (OSError, KeyError, ValueError) as e:
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as e:
         raise UserError(f"{path}: unreadable or incomplete checkpoint ({e})") from None
     z = fields["z"].astype(np.int32)
-    beta = float(a["beta"])
     digest = state_checksum(z, fields["n_dk"], fields["n_wk"], fields["n_k"], fields["alpha"],
                             beta)
     if digest != a.get("state_sha256"):
         raise UserError(f"{path}: damaged checkpoint (its state does not match its checksum)")
-    return Checkpoint(path=path, iteration=int(a["iteration"]),
-                      config=TrainConfig.from_json(a["config"]), corpus=str(a["corpus"]),
+    return Checkpoint(path=path, iteration=iteration, config=config, corpus=str(a["corpus"]),
                       corpus_sha256=str(a["corpus_sha256"]), z=z, n_dk=fields["n_dk"],
                       n_wk=fields["n_wk"], n_k=fields["n_k"], alpha=fields["alpha"], beta=beta,
                       log=logs, ranks=int(a.get("ranks", 1)))

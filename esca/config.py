@@ -93,7 +93,12 @@ class TrainConfig:
         if np.ndim(self.alpha) == 0:
             set_("alpha", _positive("alpha", self.alpha))
         else:
-            a = tuple(_positive("alpha", x) for x in np.asarray(self.alpha, dtype=float).ravel())
+            try:
+                values = np.asarray(self.alpha, dtype=float).ravel()
+            except (TypeError, ValueError):
+                raise UserError(f"alpha must be a number or a sequence of K numbers, "
+                                f"got {self.alpha!r}") from None
+            a = tuple(_positive("alpha", x) for x in values)
             if len(a) != K:
                 raise UserError(f"alpha has {len(a)} values but there are K={K} topics")
             set_("alpha", a)
@@ -109,11 +114,32 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text):
-        """Inverse of :meth:`to_json`; unknown keys are ignored."""
-        d = json.loads(text)
+    def from_json(cls, text, where="configuration"):
+        """Inverse of :meth:`to_json`; unknown keys are ignored.
+
+        Parameters
+        ----------
+        text : str
+            A JSON object.
+        where : str
+            Names the source in error messages.
+
+        Raises
+        ------
+        UserError
+            If ``text`` is not a JSON object or holds an invalid value.
+        """
+        try:
+            d = json.loads(text)
+        except (TypeError, ValueError) as e:
+            raise UserError(f"{where} is not valid JSON ({e})") from None
+        if not isinstance(d, dict):
+            raise UserError(f"{where} must be a JSON object, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        try:
+            return cls(**{k: v for k, v in d.items() if k in names})
+        except UserError as e:
+            raise UserError(f"{where}: {e}") from None
 
 
 def _int(name, value, lo, hi=None):

@@ -103,27 +103,75 @@ class Corpus:
 
 
 def check_doc_ptr(doc_ptr, n_tokens, where):
-    """Raise :class:`UserError` unless ``doc_ptr`` holds valid offsets for ``n_tokens`` tokens."""
-    if len(doc_ptr) < 1 or doc_ptr[0] != 0:
-        raise UserError(f"{where}: doc_ptr must start at 0")
-    d = np.diff(doc_ptr)
-    if len(d) and d.min() < 0:
-        bad = int(np.argmax(d < 0))
-        raise UserError(f"{where}: doc_ptr is not monotonic at document {bad} "
-                        f"({int(doc_ptr[bad])} > {int(doc_ptr[bad + 1])})")
+    """Raise :class:`UserError` unless ``doc_ptr`` holds valid offsets for ``n_tokens`` tokens.
+
+    Valid offsets are a 1-D integer array of D+1 >= 1 entries that starts at 0, never
+    decreases and ends at ``n_tokens``.
+    """
+    doc_ptr = np.asarray(doc_ptr)
+    if doc_ptr.ndim != 1:
+        raise UserError(f"{where}: doc_ptr must be 1-D (D+1 offsets), got shape {doc_ptr.shape}")
+    if len(doc_ptr) < 1:
+        raise UserError(f"{where}: doc_ptr is empty; it needs D+1 >= 1 offsets starting at 0")
+    if doc_ptr[0] != 0:
+        raise UserError(f"{where}: doc_ptr must start at 0, got {doc_ptr[0]}")
+    if len(doc_ptr) > 1:
+        # Compare neighbours rather than np.diff: unsigned offsets must not wrap around.
+        dec = doc_ptr[1:] < doc_ptr[:-1]
+        if dec.any():
+            bad = int(np.argmax(dec))
+            raise UserError(f"{where}: doc_ptr is not monotonic at document {bad} "
+                            f"({doc_ptr[bad]} > {doc_ptr[bad + 1]})")
     if doc_ptr[-1] != n_tokens:
-        raise UserError(f"{where}: doc_ptr ends at {int(doc_ptr[-1])} "
+        raise UserError(f"{where}: doc_ptr ends at {doc_ptr[-1]} "
                         f"but there are {n_tokens} tokens")
 
 
 def check_word_ids(word_ids, num_words, where):
-    """Raise :class:`UserError` if a word id is negative or not below ``num_words``."""
+    """Raise :class:`UserError` if a word id is negative or not below ``num_words``.
+
+    ``word_ids`` may have any integer dtype; the check is made before any cast to int32.
+    """
     if len(word_ids) == 0:
         return
     lo, hi = int(word_ids.min()), int(word_ids.max())
     if lo < 0 or hi >= num_words:
         bad = lo if lo < 0 else hi
         raise UserError(f"{where}: word id {bad} is out of range 0..{num_words - 1}")
+
+
+def check_vocab(vocab, where):
+    """Raise :class:`UserError` unless ``vocab`` is a list of distinct strings HDF5 can store.
+
+    Parameters
+    ----------
+    vocab : sequence of str
+    where : str
+        Names the file or function in the message.
+
+    Raises
+    ------
+    UserError
+        A word that is not a ``str``, holds a NUL character (HDF5 strings end at NUL) or
+        cannot be encoded as UTF-8 (a lone surrogate), or a word that appears twice.
+    """
+    seen = {}
+    for i, w in enumerate(vocab):
+        if not isinstance(w, str):
+            raise UserError(f"{where}: vocabulary entry {i} is a {type(w).__name__}, not a "
+                            f"string: {w!r}")
+        if "\0" in w:
+            raise UserError(f"{where}: vocabulary word {i} ({w!r}) contains a NUL character, "
+                            "which HDF5 strings cannot hold")
+        try:
+            w.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserError(f"{where}: vocabulary word {i} ({w!r}) is not valid Unicode "
+                            "(lone surrogate)") from None
+        if w in seen:
+            raise UserError(f"{where}: vocabulary word {w!r} appears twice (entries "
+                            f"{seen[w]} and {i}); words must be distinct")
+        seen[w] = i
 
 
 def write_corpus(path, doc_ptr, word_ids, vocab, provenance=None, doc_index=None,
@@ -144,13 +192,19 @@ def write_corpus(path, doc_ptr, word_ids, vocab, provenance=None, doc_index=None
     Raises
     ------
     UserError
-        If the arrays break the format's invariants or the folder is not writable.
+        If the arrays break the format's invariants (see :func:`check_doc_ptr`,
+        :func:`check_word_ids`, :func:`check_vocab`) or the folder is not writable;
+        nothing is written then.
     """
+    doc_ptr, word_ids = np.asarray(doc_ptr), np.asarray(word_ids)
+    check_doc_ptr(doc_ptr, len(word_ids), path)
+    check_word_ids(word_ids, len(vocab), path)
+    if doc_index is not None and np.shape(doc_index) != (len(doc_ptr) - 1,):
+        raise UserError(f"{path}: doc_index has shape {np.shape(doc_index)}, expected one "
+                        f"entry per document ({len(doc_ptr) - 1},)")
     with CorpusWriter(path, vocab=vocab, provenance=provenance) as w:
-        doc_ptr = np.asarray(doc_ptr, dtype=np.int64)
-        word_ids = np.asarray(word_ids, dtype=np.int32)
-        check_doc_ptr(doc_ptr, len(word_ids), path)
-        check_word_ids(word_ids, len(vocab), path)
+        doc_ptr = doc_ptr.astype(np.int64, copy=False)
+        word_ids = word_ids.astype(np.int32, copy=False)
         w.add_many(doc_ptr, word_ids, doc_index=doc_index)
         w.n_empty_dropped = int(n_empty_dropped)
 
@@ -184,8 +238,9 @@ class CorpusWriter:
         self._ctx = atomic_path(self.path)
         tmp = self._ctx.__enter__()
         self._f = h5py.File(tmp, "w")
+        # HDF5 chunks of 64K tokens (256 KiB): a small corpus stays a small file.
         self._ds = self._f.create_dataset("word_ids", shape=(0,), maxshape=(None,), dtype=np.int32,
-                                          chunks=(min(self._chunk, 1 << 20),))
+                                          chunks=(min(self._chunk, 1 << 16),))
         self._buf = np.empty(self._chunk, dtype=np.int32)
         self._nbuf = 0
         self._n = 0
@@ -231,30 +286,90 @@ class CorpusWriter:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            if exc_type is None:
-                self._flush()
-                if self.vocab is None:
-                    raise ValueError("CorpusWriter: vocab was never set")
-                doc_ptr = np.zeros(len(self._lens) + 1, dtype=np.int64)
-                np.cumsum(np.asarray(self._lens, dtype=np.int64), out=doc_ptr[1:])
-                assert doc_ptr[-1] == self._n
-                f = self._f
-                f.create_dataset("doc_ptr", data=doc_ptr)
-                f.create_dataset("vocab", data=np.array(list(self.vocab), dtype=object),
-                                 dtype=h5py.string_dtype("utf-8"))
-                if self._has_index:
-                    f.create_dataset("doc_index", data=np.asarray(self._index, dtype=np.int64))
-                from . import __version__
-                prov = {"esca_version": __version__, **self.provenance}
-                f.attrs.update({
-                    "format": FORMAT, "format_version": FORMAT_VERSION,
-                    "D": len(self._lens), "V": len(self.vocab), "N": self._n,
-                    "n_empty_dropped": int(self.n_empty_dropped),
-                    "provenance": json.dumps(prov, sort_keys=True, default=str),
-                })
-        finally:
-            self._f.close()
+            try:
+                if exc_type is None:
+                    self._finish()
+            finally:
+                self._f.close()
+        except BaseException as e:  # the temporary file goes, and ``path`` stays as it was
+            self._ctx.__exit__(type(e), e, e.__traceback__)
+            raise
         return self._ctx.__exit__(exc_type, exc, tb)
+
+    def _finish(self):
+        self._flush()
+        if self.vocab is None:
+            raise ValueError("CorpusWriter: vocab was never set")
+        check_vocab(self.vocab, self.path)
+        doc_ptr = np.zeros(len(self._lens) + 1, dtype=np.int64)
+        np.cumsum(np.asarray(self._lens, dtype=np.int64), out=doc_ptr[1:])
+        assert doc_ptr[-1] == self._n
+        f = self._f
+        f.create_dataset("doc_ptr", data=doc_ptr)
+        f.create_dataset("vocab", data=np.array(list(self.vocab), dtype=object),
+                         dtype=h5py.string_dtype("utf-8"))
+        if self._has_index:
+            if len(self._index) != len(self._lens):
+                raise ValueError("CorpusWriter: give source_index for every document or none")
+            f.create_dataset("doc_index", data=np.asarray(self._index, dtype=np.int64))
+        from . import __version__
+        prov = {"esca_version": __version__, **self.provenance}
+        f.attrs.update({
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "D": len(self._lens), "V": len(self.vocab), "N": self._n,
+            "n_empty_dropped": int(self.n_empty_dropped),
+            "provenance": json.dumps(prov, sort_keys=True, default=str),
+        })
+
+
+#: Errors h5py raises on a damaged file (and numpy on a dataset too large to hold).
+_H5_ERRORS = (OSError, KeyError, RuntimeError, TypeError, ValueError, MemoryError,
+              AttributeError)
+
+
+def _scalar(value):
+    """An HDF5 attribute as a plain Python value (bytes decoded, size-1 arrays unwrapped)."""
+    if isinstance(value, np.ndarray):
+        value = value.item() if value.size == 1 else value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return value
+
+
+_MISSING = object()
+
+
+def _attr(f, name, default=None):
+    """Attribute ``name`` of ``f`` as a plain value; ``default`` if absent or unreadable."""
+    try:
+        return _scalar(f.attrs[name]) if name in f.attrs else default
+    except _H5_ERRORS:
+        return default
+
+
+def _attrs(f):
+    """All readable attributes of ``f`` as plain values."""
+    try:
+        names = list(f.attrs)
+    except _H5_ERRORS:
+        return {}
+    return {k: v for k in names if (v := _attr(f, k, _MISSING)) is not _MISSING}
+
+
+def _as_int(value):
+    """``value`` as an int if it is an integer (int, numpy int or integral float), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+_DATASETS = (("doc_ptr", "integer"), ("word_ids", "integer"), ("vocab", "string"))
 
 
 def _open_h5(path):
@@ -264,30 +379,83 @@ def _open_h5(path):
         raise UserError(f"corpus path is a folder, not a file: {path}")
     try:
         f = h5py.File(path, "r")
-    except OSError as e:
-        raise UserError(f"not a readable HDF5 file: {path} ({e})") from None
+    except _H5_ERRORS as e:
+        raise UserError(f"not a readable HDF5 file: {path} ({_one_line(e)})") from None
     try:
-        if f.attrs.get("format") != FORMAT:
+        fmt = _attr(f, "format")
+        if fmt != FORMAT:
             raise UserError(f"{path} is not an esca corpus (no format='{FORMAT}' attribute); "
                             "convert it with 'esca prepare'")
-        version = int(f.attrs.get("format_version", -1))
+        raw = _attr(f, "format_version")
+        version = _as_int(raw)
         if version != FORMAT_VERSION:
-            raise UserError(f"{path}: unknown corpus format version {version} "
+            raise UserError(f"{path}: unknown corpus format version {raw!r} "
                             f"(this esca reads version {FORMAT_VERSION})")
-        for name, kinds in (("doc_ptr", "iu"), ("word_ids", "iu"), ("vocab", "OSU")):
+        for name, kind in _DATASETS:
             if name not in f:
                 raise UserError(f"{path}: missing dataset '{name}'")
-            if f[name].dtype.kind not in kinds and h5py.check_string_dtype(f[name].dtype) is None:
-                raise UserError(f"{path}: dataset '{name}' has the wrong dtype {f[name].dtype}")
-    except BaseException:
+            ds = f[name]
+            if not isinstance(ds, h5py.Dataset):
+                raise UserError(f"{path}: '{name}' is a {type(ds).__name__}, not a dataset")
+            if ds.ndim != 1:
+                raise UserError(f"{path}: dataset '{name}' must be 1-D, got shape {ds.shape}")
+            ok = (h5py.check_string_dtype(ds.dtype) is not None if kind == "string"
+                  else ds.dtype.kind in "iu")
+            if not ok:
+                raise UserError(f"{path}: dataset '{name}' has the wrong dtype {ds.dtype} "
+                                f"(expected {'UTF-8 strings' if kind == 'string' else 'int'})")
+    except BaseException as e:
         f.close()
+        if isinstance(e, _H5_ERRORS) and not isinstance(e, UserError):
+            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
         raise
     return f
 
 
-def _read_vocab(f):
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v)
-            for v in f["vocab"].asstr()[()]]
+def _one_line(e):
+    """An exception's message on one line."""
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def _read_vocab(f, path):
+    """The vocabulary dataset as a list of str (raises UserError on invalid UTF-8)."""
+    raw = f["vocab"][()]
+    words = []
+    for i, v in enumerate(raw):
+        if isinstance(v, bytes):
+            try:
+                v = v.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise UserError(f"{path}: vocabulary word {i} is not valid UTF-8 "
+                                f"({v[max(0, e.start - 10):e.start + 10]!r})") from None
+        words.append(str(v))
+    return words
+
+
+def _read_header(f, path):
+    """Read and check ``doc_ptr`` and the D, V, N attributes; return (doc_ptr, N, V).
+
+    ``doc_ptr`` is returned as int64 (D+1,) after it was checked in its stored dtype.
+    """
+    doc_ptr = f["doc_ptr"][()]
+    n_total = f["word_ids"].shape[0]
+    V = f["vocab"].shape[0]
+    check_doc_ptr(doc_ptr, n_total, path)
+    D = len(doc_ptr) - 1
+    for name, value, what in (("D", D, "documents in doc_ptr"),
+                              ("V", V, "words in the vocab dataset"),
+                              ("N", n_total, "tokens in word_ids")):
+        stored = _attr(f, name)
+        if stored is not None and _as_int(stored) != value:
+            raise UserError(f"{path}: attribute {name}={stored!r} disagrees with the "
+                            f"{value} {what}")
+    if "doc_index" in f:
+        ds = f["doc_index"]
+        if not isinstance(ds, h5py.Dataset) or ds.shape != (D,) or ds.dtype.kind not in "iu":
+            raise UserError(f"{path}: 'doc_index' must be {D} integers (one per document), "
+                            f"got {getattr(ds, 'shape', type(ds).__name__)} "
+                            f"{getattr(ds, 'dtype', '')}".rstrip())
+    return doc_ptr.astype(np.int64), n_total, V
 
 
 def read_corpus(path, doc_range=None):
@@ -304,13 +472,17 @@ def read_corpus(path, doc_range=None):
     Returns
     -------
     Corpus
+        ``doc_ptr`` int64 (D_local+1,) from 0, ``word_ids`` int32 (N_local,) in
+        ``0..V-1``, ``vocab`` V distinct str.
 
     Raises
     ------
     UserError
-        Missing file, not HDF5, not an esca corpus, unknown format version,
-        missing dataset, wrong dtype, non-monotonic ``doc_ptr`` or word ids
-        out of range.
+        Missing file, not HDF5, truncated or damaged HDF5, not an esca corpus,
+        unknown format version, missing dataset, a dataset of the wrong dtype
+        or shape, non-monotonic ``doc_ptr``, D, V or N attributes that
+        disagree with the datasets, word ids out of range, a vocabulary that
+        is not valid UTF-8 or repeats a word.
     """
     if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
         whole = builtin_corpus(path[len(BUILTIN_PREFIX):])
@@ -318,33 +490,67 @@ def read_corpus(path, doc_range=None):
     path = os.fspath(path)
     with _open_h5(path) as f:
         try:
-            doc_ptr = f["doc_ptr"][()].astype(np.int64, copy=False)
-            n_total = f["word_ids"].shape[0]
-            check_doc_ptr(doc_ptr, n_total, path)
-            vocab = _read_vocab(f)
+            doc_ptr, n_total, _ = _read_header(f, path)
+            vocab = _read_vocab(f, path)
             D = len(doc_ptr) - 1
             a, b = (0, D) if doc_range is None else doc_range
             if not (0 <= a <= b <= D):
                 raise UserError(f"{path}: document range {a}..{b} is outside 0..{D}")
             t0, t1 = int(doc_ptr[a]), int(doc_ptr[b])
-            word_ids = f["word_ids"][t0:t1].astype(np.int32, copy=False)
-            attrs = {k: (v.item() if hasattr(v, "item") else v) for k, v in f.attrs.items()}
-        except (OSError, KeyError, RuntimeError) as e:
-            raise UserError(f"corrupted HDF5 corpus {path}: {e}") from None
-    check_word_ids(word_ids, len(vocab), path)
-    return Corpus(doc_ptr[a:b + 1] - doc_ptr[a], word_ids, vocab, doc_start=a, token_start=t0,
-                  num_docs_total=D, num_tokens_total=n_total, attrs=attrs)
+            word_ids = f["word_ids"][t0:t1]
+            attrs = _attrs(f)
+        except _H5_ERRORS as e:
+            if isinstance(e, UserError):
+                raise
+            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    check_word_ids(word_ids, len(vocab), path)  # in the stored dtype: no wrap-around
+    check_vocab(vocab, path)
+    return Corpus(doc_ptr[a:b + 1] - doc_ptr[a], word_ids.astype(np.int32), vocab,
+                  doc_start=a, token_start=t0, num_docs_total=D, num_tokens_total=n_total,
+                  attrs=attrs)
 
 
 def read_doc_ptr(path):
-    """Return ``(doc_ptr, V)`` of a corpus without reading its tokens (for partitioning)."""
+    """Return ``(doc_ptr, V)`` of a corpus without reading its tokens (for partitioning).
+
+    Raises
+    ------
+    UserError
+        As :func:`read_corpus`, for the checks that do not need the tokens.
+    """
     if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
         c = read_corpus(path)
         return c.doc_ptr, c.num_words
-    with _open_h5(os.fspath(path)) as f:
-        doc_ptr = f["doc_ptr"][()].astype(np.int64, copy=False)
-        check_doc_ptr(doc_ptr, f["word_ids"].shape[0], path)
-        return doc_ptr, f["vocab"].shape[0]
+    path = os.fspath(path)
+    with _open_h5(path) as f:
+        try:
+            doc_ptr, _, V = _read_header(f, path)
+        except _H5_ERRORS as e:
+            if isinstance(e, UserError):
+                raise
+            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    return doc_ptr, V
+
+
+def read_doc_index(path):
+    """The ``doc_index`` dataset of a corpus file (int64, (D,)), or None if it has none.
+
+    Raises
+    ------
+    UserError
+        As :func:`read_doc_ptr`.
+    """
+    if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
+        return None
+    path = os.fspath(path)
+    with _open_h5(path) as f:
+        try:
+            _read_header(f, path)
+            return f["doc_index"][()].astype(np.int64) if "doc_index" in f else None
+        except _H5_ERRORS as e:
+            if isinstance(e, UserError):
+                raise
+            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
 
 
 def slice_corpus(c, a, b):

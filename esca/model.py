@@ -19,6 +19,7 @@ Layout (format version 1)::
 """
 
 import json
+import math
 import os
 
 import h5py
@@ -238,39 +239,118 @@ class TopicModel:
 
     @classmethod
     def load(cls, path):
-        """Read a model written by :meth:`save`.
+        """Read a model written by :meth:`save`, checking every table against the others.
 
         Raises
         ------
         UserError
-            Missing file, not HDF5, not an esca model, or an unknown format version.
+            Missing file, not HDF5, truncated or damaged HDF5, not an esca model, an
+            unknown format version, a missing dataset or attribute, a table of the wrong
+            dtype or shape (``n_kw`` (K, V), ``n_k`` and ``alpha`` (K,), ``n_dk`` (D, K),
+            ``vocab`` and ``word_df`` (V,)), negative counts, ``n_k`` that are not the row
+            sums of ``n_kw``, alpha or beta not positive and finite, an invalid
+            configuration, or a vocabulary that is not distinct UTF-8 words.
         """
+        from .corpus import _H5_ERRORS, _as_int, _attr, _one_line
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise UserError(f"model file not found: {path}")
         try:
             f = h5py.File(path, "r")
-        except OSError as e:
-            raise UserError(f"not a readable HDF5 file: {path} ({e})") from None
+        except _H5_ERRORS as e:
+            raise UserError(f"not a readable HDF5 file: {path} ({_one_line(e)})") from None
         with f:
-            if f.attrs.get("format") != FORMAT:
+            if _attr(f, "format") != FORMAT:
                 raise UserError(f"{path} is not an esca model (no format='{FORMAT}' attribute)")
-            version = int(f.attrs.get("format_version", -1))
-            if version != FORMAT_VERSION:
-                raise UserError(f"{path}: unknown model format version {version}")
+            raw = _attr(f, "format_version")
+            if _as_int(raw) != FORMAT_VERSION:
+                raise UserError(f"{path}: unknown model format version {raw!r} "
+                                f"(this esca reads version {FORMAT_VERSION})")
             try:
-                return cls(
-                    n_kw=f["n_kw"][()], n_k=f["n_k"][()],
-                    n_dk=f["n_dk"][()] if "n_dk" in f else None,
-                    vocab=list(f["vocab"].asstr()[()]), alpha=f["alpha"][()],
-                    beta=float(f.attrs["beta"]),
-                    config=TrainConfig.from_json(f.attrs["config"]),
-                    log={k: f["log"][k][()] for k in f["log"]} if "log" in f else {},
-                    word_df=f["word_df"][()] if "word_df" in f else None,
-                    info=json.loads(f.attrs.get("info", "{}")),
-                )
-            except (KeyError, OSError) as e:
-                raise UserError(f"corrupted esca model {path}: {e}") from None
+                return cls._read_checked(f, path)
+            except _H5_ERRORS as e:
+                if isinstance(e, UserError):
+                    raise
+                raise UserError(f"corrupted esca model {path}: {_one_line(e)}") from None
+
+    @classmethod
+    def _read_checked(cls, f, path):
+        """The model in the open file ``f``; every dataset checked before it is used."""
+        from .corpus import _attr, _read_vocab, check_vocab
+
+        def dataset(name, ndim, kinds, required=True):
+            if name not in f:
+                if required:
+                    raise UserError(f"{path}: missing dataset '{name}'")
+                return None
+            ds = f[name]
+            if not isinstance(ds, h5py.Dataset) or ds.ndim != ndim or ds.dtype.kind not in kinds:
+                what = f"{type(ds).__name__}" if not isinstance(ds, h5py.Dataset) else \
+                    f"dtype {ds.dtype} and shape {ds.shape}"
+                raise UserError(f"{path}: '{name}' must be a {ndim}-D "
+                                f"{'integer' if kinds == 'iu' else 'numeric'} dataset, "
+                                f"got {what}")
+            return ds[()]
+
+        n_kw = dataset("n_kw", 2, "iu")
+        K, V = n_kw.shape
+        if K < 1:
+            raise UserError(f"{path}: n_kw has shape {n_kw.shape}; it needs K >= 1 topics")
+        n_k = dataset("n_k", 1, "iu")
+        alpha = dataset("alpha", 1, "iuf")
+        n_dk = dataset("n_dk", 2, "iu", required=False)
+        word_df = dataset("word_df", 1, "iu", required=False)
+        if "vocab" not in f or not isinstance(f["vocab"], h5py.Dataset) \
+                or f["vocab"].ndim != 1 or h5py.check_string_dtype(f["vocab"].dtype) is None:
+            raise UserError(f"{path}: missing or malformed dataset 'vocab' (1-D UTF-8 strings)")
+        vocab = _read_vocab(f, path)
+        for name, arr, shape in (("vocab", vocab, (V,)), ("n_k", n_k, (K,)),
+                                 ("alpha", alpha, (K,)),
+                                 ("n_dk", n_dk, (None if n_dk is None else len(n_dk), K)),
+                                 ("word_df", word_df, (V,))):
+            if arr is not None and np.shape(arr) != shape:
+                raise UserError(f"{path}: '{name}' has shape {np.shape(arr)} but n_kw is "
+                                f"{K} x {V}, so it must be {shape}")
+        check_vocab(vocab, path)
+        for name, arr in (("n_kw", n_kw), ("n_k", n_k), ("n_dk", n_dk), ("word_df", word_df)):
+            if arr is not None and arr.size and arr.min() < 0:
+                raise UserError(f"{path}: '{name}' holds a negative count ({arr.min()})")
+        if n_kw.max(initial=0) > np.iinfo(np.int32).max or (
+                n_dk is not None and n_dk.max(initial=0) > np.iinfo(np.int32).max):
+            raise UserError(f"{path}: counts do not fit int32")
+        if not np.array_equal(n_k, n_kw.sum(axis=1, dtype=np.int64)):
+            raise UserError(f"{path}: 'n_k' is not the row sums of 'n_kw' (damaged model?)")
+        if not (np.isfinite(alpha).all() and (alpha > 0).all()):
+            raise UserError(f"{path}: 'alpha' must hold finite values > 0, got "
+                            f"{alpha[~(np.isfinite(alpha) & (alpha > 0))][:3].tolist()}")
+        beta = _attr(f, "beta")
+        if not isinstance(beta, (int, float)) or isinstance(beta, bool) \
+                or not (math.isfinite(beta) and beta > 0):
+            raise UserError(f"{path}: attribute 'beta' must be a finite number > 0, got {beta!r}")
+        config = _attr(f, "config")
+        if not isinstance(config, str):
+            raise UserError(f"{path}: missing or malformed attribute 'config' (JSON)")
+        config = TrainConfig.from_json(config, where=f"{path}: config")
+        if config.num_topics != K:
+            raise UserError(f"{path}: config says K={config.num_topics} but n_kw has {K} topics")
+        info = _attr(f, "info", "{}")
+        try:
+            info = json.loads(info) if isinstance(info, str) else None
+        except ValueError:
+            info = None
+        if not isinstance(info, dict):
+            raise UserError(f"{path}: attribute 'info' is not a JSON object")
+        log = {}
+        if "log" in f:
+            g = f["log"]
+            if not isinstance(g, h5py.Group):
+                raise UserError(f"{path}: 'log' must be a group of per-iteration datasets")
+            for k in g:
+                if not isinstance(g[k], h5py.Dataset):
+                    raise UserError(f"{path}: 'log/{k}' is not a dataset")
+                log[k] = g[k][()]
+        return cls(n_kw=n_kw, n_k=n_k, n_dk=n_dk, vocab=vocab, alpha=alpha, beta=float(beta),
+                   config=config, log=log, word_df=word_df, info=info)
 
 
 def load_model(path):
@@ -287,6 +367,7 @@ def load_model(path):
     Raises
     ------
     UserError
-        Missing file, not HDF5, not an esca model, or an unknown format version.
+        Missing file, not HDF5, not an esca model, an unknown format version, or
+        tables that are missing or disagree (see :meth:`TopicModel.load`).
     """
     return TopicModel.load(path)

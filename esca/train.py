@@ -109,6 +109,10 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         raise UserError("checkpoint_every needs a checkpoint folder (checkpoint_dir)")
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
     K = config.num_topics
+    from .memory import check_memory  # before the sampler allocates its tables
+    distributed.agree(comm, check_memory, D, V, N, K,
+                      ranks_on_node=distributed.ranks_on_node(comm), ranks=size, threads=nthreads,
+                      sampler=config.sampler, kernel=config.kernel)
     corpus_sha = None
     if checkpoint_dir is not None or ckpt is not None:
         corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
@@ -351,7 +355,9 @@ def _optimize_priors(s, comm, rank):
 def _setup(config, corpus, comm):
     """Validate, partition and read this rank's shard (run under :func:`distributed.agree`)."""
     rank, size = comm.Get_rank(), comm.Get_size()
-    nthreads = config.threads or distributed.default_threads(comm)
+    import numba
+    nthreads = config.threads or min(distributed.default_threads(comm),
+                                     numba.config.NUMBA_NUM_THREADS)
     _set_threads(nthreads)
     source = DEFAULT_CORPUS if corpus is None else corpus
     if isinstance(source, Corpus):
@@ -364,7 +370,6 @@ def _setup(config, corpus, comm):
         raise UserError(f"corpus {_name(source)} has no tokens (D={D})")
     bounds = distributed.partition_documents(doc_ptr, size)
     a, b = int(bounds[rank]), int(bounds[rank + 1])
-    _check_memory(V, config.num_topics, b - a, int(doc_ptr[b] - doc_ptr[a]), config.sampler)
     if isinstance(source, Corpus):
         shard = slice_corpus(source, a, b)
     else:
@@ -379,20 +384,6 @@ def _set_threads(n):
         raise UserError(f"threads={n} is more than Numba's limit of {limit} "
                         f"(set NUMBA_NUM_THREADS={n} before starting Python)")
     numba.set_num_threads(n)
-
-
-def _check_memory(V, K, D_local, N_local, sampler):
-    """Refuse count tables that cannot fit in free memory (estimated before allocating)."""
-    need = V * K * 4 + D_local * K * 4 + N_local * 12
-    if sampler == "esca":  # the dense kernel's V x K factors, or at most the sparse alias slots
-        need += max(V * K * 8, min(N_local, V * K) * 16)
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return
-    if need > avail:
-        raise UserError(f"K={K} needs about {need / 2**30:.1f} GiB per rank for its tables "
-                        f"(V={V}, {D_local} documents) but only {avail / 2**30:.1f} GiB is free")
 
 
 def _readonly(a):
