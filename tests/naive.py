@@ -321,11 +321,13 @@ def _fold_in_theta(acc, alpha, nsamp, n_d, asum):
     return [(acc[k] / nsamp + alpha[k]) / (n_d + asum) for k in range(len(alpha))]
 
 
-def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
+def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, rao_blackwell=True):
     """Collapsed Gibbs fold-in with phi (K, V) fixed, O(K) per token -> theta (D, K);
     mirrors ``evaluate._fold_in_dense``. Sweep 0 initialises sequentially from
     (n_dk^<i + alpha_k) phi_kw; sweeps 1..sweeps resample from (n_dk^-i + alpha_k) phi_kw;
-    theta averages (n_dk + alpha)/(n_d + sum alpha) over sweeps > burn_in."""
+    theta = (acc / (sweeps - burn_in) + alpha) / (n_d + sum alpha), where acc adds, over the
+    sweeps > burn_in, every token's conditional before its draw (``rao_blackwell``) or the
+    counts n_dk after the sweep."""
     K = phi.shape[0]
     alpha = [float(a) for a in alpha]
     asum = 0.0
@@ -336,7 +338,7 @@ def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
     for d in range(D):
         i0, i1 = int(doc_ptr[d]), int(doc_ptr[d + 1])
         n = [0] * K
-        acc = [0] * K
+        acc = [0.0] * K
         z = {}
         for it in range(sweeps + 1):
             for i in range(i0, i1):
@@ -348,20 +350,27 @@ def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
                 for k in range(K):
                     s += (n[k] + alpha[k]) * float(phi[k, w])
                     cum.append(s)
+                if rao_blackwell and it > burn_in:
+                    inv = 1.0 / s
+                    for k in range(K):
+                        acc[k] += (n[k] + alpha[k]) * float(phi[k, w]) * inv
                 k = _search(cum, token_uniform(seed, it, STREAM_FOLDIN, i) * s)
                 z[i] = k
                 n[k] += 1
-            if it > burn_in:
+            if it > burn_in and not rao_blackwell:
                 acc = [acc[k] + n[k] for k in range(K)]
         theta[d] = _fold_in_theta(acc, alpha, sweeps - burn_in, i1 - i0, asum)
     return theta
 
 
-def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
+def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, rao_blackwell=True):
     """Sparse + alias fold-in -> theta (D, K); mirrors ``evaluate._fold_in_sparse``.
 
     (n_dk^-i + alpha_k) phi_kw = n_dk^-i phi_kw over the document's topic list
-    (swap-with-last removal, append on arrival) + alpha_k phi_kw from a Vose alias table."""
+    (swap-with-last removal, append on arrival) + alpha_k phi_kw from a Vose alias table.
+    With ``rao_blackwell`` the conditional's two parts are added to acc separately: the
+    listed topics' n_dk phi_kw / Z at each token, alpha_k phi_kw times the token's summed
+    1 / Z at the end of the document."""
     K = phi.shape[0]
     alpha = [float(a) for a in alpha]
     asum = 0.0
@@ -379,7 +388,8 @@ def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
     for d in range(D):
         i0, i1 = int(doc_ptr[d]), int(doc_ptr[d + 1])
         n = [0] * K
-        acc = [0] * K
+        acc = [0.0] * K
+        inv_z = [0.0] * (i1 - i0)
         topics = []
         z = {}
         for it in range(sweeps + 1):
@@ -399,6 +409,11 @@ def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
                     s += n[k] * float(phi[k, w])
                     cum.append(s)
                 prob, alias, qsum = tables[w]
+                if rao_blackwell and it > burn_in:
+                    inv = 1.0 / (s + qsum)
+                    for k in topics:
+                        acc[k] += n[k] * float(phi[k, w]) * inv
+                    inv_z[i - i0] += inv
                 u, b2, b3 = token_draw(seed, it, STREAM_FOLDIN, i)
                 t = u * (s + qsum)
                 if t < s:
@@ -410,9 +425,14 @@ def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed):
                 if n[k] == 0:
                     topics.append(k)
                 n[k] += 1
-            if it > burn_in:
+            if it > burn_in and not rao_blackwell:
                 for k in topics:
                     acc[k] += n[k]
+        if rao_blackwell:
+            for i in range(i0, i1):
+                w = int(word_ids[i])
+                for k in range(K):
+                    acc[k] += alpha[k] * float(phi[k, w]) * inv_z[i - i0]
         theta[d] = _fold_in_theta(acc, alpha, sweeps - burn_in, i1 - i0, asum)
     return theta
 

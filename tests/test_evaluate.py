@@ -172,12 +172,14 @@ def test_completion_halves_hand_example():
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("K,asym,zeros", [(1, False, False), (5, False, True), (7, True, True)])
 @pytest.mark.parametrize("sweeps,burn_in", [(1, 0), (4, 2)])
-def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in):
+@pytest.mark.parametrize("rao_blackwell", [True, False], ids=["rb", "counts"])
+def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in, rao_blackwell):
     c = make_random_corpus(99, D=12, V=30, max_len=40, empty_docs=(4,))
     phi, alpha = _phi(K, c.num_words, K, zeros), _alpha(K, asym)
-    theta = ev._fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse)
+    theta = ev._fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse,
+                        rao_blackwell=rao_blackwell)
     ref = (naive.fold_in_sparse if sparse else naive.fold_in_dense)(
-        phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED)
+        phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, rao_blackwell)
     np.testing.assert_array_equal(theta, ref)
     np.testing.assert_allclose(theta.sum(axis=1), 1.0, rtol=1e-12)
     np.testing.assert_array_equal(theta[4], alpha / alpha.sum())  # the empty document
@@ -222,7 +224,7 @@ def test_fold_in_single_token_draws_follow_the_conditional(sparse):
     nsamp = sweeps - burn_in
     doc_ptr = np.arange(R + 1, dtype=np.int64) * len(doc)
     theta = ev._fold_in(phi, alpha, doc_ptr, np.tile(doc, R), sweeps, burn_in, SEED,
-                        sparse=sparse)
+                        sparse=sparse, rao_blackwell=False)
     # theta_dk (n_d + sum alpha) - alpha_k = mean n_dk over the samples = anchors_k + P(probe = k).
     mean = theta * (len(doc) + alpha.sum()) - alpha
     observed = np.rint((mean - anchors) * nsamp).sum(axis=0)
@@ -231,6 +233,39 @@ def test_fold_in_single_token_draws_follow_the_conditional(sparse):
     assert stats.chisquare(observed, expected / expected.sum() * R * nsamp).pvalue > 1e-4
     wrong = anchors * c + alpha  # prior part without phi: the test has the power to see it
     assert stats.chisquare(observed, wrong / wrong.sum() * R * nsamp).pvalue < 1e-8
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_fold_in_rao_blackwell_adds_the_exact_conditional(sparse):
+    """With every other token pinned to its topic, the Rao-Blackwellized theta holds the
+    probe's conditional (anchors_k + alpha_k) phi[k, probe] / sum exactly, after any sweeps."""
+    K = 6
+    c = np.array([0.1, 0.3, 0.05, 0.2, 0.25, 0.15])
+    alpha = np.array([0.5, 1.5, 0.2, 0.8, 0.3, 1.0])
+    phi = np.zeros((K, K + 1))
+    phi[np.arange(K), np.arange(K)] = 1.0 - c
+    phi[:, K] = c
+    doc = [0, 0, 4, 2, K, 4, 4, 5, 0, 4, 5, 4]
+    anchors = np.bincount([w for w in doc if w < K], minlength=K)
+    theta = ev._fold_in(phi, alpha, np.array([0, len(doc)]), np.array(doc), 3, 1, SEED,
+                        sparse=sparse)
+    probe = theta[0] * (len(doc) + alpha.sum()) - alpha - anchors
+    want = (anchors + alpha) * c
+    np.testing.assert_allclose(probe, want / want.sum(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_fold_in_rao_blackwell_has_lower_variance(sparse):
+    """Over seeds, the Rao-Blackwellized theta of a document varies less than the average of
+    the sampled counts, around the same mean."""
+    phi, _, doc_ptr, word_ids = _planted(7)
+    doc_ptr, word_ids = doc_ptr[:2], word_ids[:doc_ptr[1]]
+    runs = {rb: np.array([ev._fold_in(phi, 0.1, doc_ptr, word_ids, 6, 1, seed, sparse=sparse,
+                                      rao_blackwell=rb)[0] for seed in range(60)])
+            for rb in (True, False)}
+    var_rb, var_counts = runs[True].var(axis=0).sum(), runs[False].var(axis=0).sum()
+    assert var_rb < 0.7 * var_counts
+    assert np.abs(runs[True].mean(axis=0) - runs[False].mean(axis=0)).sum() < 0.1
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
