@@ -670,6 +670,25 @@ def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
                         sweeps, burn_in, seed, sparse, rao_blackwell=rao_blackwell)
 
 
+def _test_documents(test, V, where):
+    """(doc_ptr, word_ids, token_offset) of a test set given as a Corpus (its ``token_start``
+    is the offset) or a (doc_ptr, word_ids) pair (offset 0), checked against V words."""
+    if isinstance(test, Corpus):
+        if test.num_words != V:
+            raise UserError(f"{where}: the test corpus has V = {test.num_words} words "
+                            f"but phi has V = {V}")
+        doc_ptr, word_ids, token_offset = test.doc_ptr, test.word_ids, test.token_start
+    else:
+        try:
+            doc_ptr, word_ids = test
+        except (TypeError, ValueError):
+            raise UserError(f"{where}: test must be a Corpus or a (doc_ptr, word_ids) pair") \
+                from None
+        token_offset = 0
+    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, V, where)
+    return doc_ptr, word_ids, token_offset
+
+
 def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm=None):
     """Held-out perplexity by document completion with a folded-in theta.
 
@@ -731,18 +750,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     where = "document_completion"
     phi, alpha = _check_model(phi, alpha, where)
     K, V = phi.shape
-    if isinstance(test, Corpus):
-        if test.num_words != V:
-            raise UserError(f"{where}: the test corpus has V = {test.num_words} words "
-                            f"but phi has V = {V}")
-        doc_ptr, word_ids = test.doc_ptr, test.word_ids
-    else:
-        try:
-            doc_ptr, word_ids = test
-        except (TypeError, ValueError):
-            raise UserError(f"{where}: test must be a Corpus or a (doc_ptr, word_ids) pair") \
-                from None
-    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, V, where)
+    doc_ptr, word_ids, _ = _test_documents(test, V, where)
     sweeps, burn_in = _check_sweeps(sweeps, burn_in)
     seed = _check_seed(seed)
     obs_ptr, obs_ids, held_ptr, held_ids = completion_halves(doc_ptr, word_ids)

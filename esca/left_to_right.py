@@ -37,10 +37,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .corpus import Corpus
 from .distributed import partition_documents
 from .errors import UserError
-from .evaluate import _check_docs, _check_model, _check_seed, _chunks, _word_rows
+from .evaluate import _check_docs, _check_model, _check_seed, _chunks, _test_documents, _word_rows
 from .rng import STREAM_L2R, STREAM_L2R_RESAMPLE, split_seed, token_uniform
 from .samplers._kernels import search_cumulative
 
@@ -313,20 +312,7 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
     """
     where = "left_to_right_perplexity"
     phi, alpha = _check_model(phi, alpha, where)
-    V = phi.shape[1]
-    if isinstance(test, Corpus):
-        if test.num_words != V:
-            raise UserError(f"{where}: the test corpus has V = {test.num_words} words "
-                            f"but phi has V = {V}")
-        doc_ptr, word_ids, token_offset = test.doc_ptr, test.word_ids, test.token_start
-    else:
-        try:
-            doc_ptr, word_ids = test
-        except (TypeError, ValueError):
-            raise UserError(f"{where}: test must be a Corpus or a (doc_ptr, word_ids) pair") \
-                from None
-        token_offset = 0
-    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, V, where)
+    doc_ptr, word_ids, token_offset = _test_documents(test, phi.shape[1], where)
     if len(word_ids) == 0:
         raise UserError(f"{where}: the test set has no tokens")
     rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
