@@ -28,8 +28,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -37,6 +35,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+import test_mpi
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "errors.md"
@@ -480,24 +479,12 @@ def _params():
 
 def _env():
     """The environment without MPI launcher variables, one Numba thread."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-    env["NUMBA_NUM_THREADS"] = "1"
-    return env
+    return {**test_mpi._env(), "NUMBA_NUM_THREADS": "1"}
 
 
 def run(cmd, cwd, timeout=TIMEOUT):
     """Run ``cmd`` in its own process group (killed whole on a timeout)."""
-    cmd = [str(c) for c in cmd]
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=_env(), start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"timed out after {timeout} s: {cmd}\nstdout:\n{out}\nstderr:\n{err}")
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return test_mpi.run(cmd, cwd, timeout, env=_env())[0]
 
 
 def esca(*argv):

@@ -14,6 +14,7 @@ import time
 import pytest
 from test_checkpoint import assert_same_model
 from test_mpi import MPIEXEC, check_ok, esca_cmd, run
+from test_mpi import _env as mpi_env
 
 import esca
 from esca.checkpoint import CRASH_ENV, list_checkpoints, load_latest
@@ -41,10 +42,7 @@ def resume(ck, iterations, ranks, tmp_path):
 
 
 def _env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-    env.update(extra)
-    return env
+    return {**mpi_env(), **extra}
 
 
 def _start(args, tmp_path, **env):

@@ -51,12 +51,14 @@ def _env():
             if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
 
 
-def run(cmd, cwd, timeout=TIMEOUT):
-    """Run ``cmd``; return (CompletedProcess, seconds). Kills its process group on a timeout."""
+def run(cmd, cwd, timeout=TIMEOUT, env=None):
+    """Run ``cmd`` (environment ``env``, default :func:`_env`); return (CompletedProcess,
+    seconds). Kills its process group on a timeout."""
     cmd = [str(c) for c in cmd]
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=_env(), start_new_session=True)
+                            text=True, env=_env() if env is None else env,
+                            start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
