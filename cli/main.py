@@ -21,7 +21,7 @@ EXIT_BUG = 1
 
 def build_parser():
     """The argument parser with every subcommand."""
-    from . import bench, evaluate, export, infer, prepare, topics, train
+    from . import bench, evaluate, export, info, infer, prepare, topics, train
     p = argparse.ArgumentParser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).")
@@ -29,7 +29,7 @@ def build_parser():
     p.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (prepare, train, topics, export, evaluate, infer, bench):
+    for mod in (prepare, train, topics, export, evaluate, infer, bench, info):
         mod.setup_arguments(sub)
     return p
 
