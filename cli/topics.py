@@ -1,10 +1,22 @@
 """``esca topics``: print the top words of every topic of a model."""
 
 
+DESCRIPTION = """\
+Print one line per topic of MODEL.h5: its number, its share of the training
+tokens (n_k / N) and its top words by n_kw (the order of phi_kw).
+
+examples:
+  esca topics model.h5
+  esca topics model.h5 --top 20 | grep -i music
+"""
+
+
 def setup_arguments(subparsers):
     """Add the ``topics`` subcommand to an argparse ``subparsers`` object."""
+    import argparse
     p = subparsers.add_parser("topics", help="print the top words of every topic",
-                              description="Print the top words of every topic of MODEL.h5.")
+                              description=DESCRIPTION,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL.h5")
     p.add_argument("--top", type=int, default=10, metavar="N", help="words per topic (default 10)")
     p.set_defaults(func=run)
