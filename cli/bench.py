@@ -4,7 +4,8 @@ import argparse
 
 EPILOG = """systems (--systems takes names or families, comma-separated):
   esca 1r x 1t, esca 1r x 2t, esca 2r x 1t (mpiexec -n 2), cgs 1r,
-  tomotopy w1, tomotopy w2 partition, tomotopy w2 copy_merge, gensim LdaMulticore, lda
+  tomotopy w1, tomotopy w2 partition, tomotopy w2 copy_merge, gensim LdaMulticore, lda,
+  sklearn batch (scikit-learn LatentDirichletAllocation, batch variational Bayes)
   Peers that are not installed are skipped (pip install 'esca[bench]').
 
 examples:
@@ -42,7 +43,7 @@ def setup_arguments(subparsers):
                    help="fraction of documents held out for perplexity (default 0.1)")
     p.add_argument("--systems", default=None, metavar="LIST",
                    help="comma-separated system names or families (esca, cgs, tomotopy, gensim, "
-                   "lda; default all)")
+                   "lda, sklearn; default all)")
     p.add_argument("--iterations-for", action="append", default=[], metavar="NAME=N",
                    help="iterations for one system or family, e.g. lda=20 (repeatable)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",

@@ -26,6 +26,7 @@ LOGLIK = {
     "tomotopy": "LDAModel.ll_per_word after the last iteration: tomotopy's joint log p(w, z) / N",
     "gensim": "n/a (variational): LdaMulticore has no sampled z; its ELBO is not comparable",
     "lda": "lda.LDA.loglikelihood() / N: joint log p(w, z) of the last sample",
+    "sklearn": "n/a (variational): LatentDirichletAllocation has no sampled z",
 }
 RSS_NOTE = ("peak_rss_bytes: getrusage maxrss when training first reached an evaluation point, "
             "before the evaluation (training only); peak_rss_with_eval_bytes: at the end")
@@ -235,7 +236,35 @@ def run_lda(spec):
                    "log-likelihood evaluations)")
 
 
-RUNNERS = {"esca": run_esca, "tomotopy": run_tomotopy, "gensim": run_gensim, "lda": run_lda}
+def run_sklearn(spec):
+    """scikit-learn's ``LatentDirichletAllocation`` (batch variational Bayes, Hoffman, Blei &
+    Bach 2010); one timed ``fit()`` of ``max_iter`` EM iterations, evaluated at the end.
+
+    Its topic-word matrix is ``components_`` (the variational parameter lambda) normalised
+    to rows summing to 1, in float64.
+    """
+    from sklearn.decomposition import LatentDirichletAllocation
+    train = read_corpus(spec["train"])
+    evaluate = _evaluator(spec, train)
+    X = _doc_term(train)
+    n = spec["iterations"]
+    mdl = LatentDirichletAllocation(
+        n_components=spec["num_topics"], doc_topic_prior=spec["alpha"],
+        topic_word_prior=spec["beta"], learning_method=spec["method"], max_iter=n,
+        evaluate_every=-1, n_jobs=spec["threads"], random_state=spec["seed"])
+    t0 = time.perf_counter()
+    mdl.fit(X)
+    total = time.perf_counter() - t0
+    rss = _maxrss()
+    lam = mdl.components_.astype(np.float64)
+    h = evaluate(lam / lam.sum(axis=1, keepdims=True))
+    return _result(spec, _peer_split([total / n]), None, [(n, total, h)], [rss], [_maxrss()],
+                   timing="whole fit() divided by its EM iterations (max_iter)",
+                   learning_method=spec["method"], n_iter=int(mdl.n_iter_))
+
+
+RUNNERS = {"esca": run_esca, "tomotopy": run_tomotopy, "gensim": run_gensim, "lda": run_lda,
+           "sklearn": run_sklearn}
 
 
 # -- helpers ---------------------------------------------------------------------------------

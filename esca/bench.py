@@ -49,8 +49,9 @@ SYSTEMS = {
     "gensim LdaMulticore": {"kind": "gensim", "workers": max(1, (os.cpu_count() or 2) - 1),
                             "threads": 1},
     "lda": {"kind": "lda", "threads": 1},
+    "sklearn batch": {"kind": "sklearn", "method": "batch", "threads": 1},
 }
-MODULES = {"tomotopy": "tomotopy", "gensim": "gensim", "lda": "lda"}
+MODULES = {"tomotopy": "tomotopy", "gensim": "gensim", "lda": "lda", "sklearn": "sklearn"}
 THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 MPI_LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_")
 OUTPUTS = ("bench.json", "bench.md", "tokens_per_s.png", "perplexity_vs_seconds.png")
@@ -80,7 +81,7 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
     holdout : float
         Fraction of documents held out for perplexity, in (0, 1).
     systems : sequence of str, optional
-        System names or families (first word of a name: esca, cgs, tomotopy, gensim, lda),
+        System names or families (first word of a name: esca, cgs, tomotopy, gensim, lda, sklearn),
         case-insensitive; default all of :data:`SYSTEMS`.
     iterations_for : mapping of str to int, optional
         Iterations for some systems (names or families), e.g. ``{"lda": 20}``.
@@ -209,7 +210,7 @@ def _match(item, option):
     found = [n for n in SYSTEMS if key in (n.lower(), n.split()[0].lower())]
     if not found:
         raise UserError(f"unknown system {str(item).strip()!r} in {option} (known: "
-                        + ", ".join(SYSTEMS) + "; or a family: esca, cgs, tomotopy, gensim, lda)")
+                        + ", ".join(SYSTEMS) + "; or a family: esca, cgs, tomotopy, gensim, lda, sklearn)")
     return found
 
 
@@ -356,7 +357,7 @@ def library_versions():
     from importlib import metadata
     v = {"python": platform.python_version(), "esca": __version__}
     for pkg in ("numpy", "numba", "mpi4py", "mpich", "h5py", "scipy", "gensim", "tomotopy",
-                "lda", "matplotlib"):
+                "lda", "scikit-learn", "matplotlib"):
         try:
             v[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
