@@ -14,5 +14,18 @@ from .errors import UserError
 from .model import TopicModel, load_model
 from .train import train
 
-__all__ = ["Corpus", "TopicModel", "TrainConfig", "UserError", "__version__", "load_model",
-           "read_corpus", "train", "write_corpus"]
+__all__ = ["LDA", "Corpus", "TopicModel", "TrainConfig", "UserError", "__version__",
+           "load_model", "read_corpus", "train", "write_corpus"]
+
+
+def __getattr__(name):
+    """``esca.LDA`` (:mod:`esca.estimator`), imported on first use: importing scikit-learn
+    takes longer than the rest of esca, and the command line does not need it."""
+    if name == "LDA":
+        from .estimator import LDA
+        return LDA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), "LDA"})

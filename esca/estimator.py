@@ -1,0 +1,912 @@
+"""``esca.LDA``: the ESCA and collapsed Gibbs samplers behind a scikit-learn estimator.
+
+The class stores its parameters in the constructor and trains in :meth:`LDA.fit` by calling
+:func:`esca.train` on an in-memory :class:`esca.Corpus` (or on the HDF5 file it was given).
+Every kind of input becomes documents as runs of word ids first:
+
+==========================================  =====================================================
+``fit`` / ``transform`` input               vocabulary (the columns of ``components_``)
+==========================================  =====================================================
+document-term matrix (scipy.sparse or       its columns; word names from ``vocabulary=``, else
+dense, e.g. ``CountVectorizer`` output)     the DataFrame's column names, else ``"x0"``, ``"x1"``..
+list of token lists (``[["a", "b"], ...]``) ``vocabulary=`` if given, else the distinct tokens
+                                            in sorted order (as ``CountVectorizer``)
+gensim bag-of-words corpus                  the gensim ``Dictionary`` passed as ``vocabulary=``
+(``[[(id, count), ...], ...]``)             (word id i is ``dictionary[i]``)
+path of an esca HDF5 corpus, or an          the corpus's own vocabulary
+:class:`esca.Corpus`
+==========================================  =====================================================
+
+Documents keep their order and so do the tokens inside a token list; a row of a matrix or a
+bag of words becomes its word ids in the order stored (column order for a matrix), each repeated
+by its count. The same documents, tokens in the same order, over the same vocabulary in the same
+order therefore give bit-identical models from every input kind, for a given ``random_state``
+(the samplers key their random numbers by token position, :mod:`esca.rng`). Another token or
+word order gives another sample from the same posterior: the topics agree, not the numbers.
+"""
+
+import contextlib
+import math
+import numbers
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
+
+from . import distributed
+from .config import MAX_SEED, TrainConfig
+from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
+from .errors import UserError
+from .model import TopicModel
+
+try:  # scikit-learn >= 1.6
+    from sklearn.utils.validation import validate_data as _validate_data
+except ImportError:  # pragma: no cover - scikit-learn 1.2 .. 1.5
+    def _validate_data(estimator, X, **kwargs):
+        return estimator._validate_data(X, **kwargs)
+
+__all__ = ["LDA"]
+
+#: Largest single count accepted in a document-term matrix or bag of words (int32).
+MAX_COUNT = np.iinfo(np.int32).max
+
+#: Token pairs per block when the plug-in log-likelihood gathers theta and phi rows.
+_SCORE_BLOCK = 1 << 15
+
+
+class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Latent Dirichlet allocation trained by ESCA or collapsed Gibbs sampling.
+
+    A scikit-learn estimator over :func:`esca.train`: the constructor only stores its
+    arguments, :meth:`fit` trains, :meth:`transform` infers the topic proportions of new
+    documents by Gibbs fold-in with the topics fixed. It can stand in for
+    :class:`sklearn.decomposition.LatentDirichletAllocation` on term counts (see Notes for
+    the differences). ESCA (Zaheer, Wick, Tristan, Smola & Steele, "Exponential stochastic
+    cellular automata for massively parallel inference", AISTATS 2016) resamples every
+    token in parallel from the previous iteration's counts; ``sampler="cgs"`` is the
+    sequential collapsed Gibbs sampler of Griffiths & Steyvers (PNAS 2004).
+
+    Parameters
+    ----------
+    n_components : int, default=10
+        K, the number of topics (>= 1).
+    alpha : float, sequence of K floats or None, default=None
+        Document-topic Dirichlet prior *per topic* (sklearn's ``doc_topic_prior``; sklearn's
+        default is 1/K). None gives 5/K per topic, Mallet's default sum of 5. A sequence
+        gives an asymmetric prior.
+    beta : float, default=0.01
+        Topic-word Dirichlet prior, symmetric (sklearn's ``topic_word_prior``, gensim's
+        ``eta``; sklearn's default is 1/K). sklearn's names are not accepted: one name per
+        parameter keeps :meth:`get_params` and :func:`sklearn.base.clone` unambiguous.
+    sampler : {"esca", "cgs"}, default="esca"
+        ESCA (parallel over threads and MPI ranks) or the collapsed Gibbs baseline
+        (sequential sweep).
+    max_iter : int, default=200
+        Gibbs sweeps over the corpus (>= 1). Every sweep runs; there is no convergence
+        test. sklearn's default of 10 is for variational EM, which moves much further per
+        pass than one Gibbs sweep does.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None, default=None
+        An int in ``0 .. 2**63-1`` is the seed of the counter-based random numbers
+        (:mod:`esca.rng`): the same seed gives bit-identical results for any number of
+        threads and MPI ranks. A RandomState or Generator (or None: numpy's global
+        RandomState, as in sklearn) gives a seed drawn from it, ``0 .. 2**31-2``, at every
+        :meth:`fit`; the seed used is ``model_.config.seed``.
+    n_threads : int or None, default=None
+        Numba threads (per MPI rank) for training and inference; None uses the cores of
+        the node divided among its ranks. The results do not depend on it.
+    kernel : {"auto", "dense", "sparse"}, default="auto"
+        ESCA kernel (see :class:`esca.TrainConfig`); both are exact. Ignored by "cgs".
+    optimize_interval : int, default=0
+        Re-estimate an asymmetric alpha and a symmetric beta every this many sweeps after
+        ``optimize_burn_in`` (Minka's fixed point; Wallach, Mimno & McCallum, NIPS 2009);
+        0 keeps the priors fixed.
+    optimize_burn_in : int, default=200
+        Sweeps before the first prior optimization.
+    eval_every : int, default=10
+        Log the training log-likelihood (``model_.log["loglik_per_token"]``) every this
+        many sweeps and at the last one; 0: only at the last one.
+    transform_sweeps : int, default=50
+        Gibbs sweeps of the fold-in used by :meth:`transform`, :meth:`score` and
+        :meth:`perplexity` (>= 1).
+    transform_burn_in : int, default=10
+        Fold-in sweeps left out of the theta average, ``0 <= transform_burn_in <
+        transform_sweeps``.
+
+    Attributes
+    ----------
+    components_ : ndarray of float64, shape (n_components, n_features)
+        Topic-word pseudo-counts ``n_kw + beta``, as sklearn's ``components_``
+        (variational parameters lambda there). Row k divided by its sum is phi_k, the
+        posterior mean of topic k given the counts (Griffiths & Steyvers 2004, eq. 7).
+    doc_topic_ : ndarray of float64, shape (n_documents, n_components)
+        theta of the training documents from the sampler's last state, ``(n_dk + alpha_k)
+        / (n_d + sum(alpha))`` (Griffiths & Steyvers 2004, eq. 6); rows sum to 1, an
+        empty document gets alpha / sum(alpha). Absent after :meth:`from_model` of a model
+        without document-topic counts.
+    model_ : esca.TopicModel
+        The trained model (integer counts, priors, configuration, training log); the
+        other fitted attributes are derived from it, and inference uses it.
+    n_features_in_ : int
+        V, the vocabulary size: the number of columns a document-term matrix passed to
+        :meth:`transform` must have, whatever the input to :meth:`fit` was.
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Column names of a pandas DataFrame given to :meth:`fit` (only then).
+    vocabulary_ : dict of str to int
+        Word to column of ``components_``, as ``CountVectorizer.vocabulary_``; the words in
+        column order are ``model_.vocab``.
+    n_iter_ : int
+        Sweeps run (``max_iter``).
+
+    See Also
+    --------
+    esca.train : the training function, with checkpoints and MPI.
+    esca.TopicModel : the model ``model_``; ``esca.load_model`` reads one.
+    esca.evaluate.document_completion : held-out perplexity (better than :meth:`perplexity`).
+
+    Notes
+    -----
+    *Inputs.* :meth:`fit`, :meth:`transform`, :meth:`score` and :meth:`perplexity`
+    accept a document-term matrix of counts (scipy.sparse, numpy or pandas), a list of
+    token lists, a gensim bag-of-words corpus with its ``Dictionary`` passed as
+    ``vocabulary=``, a path to an esca HDF5 corpus (``esca prepare``) or an
+    :class:`esca.Corpus`; see :mod:`esca.estimator` for the vocabulary each gives. Counts
+    must be whole numbers >= 0: a sampler draws one topic per token, so TF-IDF or other
+    fractional weights (which sklearn's variational LDA accepts) raise ValueError.
+
+    *Differences from sklearn's LatentDirichletAllocation.* Parameters named by sklearn
+    with the same meaning keep sklearn's names (``n_components``, ``max_iter``,
+    ``random_state``); the priors are ``alpha`` and ``beta`` (see above); the variational
+    settings (``learning_method``, ``learning_decay``, ``learning_offset``,
+    ``batch_size``, ``evaluate_every``, ``total_samples``, ``perp_tol``, ``mean_change_tol``,
+    ``max_doc_update_iter``, ``n_jobs``) have no Gibbs counterpart, nor do ``partial_fit``,
+    ``bound_``, ``exp_dirichlet_component_`` and ``n_batch_iter_``. :meth:`fit_transform`
+    returns the sampler's ``doc_topic_`` rather than a new inference on the training
+    documents. :meth:`score` is a plug-in log-likelihood, not the variational bound.
+    :meth:`transform` is a Monte Carlo estimate: a document's theta depends slightly on
+    the other documents of the same call (random numbers are keyed by token position).
+
+    *MPI.* Under ``mpiexec`` every rank calls :meth:`fit` with the same input (an HDF5
+    path lets each rank read only its own documents); the ranks share the sweeps as in
+    :func:`esca.train`, and the trained model is then broadcast so that every rank holds
+    the same fitted attributes. :meth:`transform`, :meth:`score` and :meth:`perplexity`
+    run on each rank independently (and give the same result on each). Call :meth:`save`
+    on one rank only. The broadcast sends the whole model (``n_kw`` and ``n_dk``) to every
+    rank; for very large corpora use :func:`esca.train` or ``esca train``, which keep the
+    model on rank 0.
+
+    *scikit-learn's estimator checks* (``sklearn.utils.estimator_checks``) pass, except
+    that (1) the checks that fit on random fractional X get the ValueError above, and
+    pass once the values are rounded to counts, and (2) ``check_transformer_general``
+    expects ``fit_transform(X)`` and ``fit(X).transform(X)`` to agree within 0.01, which
+    ``doc_topic_`` and a new fold-in do only in distribution (``tests/test_estimator.py``).
+
+    Examples
+    --------
+    >>> from sklearn.feature_extraction.text import CountVectorizer
+    >>> import esca
+    >>> docs = ["apple banana apple", "banana cherry", "dog cat dog", "cat mouse"] * 5
+    >>> cv = CountVectorizer()
+    >>> X = cv.fit_transform(docs)
+    >>> lda = esca.LDA(n_components=2, max_iter=50, random_state=0, n_threads=1)
+    >>> theta = lda.fit(X, vocabulary=cv.get_feature_names_out()).transform(X)
+    >>> theta.shape, lda.components_.shape
+    ((20, 2), (2, 6))
+    """
+
+    def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca", max_iter=200,
+                 random_state=None, n_threads=None, kernel="auto", optimize_interval=0,
+                 optimize_burn_in=200, eval_every=10, transform_sweeps=50, transform_burn_in=10):
+        self.n_components = n_components
+        self.alpha = alpha
+        self.beta = beta
+        self.sampler = sampler
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.kernel = kernel
+        self.optimize_interval = optimize_interval
+        self.optimize_burn_in = optimize_burn_in
+        self.eval_every = eval_every
+        self.transform_sweeps = transform_sweeps
+        self.transform_burn_in = transform_burn_in
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(self, X, y=None, *, vocabulary=None):
+        """Train the model on the documents ``X``.
+
+        Parameters
+        ----------
+        X : sparse matrix or array_like of shape (n_documents, n_features), list of list of \
+str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
+            Term counts (``CountVectorizer`` output), token lists, a gensim bag-of-words
+            corpus (with ``vocabulary``), or an esca HDF5 corpus (path or in memory).
+        y : None
+            Ignored.
+        vocabulary : gensim.corpora.Dictionary, mapping or sequence of str, optional
+            The words: required with a bag-of-words corpus (its ``Dictionary``); for a
+            matrix, the word of each column (``CountVectorizer.get_feature_names_out()``
+            or ``.vocabulary_``); for token lists, a fixed vocabulary in column order
+            (tokens not in it are dropped). Not allowed with an HDF5 corpus.
+
+        Returns
+        -------
+        self : LDA
+
+        Raises
+        ------
+        ValueError
+            (:class:`esca.UserError` from esca's own checks) on a bad parameter value, a
+            negative, non-integer or non-finite count, a matrix with no documents or no
+            columns, documents with no tokens at all, a token that is not a str, a bag of
+            words without its dictionary, a word id outside the dictionary, a vocabulary
+            of the wrong length or with repeated words, or an unreadable HDF5 corpus.
+        """
+        config = self._train_config(seed=0)  # bad parameters fail before the input is read
+        comm = distributed.get_comm(None)
+        corpus, from_matrix = self._fit_documents(X, vocabulary)
+        seed = _draw_seed(self.random_state, comm)
+        config = self._train_config(seed)
+        from .train import train
+        with _numba_threads():
+            model = train(corpus, config=config, comm=comm)
+        if comm.Get_size() > 1:
+            model = comm.bcast(model, root=0)
+        self._set_fitted(model, from_matrix)
+        return self
+
+    def fit_transform(self, X, y=None, *, vocabulary=None):
+        """Train on ``X`` and return ``doc_topic_``, the training documents' theta.
+
+        The theta of the sampler's last state (Griffiths & Steyvers 2004, eq. 6), not a
+        new fold-in as ``fit(X).transform(X)`` would do: the two agree in distribution but
+        not number for number.
+
+        Parameters
+        ----------
+        X, y, vocabulary
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_documents, n_components)
+            Rows sum to 1.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`fit`.
+        """
+        return self.fit(X, y, vocabulary=vocabulary).doc_topic_.copy()
+
+    def _train_config(self, seed):
+        try:
+            return TrainConfig(num_topics=self.n_components, iterations=self.max_iter,
+                               alpha=self.alpha, beta=self.beta, seed=seed, sampler=self.sampler,
+                               threads=self.n_threads, eval_every=self.eval_every,
+                               kernel=self.kernel, optimize_interval=self.optimize_interval,
+                               optimize_burn_in=self.optimize_burn_in)
+        except UserError as e:  # TrainConfig's names -> this class's names
+            msg = str(e)
+            for ours, theirs in (("n_components", "num_topics (K)"), ("max_iter", "iterations"),
+                                 ("n_threads", "threads")):
+                msg = msg.replace(theirs, ours)
+            raise UserError(f"LDA: {msg}") from None
+
+    def _set_fitted(self, model, from_matrix):
+        self.model_ = model
+        self.components_ = model.n_kw + model.beta
+        if model.n_dk is not None:
+            self.doc_topic_ = model.theta
+        elif hasattr(self, "doc_topic_"):
+            del self.doc_topic_
+        self.vocabulary_ = {w: i for i, w in enumerate(model.vocab)}
+        self.n_iter_ = model.config.iterations
+        self.n_features_in_ = model.num_words
+        if not from_matrix and hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    # -- input ---------------------------------------------------------------------------------
+    def _fit_documents(self, X, vocabulary):
+        """(esca.Corpus or corpus path, came from a matrix) of the training input.
+
+        A path is passed on to :func:`esca.train` as it is, so that each MPI rank reads only
+        its own documents.
+        """
+        kind, X = _input_kind(X, vocabulary)
+        if kind == "corpus":
+            return _read_corpus_input(X, vocabulary, read=False), False
+        if kind == "matrix":
+            X = _validate_data(self, X, accept_sparse=("csr", "csc", "coo"), reset=True)
+            V = X.shape[1]
+            if vocabulary is not None:
+                vocab = _vocab_list(vocabulary, V)
+            elif hasattr(self, "feature_names_in_"):
+                vocab = [str(w) for w in self.feature_names_in_]
+            else:
+                vocab = [f"x{i}" for i in range(V)]
+            check_vocab(vocab, "LDA.fit: the column names")
+            doc_ptr, word_ids = self._matrix_tokens(X, "LDA.fit")
+            return Corpus(doc_ptr, word_ids, vocab), True
+        if kind == "bow":
+            if vocabulary is None:
+                raise UserError("LDA.fit: a gensim bag-of-words corpus needs its Dictionary for "
+                                "the words: fit(corpus, vocabulary=dictionary)")
+            vocab = _vocab_list(vocabulary, None)
+            doc_ptr, word_ids = _bow_tokens(X, len(vocab), "LDA.fit")
+            return Corpus(doc_ptr, word_ids, vocab), False
+        # token lists
+        vocab = None if vocabulary is None else _vocab_list(vocabulary, None)
+        if vocab is None:
+            vocab = sorted({t for doc in X for t in _check_tokens(doc)})
+        doc_ptr, word_ids = _token_ids(X, {w: i for i, w in enumerate(vocab)})
+        return Corpus(doc_ptr, word_ids, vocab), False
+
+    def _model_documents(self, X, vocabulary, where):
+        """(doc_ptr int64 (D+1,), word_ids int32 (N,)) of ``X`` in the fitted vocabulary.
+
+        Tokens of words the model does not know are left out.
+        """
+        check_is_fitted(self, "model_")
+        model = self.model_
+        V = model.num_words
+        kind, X = _input_kind(X, vocabulary)
+        if kind == "corpus":
+            corpus = _read_corpus_input(X, vocabulary)
+        elif kind == "matrix":
+            if vocabulary is None:  # columns are the fitted columns
+                X = _validate_data(self, X, accept_sparse=("csr", "csc", "coo"), reset=False)
+                return self._matrix_tokens(X, where)
+            X = check_array(X, accept_sparse=("csr", "csc", "coo"))
+            corpus = Corpus(*self._matrix_tokens(X, where), _vocab_list(vocabulary, X.shape[1]))
+        elif kind == "bow":
+            if vocabulary is None:  # ids are the model's word ids
+                return _bow_tokens(X, V, where)
+            vocab = _vocab_list(vocabulary, None)
+            corpus = Corpus(*_bow_tokens(X, len(vocab), where), vocab)
+        else:
+            if vocabulary is not None:
+                raise UserError(f"{where}: vocabulary= does not apply to token lists here: "
+                                "tokens are matched to the fitted vocabulary by word")
+            return _token_ids(X, self.vocabulary_)
+        doc_ptr, word_ids, _ = model.map_documents(corpus)
+        return doc_ptr, word_ids
+
+    def _matrix_tokens(self, X, where):
+        """(doc_ptr, word_ids) of a matrix that passed ``check_array``: see
+        :func:`_matrix_tokens` (a method so that a subclass can take other values)."""
+        return _matrix_tokens(X, where)
+
+    # -- inference -----------------------------------------------------------------------------
+    def transform(self, X, *, vocabulary=None):
+        """Topic proportions theta of documents, by Gibbs fold-in with the topics fixed.
+
+        Each document's tokens are resampled from (n_dk^-i + alpha_k) phi_kw (Griffiths &
+        Steyvers 2004, eq. 5 with the word factor fixed to phi) for ``transform_sweeps``
+        sweeps, and theta is the Rao-Blackwellized average after ``transform_burn_in``
+        (:func:`esca.evaluate.fold_in`). The random numbers come from the seed of the fit
+        (``model_.config.seed``), so a call is repeatable; they are keyed by token
+        position, so a document's theta varies slightly with the other documents of the
+        call.
+
+        Parameters
+        ----------
+        X : as in :meth:`fit`
+            A matrix must have the fitted columns (``n_features_in_`` of them) unless
+            ``vocabulary`` names its columns; other inputs are matched to the fitted
+            vocabulary by word, and tokens of unknown words are left out.
+        vocabulary : gensim.corpora.Dictionary, mapping or sequence of str, optional
+            The words of ``X``, as in :meth:`fit`. A bag-of-words corpus without it must
+            use the model's word ids (as ``to_gensim().id2word`` does).
+
+        Returns
+        -------
+        ndarray of float64, shape (n_documents, n_components)
+            Rows sum to 1; a document with no known word gets alpha / sum(alpha).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            On input that :meth:`fit` would refuse, a matrix with the wrong number of
+            columns, a word id outside the vocabulary, or bad ``transform_sweeps`` /
+            ``transform_burn_in``.
+        """
+        doc_ptr, word_ids = self._model_documents(X, vocabulary, "LDA.transform")
+        return self._fold_in(doc_ptr, word_ids)
+
+    def _fold_in(self, doc_ptr, word_ids):
+        from .evaluate import fold_in
+        sweeps, burn_in = self._transform_sweeps()
+        with _numba_threads(self.n_threads):
+            return fold_in(self.model_.phi, self.model_.alpha, doc_ptr, word_ids, sweeps=sweeps,
+                           burn_in=burn_in, seed=self.model_.config.seed)
+
+    def _transform_sweeps(self):
+        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1)
+        burn_in = _int_param("transform_burn_in", self.transform_burn_in, 0)
+        if burn_in >= sweeps:
+            raise UserError(f"LDA: transform_burn_in must be less than transform_sweeps "
+                            f"({sweeps}), got {burn_in}")
+        return sweeps, burn_in
+
+    def score(self, X, y=None, *, vocabulary=None):
+        """Plug-in log-likelihood of the documents ``X`` (higher is better).
+
+        log p(w | theta_hat, phi) = sum_d sum_i log sum_k theta_hat_dk phi_{k, w_di}, with
+        phi the posterior mean of the topics (Griffiths & Steyvers 2004, eq. 7) and
+        theta_hat inferred from the same documents by :meth:`transform`. Using the tokens
+        twice makes it optimistic, more so for short documents; Wallach, Murray,
+        Salakhutdinov & Mimno ("Evaluation methods for topic models", ICML 2009) compare
+        better estimators, e.g. document completion (:func:`esca.evaluate.
+        document_completion`, ``esca evaluate``) and the left-to-right algorithm
+        (:mod:`esca.left_to_right`). sklearn's ``score`` is a variational lower bound
+        instead; neither is comparable with the other.
+
+        Parameters
+        ----------
+        X : as in :meth:`transform`
+        y : None
+            Ignored.
+        vocabulary : as in :meth:`transform`
+
+        Returns
+        -------
+        float
+            Summed over the tokens of known words; 0.0 if there are none.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError, ValueError
+            As :meth:`transform`.
+        """
+        return self._plugin_loglik(X, vocabulary)[0]
+
+    def perplexity(self, X, *, vocabulary=None):
+        """Plug-in perplexity exp(-score(X) / N) of the documents ``X`` (lower is better).
+
+        N counts the tokens of words the model knows. Optimistic like :meth:`score`; see
+        there for better estimators.
+
+        Parameters
+        ----------
+        X, vocabulary : as in :meth:`transform`
+
+        Returns
+        -------
+        float
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            As :meth:`transform`, or if ``X`` holds no token of a known word.
+        """
+        ll, n = self._plugin_loglik(X, vocabulary)
+        if n == 0:
+            raise UserError("LDA.perplexity: the documents hold no token of a word in the "
+                            "model's vocabulary")
+        return math.exp(-ll / n)
+
+    def _plugin_loglik(self, X, vocabulary):
+        """(log-likelihood, tokens scored) of ``X``; see :meth:`score`."""
+        doc_ptr, word_ids = self._model_documents(X, vocabulary, "LDA.score")
+        theta = self._fold_in(doc_ptr, word_ids)
+        D, N, V = len(doc_ptr) - 1, len(word_ids), self.model_.num_words
+        if N == 0:
+            return 0.0, 0
+        # n_dw: the tokens as a (D, V) count matrix, one log per distinct (document, word).
+        doc_of = np.repeat(np.arange(D, dtype=np.int64), np.diff(doc_ptr))
+        counts = sp.csr_matrix((np.ones(N, dtype=np.int64), (doc_of, word_ids)), shape=(D, V))
+        counts.sum_duplicates()
+        rows = np.repeat(np.arange(D, dtype=np.int64), np.diff(counts.indptr))
+        phi = self.model_.phi
+        ll = 0.0
+        for a in range(0, len(rows), _SCORE_BLOCK):
+            b = a + _SCORE_BLOCK
+            p = np.einsum("ik,ki->i", theta[rows[a:b]], phi[:, counts.indices[a:b]])
+            ll += float(np.dot(counts.data[a:b], np.log(p)))
+        return ll, N
+
+    # -- models and files ----------------------------------------------------------------------
+    @classmethod
+    def from_model(cls, model):
+        """A fitted estimator holding ``model`` (e.g. from :func:`esca.load_model`).
+
+        The parameters are the model's training configuration (``alpha`` the prior it
+        started from, ``random_state`` its seed), so :func:`sklearn.base.clone` and a new
+        :meth:`fit` on the same documents reproduce it.
+
+        Parameters
+        ----------
+        model : esca.TopicModel
+
+        Returns
+        -------
+        LDA
+            ``model_`` is ``model`` itself (not a copy).
+
+        Raises
+        ------
+        TypeError
+            If ``model`` is not an :class:`esca.TopicModel`.
+        """
+        if not isinstance(model, TopicModel):
+            raise TypeError(f"LDA.from_model needs an esca.TopicModel, got {type(model).__name__}")
+        c = model.config
+        est = cls(n_components=c.num_topics, alpha=c.alpha, beta=c.beta, sampler=c.sampler,
+                  max_iter=c.iterations, random_state=c.seed, n_threads=c.threads,
+                  kernel=c.kernel, optimize_interval=c.optimize_interval,
+                  optimize_burn_in=c.optimize_burn_in, eval_every=c.eval_every)
+        est._set_fitted(model, from_matrix=False)
+        return est
+
+    @classmethod
+    def load(cls, path):
+        """Read a model file (``esca train -o``, :meth:`save`) as a fitted estimator.
+
+        :func:`esca.load_model` returns the :class:`esca.TopicModel` itself; this wraps it
+        with :meth:`from_model`. ``LDA.load(p).components_`` equals the saved estimator's
+        bit for bit.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        LDA
+
+        Raises
+        ------
+        esca.UserError
+            As :func:`esca.load_model`: a missing, unreadable or inconsistent file.
+        """
+        from .model import load_model
+        return cls.from_model(load_model(path))
+
+    def save(self, path):
+        """Write the model to ``path`` as an esca HDF5 model (:meth:`esca.TopicModel.save`).
+
+        Read it back with :meth:`load` (an estimator) or :func:`esca.load_model` (the
+        TopicModel). Under MPI, call this on one rank only.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        esca.UserError
+            If the folder does not exist or is not writable.
+        """
+        check_is_fitted(self, "model_")
+        self.model_.save(path)
+
+    def to_gensim(self):
+        """The model as a :class:`gensim.models.LdaModel` (:func:`esca.export.to_gensim`).
+
+        Its ``id2word`` is the vocabulary in column order, ``alpha`` the model's alpha,
+        ``eta`` its beta, and ``get_topics()`` equals phi, ``components_`` with rows
+        normalized.
+
+        Returns
+        -------
+        gensim.models.LdaModel
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        """
+        check_is_fitted(self, "model_")
+        from .export import to_gensim
+        return to_gensim(self.model_)
+
+    # -- scikit-learn protocol -----------------------------------------------------------------
+    @property
+    def _n_features_out(self):
+        """K, the number of output columns (names ``lda0``, ``lda1``, ...)."""
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.sparse = True
+        return tags
+
+    def _more_tags(self):  # scikit-learn < 1.6
+        return {"requires_positive_X": True}
+
+
+# -- input helpers -------------------------------------------------------------------------------
+
+def _input_kind(X, vocabulary):
+    """``(kind, X)``: which input ``X`` is, and ``X`` read into a list if it was a one-pass
+    iterable (a generator, a streamed gensim corpus).
+
+    A path or an esca.Corpus is a "corpus"; a sparse matrix or an array-like object
+    (``__array__``) is a "matrix". Otherwise the first non-empty document decides: a list
+    of str is "tokens", a list of pairs "bow", numbers a "matrix" (a list of rows). If
+    every document is empty, it is "bow" with a gensim Dictionary as ``vocabulary``, else
+    "tokens"; no documents at all is a "matrix" (which check_array refuses).
+    """
+    if isinstance(X, (str, bytes, os.PathLike, Corpus)):
+        return "corpus", X
+    if sp.issparse(X) or hasattr(X, "__array__") or not hasattr(X, "__iter__"):
+        return "matrix", X  # check_array names the problem of a non-iterable
+    X = _materialize(X)
+    for doc in X:
+        if isinstance(doc, (str, bytes)):
+            raise UserError(f"LDA: documents must be lists of tokens, got the string "
+                            f"{_short(doc)}; split them into tokens (e.g. str.split) or pass a "
+                            "CountVectorizer matrix")
+        if not hasattr(doc, "__iter__") or hasattr(doc, "shape"):
+            return "matrix", X
+        first = next(iter(doc), None)
+        if first is None:
+            continue
+        if isinstance(first, str):
+            return "tokens", X
+        if isinstance(first, (tuple, list)) and len(first) == 2:
+            return "bow", X
+        return "matrix", X
+    if len(X) == 0:
+        return "matrix", X
+    return ("bow" if _is_gensim_dictionary(vocabulary) else "tokens"), X
+
+
+def _materialize(X):
+    """``X`` as a list or tuple (a one-pass iterable, e.g. a generator, is read once)."""
+    if not isinstance(X, (list, tuple)):
+        X = list(X)
+    return X
+
+
+def _is_gensim_dictionary(obj):
+    return hasattr(obj, "token2id") and hasattr(obj, "id2token")
+
+
+def _short(value, n=40):
+    text = repr(value)
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+def _read_corpus_input(X, vocabulary, read=True):
+    """An esca.Corpus (validated), or a path: read (``read``) or returned as a str."""
+    if vocabulary is not None:
+        raise UserError("LDA: vocabulary= does not apply to an esca corpus, which holds its "
+                        "own vocabulary")
+    if isinstance(X, Corpus):
+        X.validate()
+        return X
+    path = os.fsdecode(X) if isinstance(X, bytes) else os.fspath(X)
+    return read_corpus(path) if read else path
+
+
+def _vocab_list(vocabulary, V):
+    """The words in column order from a Dictionary, a mapping or a sequence.
+
+    Parameters
+    ----------
+    vocabulary : gensim.corpora.Dictionary, mapping or sequence of str
+        A Dictionary or a mapping of int id to word (gensim's ``id2word``), a mapping of
+        word to column (``CountVectorizer.vocabulary_``), or the words in column order.
+    V : int or None
+        The number of columns the words must name, if known.
+
+    Raises
+    ------
+    UserError
+        On ids that are not 0..V-1 each once, a word that is not a str or appears twice,
+        or a count of words other than ``V``.
+    """
+    if _is_gensim_dictionary(vocabulary):
+        pairs = list(vocabulary.items())  # (id, word)
+    elif isinstance(vocabulary, Mapping):
+        items = list(vocabulary.items())
+        if items and isinstance(items[0][0], str):
+            pairs = [(i, w) for w, i in items]
+        else:
+            pairs = items
+    elif isinstance(vocabulary, (str, bytes)):
+        raise UserError(f"LDA: vocabulary must be a sequence of words, a mapping or a gensim "
+                        f"Dictionary, got the string {_short(vocabulary)}")
+    else:
+        try:
+            pairs = list(enumerate(vocabulary))
+        except TypeError:
+            raise UserError(f"LDA: vocabulary must be a sequence of words, a mapping or a "
+                            f"gensim Dictionary, got {type(vocabulary).__name__}") from None
+    n = len(pairs)
+    words = [None] * n
+    for i, w in pairs:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < n \
+                or words[i] is not None:
+            raise UserError(f"LDA: the vocabulary's ids must be 0..{n - 1}, each once; got "
+                            f"{i!r} (for {w!r})")
+        words[i] = w.item() if isinstance(w, np.str_) else w
+    check_vocab(words, "LDA: vocabulary")
+    if V is not None and n != V:
+        raise UserError(f"LDA: the vocabulary has {n} words but X has {V} columns")
+    return words
+
+
+def _matrix_tokens(X, where):
+    """(doc_ptr, word_ids) of a validated (n_documents, V) count matrix, row by row.
+
+    Each row's word ids are its columns in increasing order, column j repeated
+    ``X[d, j]`` times.
+
+    Raises
+    ------
+    UserError
+        On a negative or non-integer count or one above :data:`MAX_COUNT`.
+    """
+    X = sp.csr_matrix(X, copy=True)
+    X.sum_duplicates()  # also sorts the columns of every row
+    data = X.data
+    _check_counts(data, where, lambda j: (int(np.searchsorted(X.indptr, j, side="right") - 1),
+                                          int(X.indices[j])))
+    counts = data.astype(np.int64)
+    cum = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=cum[1:])
+    doc_ptr = cum[X.indptr]
+    word_ids = np.repeat(X.indices.astype(np.int32), counts)
+    return doc_ptr, word_ids
+
+
+def _check_counts(data, where, position):
+    """Raise unless ``data`` holds whole numbers in 0..MAX_COUNT; ``position(j)`` names entry j."""
+    if data.dtype.kind == "b" or len(data) == 0:
+        return
+    bad = np.flatnonzero(data < 0)
+    if len(bad):
+        j = int(bad[0])
+        raise UserError(f"Negative values in data passed to {where}: X{list(position(j))} = "
+                        f"{data[j].item()!r}; term counts must be >= 0")
+    if data.dtype.kind == "f":
+        bad = np.flatnonzero(data != np.floor(data))
+        if len(bad):
+            j = int(bad[0])
+            raise UserError(f"{where}: X{list(position(j))} = {data[j].item()!r} is not a whole "
+                            "number; the samplers draw one topic per token, so X must hold "
+                            "term counts (e.g. from CountVectorizer), not TF-IDF or other weights")
+    bad = np.flatnonzero(data > MAX_COUNT)
+    if len(bad):
+        j = int(bad[0])
+        raise UserError(f"{where}: X{list(position(j))} = {data[j].item()!r} is more than the "
+                        f"largest count supported, {MAX_COUNT}")
+
+
+def _bow_tokens(docs, V, where):
+    """(doc_ptr, word_ids) of a gensim bag-of-words corpus over ``V`` words.
+
+    Each (id, count) pair becomes ``count`` tokens of ``id``, in the order of the pairs.
+
+    Raises
+    ------
+    UserError
+        On a document that is not a list of (id, count) pairs, an id outside 0..V-1, or a
+        count that is negative, not whole or above :data:`MAX_COUNT`.
+    """
+    docs = _materialize(docs)
+    ids, counts, lens = [], [], np.zeros(len(docs), dtype=np.int64)
+    for d, doc in enumerate(docs):
+        n = 0
+        for pair in doc:
+            try:
+                i, c = pair
+            except (TypeError, ValueError):
+                raise UserError(f"{where}: document {d} of the bag-of-words corpus holds "
+                                f"{_short(pair)}, not an (id, count) pair") from None
+            ids.append(i)
+            counts.append(c)
+            n += 1
+        lens[d] = n
+    try:
+        ids_arr = np.asarray(ids)
+        counts_arr = np.asarray(counts)
+        if ids_arr.dtype.kind not in "iu" and len(ids_arr):
+            raise TypeError
+        if counts_arr.dtype.kind not in "iufb" and len(counts_arr):
+            raise TypeError
+    except (TypeError, ValueError):
+        raise UserError(f"{where}: bag-of-words ids must be integers and counts numbers") \
+            from None
+    ids_arr = ids_arr.astype(np.int64)
+    if len(counts_arr) and not np.isfinite(counts_arr).all():
+        j = int(np.flatnonzero(~np.isfinite(counts_arr))[0])
+        raise UserError(f"{where}: bag-of-words count {counts_arr[j].item()!r} (document "
+                        f"{_doc_of(lens, j)}) is not finite")
+    pair_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lens, out=pair_ptr[1:])
+    _check_counts(counts_arr, where,
+                  lambda j: (_doc_of(lens, j), int(ids_arr[j])))
+    check_word_ids(ids_arr, V, f"{where}: bag-of-words corpus")
+    reps = counts_arr.astype(np.int64)
+    cum = np.zeros(len(reps) + 1, dtype=np.int64)
+    np.cumsum(reps, out=cum[1:])
+    return cum[pair_ptr], np.repeat(ids_arr.astype(np.int32), reps)
+
+
+def _doc_of(lens, j):
+    """The document holding pair ``j`` given the pairs per document ``lens``."""
+    return int(np.searchsorted(np.cumsum(lens), j, side="right"))
+
+
+def _check_tokens(doc):
+    for t in doc:
+        if not isinstance(t, str):
+            raise UserError(f"LDA: tokens must be str, got {_short(t)} "
+                            f"({type(t).__name__}) in a document")
+    return doc
+
+
+def _token_ids(docs, index):
+    """(doc_ptr, word_ids) of token lists; tokens not in ``index`` (word -> id) are left out."""
+    lens = np.zeros(len(docs), dtype=np.int64)
+    ids = []
+    for d, doc in enumerate(docs):
+        if isinstance(doc, (str, bytes)) or not hasattr(doc, "__iter__"):
+            raise UserError(f"LDA: document {d} is {_short(doc)}, not a list of tokens")
+        before = len(ids)
+        ids.extend(i for i in (index.get(t, -1) for t in _check_tokens(doc)) if i >= 0)
+        lens[d] = len(ids) - before
+    doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lens, out=doc_ptr[1:])
+    return doc_ptr, np.asarray(ids, dtype=np.int32)
+
+
+# -- parameters ----------------------------------------------------------------------------------
+
+def _int_param(name, value, lo):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise UserError(f"LDA: {name} must be an integer, got {value!r}")
+    if value < lo:
+        raise UserError(f"LDA: {name} must be >= {lo}, got {value!r}")
+    return int(value)
+
+
+def _draw_seed(random_state, comm):
+    """The training seed for ``random_state`` (the same on every rank of ``comm``).
+
+    Raises
+    ------
+    UserError
+        If ``random_state`` is not None, an int in 0..2**63-1, a RandomState or a Generator.
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if not 0 <= random_state <= MAX_SEED:
+            raise UserError(f"LDA: random_state must be in 0..2**63-1, got {random_state!r}")
+        return int(random_state)
+    if isinstance(random_state, np.random.Generator):
+        seed = int(random_state.integers(np.iinfo(np.int32).max))
+    elif random_state is None or isinstance(random_state, np.random.RandomState):
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    else:
+        raise UserError(f"LDA: random_state must be None, an int, a numpy RandomState or a "
+                        f"Generator, got {_short(random_state)}")
+    if comm.Get_size() > 1:
+        seed = comm.bcast(seed, root=0)
+    return seed
+
+
+@contextlib.contextmanager
+def _numba_threads(n=None):
+    """Set Numba's thread count to ``n`` (if given) for the block, and restore it after."""
+    import numba
+    old = numba.get_num_threads()
+    try:
+        if n is not None:
+            from .train import _set_threads
+            _set_threads(_int_param("n_threads", n, 1))
+        yield
+    finally:
+        numba.set_num_threads(old)
