@@ -5,9 +5,20 @@ on standard error, printed once by rank 0, and exit status 2; ``--debug``
 shows the traceback. A training run stopped by SIGTERM or SIGINT
 (:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
 and aborts the whole MPI job, so that no rank hangs in a collective.
+
+Logging and progress: the library logs through :mod:`logging` only; here the
+``esca`` logger gets one handler writing bare messages to standard output,
+at INFO on rank 0 and WARNING on the other ranks and with ``--quiet``
+(accepted before or after the subcommand). Long commands (train, prepare,
+infer) draw tqdm bars on standard error when :func:`show_progress_bar` says
+so (rank 0, no ``--quiet``, standard error a terminal) and log plain lines
+otherwise (see :mod:`esca.progress`); while bars may be drawn and standard
+output is a terminal too, log lines go through ``tqdm.write`` so that they
+appear above the bar instead of breaking it.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -21,17 +32,33 @@ EXIT_BUG = 1
 
 def build_parser():
     """The argument parser with every subcommand."""
-    from . import bench, evaluate, export, info, infer, prepare, topics, train
+    from . import bench, corpora, evaluate, export, info, infer, plot, prepare, topics, train
     p = argparse.ArgumentParser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).")
     p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
-    p.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="log warnings and errors only: no progress bars or log lines")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (prepare, train, topics, export, evaluate, infer, bench, info):
+    for mod in (prepare, corpora, train, topics, export, plot, evaluate, infer, bench, info):
         mod.setup_arguments(sub)
+    _add_quiet(sub)
     return p
+
+
+def _add_quiet(sub):
+    """Accept ``--quiet``/``-q`` after the subcommand too (``esca train ... -q``).
+
+    SUPPRESS as the default keeps the subcommand from overwriting a ``--quiet``
+    given before it; a subcommand that defines its own option is left alone.
+    """
+    for parser in dict.fromkeys(sub.choices.values()):
+        flags = [f for f in ("--quiet", "-q") if f not in parser._option_string_actions]
+        if "--quiet" in flags:
+            parser.add_argument(*flags, dest="quiet", action="store_true",
+                                default=argparse.SUPPRESS,
+                                help="log warnings and errors only (same as 'esca --quiet')")
 
 
 def _rank():
@@ -40,6 +67,29 @@ def _rank():
         if var in os.environ:
             return int(os.environ[var])
     return 0
+
+
+def show_progress_bar(args):
+    """Whether this process draws tqdm progress bars.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its ``quiet``).
+
+    Returns
+    -------
+    bool
+        True on rank 0, without ``--quiet``, when standard error is a terminal.
+    """
+    return not getattr(args, "quiet", False) and _rank() == 0 and _isatty(sys.stderr)
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def _configure_logging(quiet, rank):
@@ -52,13 +102,23 @@ def _configure_logging(quiet, rank):
     root.propagate = False
 
 
+def _bar_safe_logging(args):
+    """While bars may be drawn on the terminal that also shows standard output, log lines of
+    ``esca`` go through ``tqdm.write`` (which clears the bar, writes, and redraws it)."""
+    if not (show_progress_bar(args) and _isatty(sys.stdout)):
+        return contextlib.nullcontext()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+    return logging_redirect_tqdm(loggers=[logging.getLogger("esca")])
+
+
 def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     rank = _rank()
     _configure_logging(args.quiet, rank)
     try:
-        return args.func(args) or 0
+        with _bar_safe_logging(args):
+            return args.func(args) or 0
     except UserError as e:
         if args.debug:
             traceback.print_exc()

@@ -21,9 +21,17 @@ With --holdout F, a seeded fraction F of the documents is written to
 NAME.test.h5 beside --out NAME.h5 and never trained on; both files share the
 training vocabulary (test tokens of words unseen in training are dropped).
 
-example:
+Progress: when standard error is a terminal, each pass that runs longer than
+a second draws a bar over the input documents there; otherwise a pass logs a
+line every 10 seconds. --quiet (before or after 'prepare') hides both.
+
+examples:
+  esca prepare docs.txt --format text --out docs.h5
+  esca prepare docs.txt.gz --format text --stopwords stop.txt --no-below 5 \
+      --no-above 0.5 --keep-n 50000 --out docs.h5
   esca prepare docword.kos.txt.gz --format uci --vocab vocab.kos.txt --out kos.h5 \
       --holdout 0.1 --seed 1      # kos.h5 (train) and kos.test.h5 (test)
+  esca prepare corpus.mm --format mm --dictionary corpus.dict --out corpus.h5
 """
 
 
@@ -91,10 +99,15 @@ def run(args):
         Everything :func:`esca.corpora.prepare.prepare_corpus` raises; then
         nothing is written (an existing ``--out`` is left as it was).
     """
-    s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
-                       dictionary=args.dictionary, no_below=args.no_below,
-                       no_above=args.no_above, keep_n=args.keep_n, stopwords=args.stopwords,
-                       holdout=args.holdout, seed=args.seed)
+    from esca.progress import StageProgress
+
+    from .main import show_progress_bar
+    with StageProgress(bar=show_progress_bar(args)) as progress:
+        s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
+                           dictionary=args.dictionary, no_below=args.no_below,
+                           no_above=args.no_above, keep_n=args.keep_n,
+                           stopwords=args.stopwords, holdout=args.holdout, seed=args.seed,
+                           progress=progress)
     empty = s["n_empty_dropped"]
     print(f"wrote {args.out}: D={s['D']} V={s['V']} N={s['N']} tokens; dropped {empty} empty "
           f"document{'' if empty == 1 else 's'} ({s['seconds']:.1f} s)")

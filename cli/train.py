@@ -1,13 +1,30 @@
 """``esca train``: train an LDA model (run it under mpiexec for several ranks)."""
 
 import os
+import sys
 
 #: argparse defaults of the settings a checkpoint fixes; None in the parser, so that
 #: ``--resume`` can tell which ones the user gave.
 DEFAULTS = {"num_topics": 100, "alpha": None, "beta": 0.01, "seed": 0, "sampler": "esca",
             "kernel": "auto", "optimize_interval": 0, "optimize_burn_in": 200}
 
-EPILOG = """checkpoints and resume:
+EPILOG = """examples:
+  esca train corpus.h5 -k 50 -n 500 --out model.h5
+  mpiexec -n 4 esca train corpus.h5 -k 100 -n 1000 --threads 8 --out model.h5
+  esca train -k 20 -n 100 --top 5                  (the builtin wiki250 corpus, nothing saved)
+  esca train corpus.h5 -k 100 --log-every 50 --out model.h5 > train.log
+  esca train corpus.h5 -k 100 --out model.h5 --quiet   (warnings and errors only)
+
+progress:
+  When standard error is a terminal, rank 0 draws a progress bar there with the tokens/s of the
+  latest iteration and the latest log-likelihood per token (computed every --eval-every
+  iterations). Standard output gets a line 'iter I  SECONDS s  RATE tokens/s[  LL/token X]'
+  after every --log-every-th iteration and after the last; by default after every iteration,
+  or none when the bar is drawn and standard output is a terminal too. --quiet hides
+  the bar and all but warnings and errors. Under mpiexec only rank 0 reports (and mpiexec's
+  pipes are not terminals: plain lines).
+
+checkpoints and resume:
   esca train corpus.h5 -k 100 -n 1000 --checkpoint-every 50 --checkpoint-dir ckpt --out m.h5
   esca train --resume ckpt -n 1000 --out m.h5     (continue to 1000 iterations in total)
 A checkpoint holds the configuration, the iteration, every token's topic, the count tables, the
@@ -67,6 +84,10 @@ def setup_arguments(subparsers):
                         "total (checkpoints continue into DIR unless --checkpoint-dir is given)")
     p.add_argument("--out", "-o", default=None, metavar="MODEL.h5",
                    help="write the model here (HDF5); without it the model is not saved")
+    p.add_argument("--log-every", type=int, default=None, metavar="N",
+                   help="log a line after every N iterations and after the last (0: none; "
+                   "default 1, or 0 when the progress bar and standard output share a "
+                   "terminal)")
     p.add_argument("--top", type=int, default=10, metavar="N",
                    help="print the top N words of every topic at the end (0: do not print)")
     p.set_defaults(func=run)
@@ -83,6 +104,8 @@ def run(args):
     from esca._io import check_output_dir, check_output_file
     from esca.errors import UserError
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+    if args.log_every is not None and args.log_every < 0:
+        raise UserError(f"--log-every must be >= 0, got {args.log_every}")
     if args.checkpoint_every and not (args.checkpoint_dir or args.resume):
         raise UserError("--checkpoint-every needs --checkpoint-dir")
     ckpt_dir = args.checkpoint_dir or args.resume
@@ -94,7 +117,7 @@ def run(args):
     if ckpt_dir and args.checkpoint_every:
         check_output_dir(ckpt_dir)
     kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,
-              "checkpoint_dir": ckpt_dir, "handle_signals": True}
+              "checkpoint_dir": ckpt_dir, "handle_signals": True, "progress": _progress(args)}
     if args.resume:
         model = esca.train(args.corpus, iterations=args.iterations, threads=args.threads,
                            eval_every=args.eval_every, resume=args.resume,
@@ -113,3 +136,14 @@ def run(args):
         print_topics(model, args.top)
     return 0
 
+
+def _progress(args):
+    """The :class:`esca.progress.TrainProgress` of ``esca train`` (see the epilog's "progress")."""
+    from esca.progress import TrainProgress
+
+    from .main import _isatty, show_progress_bar
+    bar = show_progress_bar(args)
+    log_every = args.log_every
+    if log_every is None:
+        log_every = 0 if bar and _isatty(sys.stdout) else 1
+    return TrainProgress(log_every=log_every, bar=bar)

@@ -5,6 +5,15 @@ vocabulary (text) or the document frequencies (bag-of-words formats, only
 when pruning needs them); pass 2 writes the documents through
 :class:`esca.corpus.CorpusWriter`, so nothing appears at the output path
 unless the conversion succeeds.
+
+Progress: each pass reports to an optional ``progress(stage, done, total)``
+callable (such as :class:`esca.progress.StageProgress`) every
+:data:`REPORT_EVERY` input documents and once at its end with ``done ==
+total``. The stages are ``"vocabulary"`` (text pass 1; total unknown until
+its end), ``"doc frequencies"`` (bag-of-words pass 1, only when pruning needs
+it) and ``"writing"`` (pass 2). ``done`` counts input documents, empty ones
+included; the total is the number of input documents when known (UCI and
+Matrix Market headers, a finished pass 1), else None.
 """
 
 import contextlib
@@ -34,11 +43,15 @@ from .readers import (
 
 FORMATS = ("text", "uci", "mm", "ldac")
 
+#: Input documents between two calls of a ``progress`` callable.
+REPORT_EVERY = 1000
+
 logger = logging.getLogger(__name__)
 
 
 def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_below=None,
-                   no_above=None, keep_n=None, stopwords=None, holdout=None, seed=0):
+                   no_above=None, keep_n=None, stopwords=None, holdout=None, seed=0,
+                   progress=None):
     """Convert a corpus file into an esca HDF5 corpus, written atomically to ``out``.
 
     Formats (``fmt``):
@@ -92,6 +105,9 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         leaves an existing ``out`` untouched.
     seed : int
         Seed of the hold-out split.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)`` while reading (see the
+        module docstring); default: no progress report.
 
     Returns
     -------
@@ -131,7 +147,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         return _prepare_and_split(
             out, holdout, seed, t0, lambda path: prepare_corpus(
                 input_path, fmt, path, vocab=vocab, dictionary=dictionary, no_below=no_below,
-                no_above=no_above, keep_n=keep_n, stopwords=stopwords))
+                no_above=no_above, keep_n=keep_n, stopwords=stopwords, progress=progress))
     stop = [] if stop_path is None else read_word_list(stop_path, "--stopwords", positional=False)
     prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n, stopwords=stop)
     provenance = {
@@ -141,11 +157,11 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
                     "stopwords": _abs(stop_path), "n_stopwords": len(stop)},
     }
     if fmt == "text":
-        words, docs = _text_documents(input_path, prune)
+        words, docs = _text_documents(input_path, prune, progress)
         num_input = None
     else:
         source, words = _open_bow(fmt, input_path, vocab, dictionary)
-        words, docs = _bow_documents(source, words, prune)
+        words, docs = _bow_documents(source, words, prune, progress)
         num_input = lambda: source.num_docs  # noqa: E731 - known after the pass
     pruned = bool(stop) or _filters_extremes(prune)
     stats = _write(out, words, docs, provenance, input_path, num_input, pruned)
@@ -239,13 +255,49 @@ def _prune(d, no_below, no_above, keep_n, stopwords):
                           keep_n=keep_n)
 
 
-def _text_documents(path, prune):
+def _reported(items, progress, stage, total=None, position=None):
+    """Yield ``items``, calling ``progress(stage, done, total)`` on the way.
+
+    ``done`` is the number of items received so far, or ``position(item) + 1``
+    (the input position of a document, when the input leaves some out). It
+    is reported at the start, every :data:`REPORT_EVERY` items and after the
+    last item with ``done == total`` (once); ``total`` (an int, None, or a
+    callable returning either, read at each report) defaults to ``done`` at
+    the end.
+    """
+    if progress is None:
+        yield from items
+        return
+
+    def report(done, n):
+        progress(stage, done, n)
+        return done, n
+
+    def get_total():
+        return total() if callable(total) else total
+
+    done = 0
+    last = report(0, get_total())
+    for n, item in enumerate(items, 1):
+        done = n if position is None else position(item) + 1
+        if n % REPORT_EVERY == 0:
+            last = report(done, get_total())
+        yield item
+    n_total = get_total()
+    n_total = done if n_total is None else n_total
+    if last != (n_total, n_total):
+        report(n_total, n_total)
+
+
+def _text_documents(path, prune, progress=None):
     """Pass 1: build and prune the vocabulary. Returns it and a generator for pass 2."""
     from gensim.corpora import Dictionary
 
     logger.info("pass 1: building the vocabulary of %s", path)
     d = Dictionary()
-    d.add_documents(iter_text_documents(path), prune_at=None)
+    d.add_documents(_reported(iter_text_documents(path), progress, "vocabulary"),
+                    prune_at=None)
+    num_docs = d.num_docs
     n_words = len(d)
     _prune(d, **prune)
     words = [None] * len(d)
@@ -254,21 +306,22 @@ def _text_documents(path, prune):
     get, pruned = d.token2id.get, len(d) < n_words
 
     def docs():
-        for k, tokens in enumerate(iter_text_documents(path)):
+        for k, tokens in enumerate(_reported(iter_text_documents(path), progress, "writing",
+                                             num_docs)):
             ids = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
             yield k, (ids[ids >= 0] if pruned else ids)
 
     return words, docs()
 
 
-def _bow_documents(source, words, prune):
+def _bow_documents(source, words, prune, progress=None):
     """Prune the vocabulary of a bag-of-words reader (pass 1 if needed); return it and pass 2."""
     remap = np.arange(len(words), dtype=np.int64)
     if prune["stopwords"] or _filters_extremes(prune):
-        remap, words = _bow_pruning(source, words, prune)
+        remap, words = _bow_pruning(source, words, prune, progress)
 
     def docs():
-        for k, ids, counts in source:
+        for k, ids, counts in _bow_reported(source, progress, "writing"):
             if len(ids) > 1 and (ids[1:] < ids[:-1]).any():
                 order = np.argsort(ids, kind="stable")
                 ids, counts = ids[order], counts[order]
@@ -279,7 +332,13 @@ def _bow_documents(source, words, prune):
     return words, docs()
 
 
-def _bow_pruning(source, words, prune):
+def _bow_reported(source, progress, stage):
+    """The documents of a bag-of-words reader, reported by input position (see :func:`_reported`)."""
+    return _reported(source, progress, stage, total=lambda: source.num_docs,
+                     position=lambda item: item[0])
+
+
+def _bow_pruning(source, words, prune, progress=None):
     """Return ``(remap, kept_words)``: old id -> new id (-1 if pruned), int64 (V_old,)."""
     from gensim.corpora import Dictionary
 
@@ -288,7 +347,7 @@ def _bow_pruning(source, words, prune):
     if _filters_extremes(prune):
         logger.info("pass 1: counting document frequencies in %s", source.path)
         dfs = np.zeros(len(words), dtype=np.int64)
-        for _, ids, counts in source:
+        for _, ids, counts in _bow_reported(source, progress, "doc frequencies"):
             dfs[np.unique(ids[counts > 0])] += 1
         d.num_docs = source.num_docs  # documents left out of the body included
         d.dfs = dict(enumerate(dfs.tolist()))

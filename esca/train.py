@@ -16,6 +16,7 @@ from .config import TrainConfig
 from .corpus import Corpus, read_corpus, read_doc_ptr, slice_corpus
 from .errors import Interrupted, UserError
 from .model import LOG_FIELDS, TopicModel
+from .progress import TrainProgress
 
 log = logging.getLogger("esca")
 
@@ -26,7 +27,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
           sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
           optimize_burn_in=200, *, config=None, comm=None, callback=None, checkpoint_every=0,
           checkpoint_dir=None, keep_checkpoints=3, resume=None, resume_settings=None,
-          handle_signals=False):
+          handle_signals=False, progress=None):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
 
     Parameters
@@ -50,6 +51,12 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         iteration, read-only views that the next iteration overwrites, and
         ``"alpha"`` (float64, (K,)), the current alpha (a read-only view;
         it changes with ``optimize_interval``).
+    progress : esca.progress.TrainProgress, optional
+        Rank 0 reports the run to it: ``start(first, total)`` before the
+        first iteration, ``update(record)`` (the log fields) after each one,
+        ``close()`` at the end or on an error. Default ``TrainProgress()``:
+        one INFO line per iteration on the ``esca.progress`` logger, no bar
+        (see :mod:`esca.progress`; ``esca train`` passes its own).
     checkpoint_every : int
         Write a checkpoint (:mod:`esca.checkpoint`) into ``checkpoint_dir``
         after every this many iterations; 0 (default): never.
@@ -155,10 +162,16 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
             return path
         return distributed.agree(comm, write)
 
+    report = None
+    if rank == 0:
+        report = TrainProgress() if progress is None else progress
+        report.start(first, config.iterations)
     stop = _SignalFlag() if handle_signals else contextlib.nullcontext()
-    with stop:
+    with stop, contextlib.ExitStack() as closing:
+        if report is not None:
+            closing.callback(report.close)
         for it in range(first, config.iterations + 1):
-            _iteration(it, s, config, comm, rank, N, records, callback)
+            _iteration(it, s, config, comm, N, records, callback, report)
             written = checkpoint_every and it % checkpoint_every == 0
             if written:
                 checkpoint(it)
@@ -174,13 +187,14 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N)
 
 
-def _iteration(it, s, config, comm, rank, N, records, callback):
-    """One iteration: sweep and exchange, prior optimization, log record, callback."""
+def _iteration(it, s, config, comm, N, records, callback, report):
+    """One iteration: sweep and exchange, prior optimization, log record, progress report
+    (``report``: rank 0's :class:`TrainProgress`, None on the other ranks), callback."""
     t0 = time.perf_counter()
     s.step(it)
     if (config.optimize_interval and it > config.optimize_burn_in
             and it % config.optimize_interval == 0):
-        _optimize_priors(s, comm, rank)
+        _optimize_priors(s, comm, comm.Get_rank())
     sec = time.perf_counter() - t0
     ll = math.nan
     if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
@@ -194,9 +208,8 @@ def _iteration(it, s, config, comm, rank, N, records, callback):
            "exchange_bytes": s.timings.get("exchange_bytes", 0)}
     for k in LOG_FIELDS:
         records[k].append(rec[k])
-    if rank == 0:
-        log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, sec, f"{rec['tokens_per_s']:,.0f}",
-                 "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
+    if report is not None:
+        report.update(rec)
     if callback is not None:
         rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
         rec["alpha"] = _readonly(s.alpha)
