@@ -26,12 +26,6 @@ examples:
   esca infer model.h5 new.h5 -o theta.h5 --threads 4 --quiet
 """
 
-#: Fold-in runs in about this many chunks of documents (progress is reported after each) ...
-CHUNKS = 100
-#: ... of at least this many tokens each, so that small inputs run in one chunk.
-MIN_CHUNK_TOKENS = 200_000
-
-
 def setup_arguments(subparsers):
     """Add the ``infer`` subcommand to an argparse ``subparsers`` object."""
     import argparse
@@ -68,6 +62,7 @@ def run(args):
     from esca._io import atomic_path, check_output_file
     from esca.corpus import BUILTIN_PREFIX, read_doc_index
     from esca.errors import UserError
+    from esca.evaluate import fold_in
     from esca.progress import StageProgress
 
     from .main import show_progress_bar
@@ -86,8 +81,8 @@ def run(args):
     doc_ptr, word_ids, skipped = model.map_documents(corpus)
     t0 = time.perf_counter()
     with StageProgress(bar=show_progress_bar(args)) as progress:
-        theta = fold_in_chunks(model.phi, model.alpha, doc_ptr, word_ids, sweeps=args.sweeps,
-                               burn_in=args.burn_in, seed=args.seed, progress=progress)
+        theta = fold_in(model.phi, model.alpha, doc_ptr, word_ids, sweeps=args.sweeps,
+                        burn_in=args.burn_in, seed=args.seed, progress=progress)
     sec = time.perf_counter() - t0
     D = theta.shape[0]
     doc_index = read_doc_index(args.corpus)
@@ -98,7 +93,7 @@ def run(args):
         f.attrs.update({"format": "esca-theta", "model": os.path.abspath(args.model),
                         "corpus": os.path.abspath(args.corpus), "sweeps": args.sweeps,
                         "burn_in": args.burn_in, "seed": args.seed,
-                        "tokens": int(len(word_ids)), "tokens_skipped": skipped,
+                        "tokens": len(word_ids), "tokens_skipped": skipped,
                         "seconds": sec, "docs_per_s": D / sec if sec > 0 else 0.0,
                         "esca_version": esca.__version__,
                         "options": json.dumps(vars(args), default=str)})
@@ -106,103 +101,3 @@ def run(args):
           f"skipped) in {sec:.2f} s: {D / sec if sec > 0 else 0.0:,.0f} documents/s "
           f"(including Numba compilation on a first run); wrote {args.out}")
     return 0
-
-
-def fold_in_chunks(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0,
-                   progress=None, chunk_tokens=None):
-    """:func:`esca.evaluate.fold_in` over chunks of documents, reporting after each chunk.
-
-    The same steps as ``esca.evaluate._run_fold_in``, with the fold-in
-    kernel called once per chunk: the word-major phi rows and (sparse kernel,
-    K >= ``SPARSE_MIN_K``) the Walker alias tables are built once for all
-    distinct words, then the documents run in contiguous chunks balanced by
-    tokens (:func:`esca.distributed.partition_documents`), each token keyed
-    by its index in the whole ``word_ids``. Documents are independent and
-    random numbers are keyed by (seed, sweep, token index), so theta is
-    bit-identical to ``fold_in(phi, alpha, doc_ptr, word_ids, sweeps=...,
-    burn_in=..., seed=...)`` for any chunk size (tests/test_progress.py
-    checks it for both kernels).
-
-    Parameters
-    ----------
-    phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed
-        As in :func:`esca.evaluate.fold_in`.
-    progress : callable, optional
-        Called as ``progress("fold-in", done, D)`` with the documents done:
-        once before the first chunk (0) and after each chunk.
-    chunk_tokens : int, optional
-        Tokens per chunk (about; a document is never split). Default:
-        ``max(MIN_CHUNK_TOKENS, ceil(N / CHUNKS))``.
-
-    Returns
-    -------
-    theta : ndarray of float64, shape (D, K)
-        Rows sum to 1.
-
-    Raises
-    ------
-    UserError
-        As :func:`esca.evaluate.fold_in`, before any chunk runs.
-    """
-    import numba
-    import numpy as np
-
-    from esca.distributed import partition_documents
-    from esca.evaluate import (
-        SPARSE_MIN_K,
-        _alias_tables,
-        _check_docs,
-        _check_model,
-        _check_seed,
-        _check_sweeps,
-        _chunks,
-        _fold_in_dense,
-        _fold_in_sparse,
-        _word_rows,
-    )
-    from esca.rng import split_seed
-    phi, alpha = _check_model(phi, alpha, "fold_in")
-    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, phi.shape[1], "fold_in")
-    sweeps, burn_in = _check_sweeps(sweeps, burn_in)
-    seed = _check_seed(seed)
-    K, sparse = phi.shape[0], phi.shape[0] >= SPARSE_MIN_K
-    D, N = len(doc_ptr) - 1, len(word_ids)
-    if chunk_tokens is None:
-        chunk_tokens = max(MIN_CHUNK_TOKENS, -(-N // CHUNKS))
-    bounds = partition_documents(doc_ptr, max(1, min(D, -(-N // max(1, chunk_tokens)))))
-    words, word_loc = np.unique(word_ids, return_inverse=True)
-    phi_loc = _word_rows(phi, words.astype(np.int64), "fold_in")
-    word_loc = word_loc.astype(np.int32).ravel()
-    seed_lo, seed_hi = split_seed(seed)
-    W = len(words)
-    if sparse:
-        prob = np.empty((W, K), dtype=np.float64)
-        alias = np.empty((W, K), dtype=np.int32)
-        qsum = np.empty(W, dtype=np.float64)
-        row_chunks = np.linspace(0, W, _chunks(W) + 1).astype(np.int64)
-        with numba.parallel_chunksize(1):
-            _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum)
-    theta = np.empty((D, K), dtype=np.float64)
-    if progress is not None:
-        progress("fold-in", 0, D)
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        if a == b:
-            continue
-        t0, t1 = int(doc_ptr[a]), int(doc_ptr[b])
-        ptr = doc_ptr[a:b + 1] - t0
-        loc = word_loc[t0:t1]
-        chunk_ptr = partition_documents(ptr, _chunks(b - a))
-        z = np.empty(t1 - t0, dtype=np.int32)
-        out = np.empty((b - a, K), dtype=np.float64)
-        with numba.parallel_chunksize(1):
-            if sparse:
-                _fold_in_sparse(ptr, loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum, sweeps,
-                                burn_in, seed_lo, seed_hi, np.int64(t0), True, z,
-                                np.zeros(t1 - t0), out)
-            else:
-                _fold_in_dense(ptr, loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in, seed_lo,
-                               seed_hi, np.int64(t0), True, z, out)
-        theta[a:b] = out
-        if progress is not None:
-            progress("fold-in", b, D)
-    return theta

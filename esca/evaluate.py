@@ -24,6 +24,7 @@ Fold-in random numbers come from :func:`esca.rng.token_draw`, keyed by
 not depend on the thread count or on how documents are split into chunks.
 """
 
+import itertools
 import json
 import math
 import operator
@@ -551,19 +552,30 @@ def _chunks(n, per_thread=8):
     return max(1, min(n, per_thread * numba.get_num_threads()))
 
 
+#: With a ``progress`` callback, fold-in runs in about this many chunks of documents ...
+PROGRESS_CHUNKS = 100
+#: ... of at least this many tokens each, so that small inputs run in one chunk.
+MIN_CHUNK_TOKENS = 200_000
+
+
 def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, seed, sparse,
-                 token_offset=0, rao_blackwell=True):
+                 token_offset=0, rao_blackwell=True, progress=None, chunk_tokens=None):
     """theta (D, K) from the word rows ``phi_loc``; rows < ``n_alias`` get alias tables.
 
     ``doc_ptr`` may start above 0 (a slice of a larger set of documents): token i of
-    ``word_loc`` is then keyed as token ``token_offset + i``."""
+    ``word_loc`` is then keyed as token ``token_offset + i``. The documents run in
+    contiguous chunks of about ``chunk_tokens`` tokens (one chunk when None), with
+    ``progress("fold-in", done, D)`` called before the first and after each; documents are
+    independent and every random number is keyed by its token's index, so theta does not
+    depend on the chunks."""
     K = phi_loc.shape[1]
     D = len(doc_ptr) - 1
     doc_ptr = doc_ptr - doc_ptr[0]
+    N = len(word_loc)
     seed_lo, seed_hi = split_seed(seed)
-    chunk_ptr = partition_documents(doc_ptr, _chunks(D))
-    z = np.empty(len(word_loc), dtype=np.int32)
     theta = np.empty((D, K), dtype=np.float64)
+    parts = 1 if chunk_tokens is None else max(1, min(D, -(-N // max(1, chunk_tokens))))
+    bounds = partition_documents(doc_ptr, parts).tolist()
     # Chunks go to threads one at a time (dynamic), which keeps both threads busy when
     # chunks cost different amounts or a core is shared; theta does not depend on it.
     with numba.parallel_chunksize(1):
@@ -573,16 +585,32 @@ def _run_fold_in(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, se
             qsum = np.empty(n_alias, dtype=np.float64)
             row_chunks = np.linspace(0, n_alias, _chunks(n_alias) + 1).astype(np.int64)
             _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum)
-            _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum,
-                            sweeps, burn_in, seed_lo, seed_hi, np.int64(token_offset),
-                            rao_blackwell, z, np.zeros(len(word_loc)), theta)
-        else:
-            _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
-                           seed_lo, seed_hi, np.int64(token_offset), rao_blackwell, z, theta)
+        if progress is not None:
+            progress("fold-in", 0, D)
+        for a, b in itertools.pairwise(bounds):
+            if a == b:
+                continue
+            t0, t1 = int(doc_ptr[a]), int(doc_ptr[b])
+            ptr = doc_ptr[a:b + 1] - t0
+            loc = word_loc[t0:t1]
+            chunk_ptr = partition_documents(ptr, _chunks(b - a))
+            z = np.empty(t1 - t0, dtype=np.int32)
+            out = theta[a:b]
+            offset = np.int64(token_offset + t0)
+            if sparse:
+                _fold_in_sparse(ptr, loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum,
+                                sweeps, burn_in, seed_lo, seed_hi, offset, rao_blackwell, z,
+                                np.zeros(t1 - t0), out)
+            else:
+                _fold_in_dense(ptr, loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
+                               seed_lo, seed_hi, offset, rao_blackwell, z, out)
+            if progress is not None:
+                progress("fold-in", b, D)
     return theta
 
 
-def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0):
+def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0, progress=None,
+            chunk_tokens=None):
     """Infer theta for documents with the topics phi fixed, by collapsed Gibbs fold-in.
 
     Each token's topic is resampled from
@@ -636,6 +664,14 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0):
         Sweeps left out of the average, 0 <= burn_in < sweeps.
     seed : int
         0 <= seed < 2**64.
+    progress : callable, optional
+        Called as ``progress("fold-in", done, D)`` with the documents done: once
+        before the first chunk (0) and after each chunk of documents.
+    chunk_tokens : int, optional
+        Tokens per chunk (about; a document is never split). Default: one
+        chunk without ``progress``, else ``max(MIN_CHUNK_TOKENS, ceil(N /
+        PROGRESS_CHUNKS))``. The phi rows and alias tables are built once for
+        all chunks, and theta is bit-identical for any chunk size.
 
     Returns
     -------
@@ -651,11 +687,14 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0):
         under every topic, ``doc_ptr`` is invalid, sweeps < 1, burn_in not in
         0..sweeps-1, or seed is not an integer in 0..2**64-1.
     """
-    return _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed)
+    if progress is not None and chunk_tokens is None:
+        chunk_tokens = max(MIN_CHUNK_TOKENS, -(-len(word_ids) // PROGRESS_CHUNKS))
+    return _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, progress=progress,
+                    chunk_tokens=chunk_tokens)
 
 
 def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
-             rao_blackwell=True):
+             rao_blackwell=True, progress=None, chunk_tokens=None):
     """:func:`fold_in` with the kernel forced (``sparse`` True/False) or chosen by K (None);
     ``rao_blackwell=False`` averages the sampled counts instead of the conditionals."""
     phi, alpha = _check_model(phi, alpha, "fold_in")
@@ -667,7 +706,8 @@ def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
     words, word_loc = np.unique(word_ids, return_inverse=True)
     phi_loc = _word_rows(phi, words.astype(np.int64), "fold_in")
     return _run_fold_in(phi_loc, len(words), alpha, doc_ptr, word_loc.astype(np.int32).ravel(),
-                        sweeps, burn_in, seed, sparse, rao_blackwell=rao_blackwell)
+                        sweeps, burn_in, seed, sparse, rao_blackwell=rao_blackwell,
+                        progress=progress, chunk_tokens=chunk_tokens)
 
 
 def _test_documents(test, V, where):

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import test_mpi
-from esca.cli.infer import fold_in_chunks
 from esca.corpora.prepare import REPORT_EVERY, prepare_corpus
 
 import esca
@@ -37,9 +36,9 @@ TRAIN = ["train", "-k", 5, "-n", ITERATIONS, "--threads", 1, "--top", 0]
 #: tokens).
 NO_DELAY = """
 import sys
-import esca.progress, esca.cli.infer, esca.cli.main
+import esca.progress, esca.evaluate, esca.cli.main
 esca.progress.BAR_DELAY = 0
-esca.cli.infer.MIN_CHUNK_TOKENS = 50
+esca.evaluate.MIN_CHUNK_TOKENS = 50
 sys.exit(esca.cli.main.main(sys.argv[1:]))
 """
 
@@ -378,8 +377,8 @@ def test_chunked_fold_in_is_bit_identical(model_and_docs, K, chunk_tokens):
     kw = {"sweeps": 6, "burn_in": 2, "seed": 11}
     want = fold_in(phi, alpha, doc_ptr, word_ids, **kw)
     calls = []
-    got = fold_in_chunks(phi, alpha, doc_ptr, word_ids, **kw, chunk_tokens=chunk_tokens,
-                         progress=lambda *c: calls.append(c))
+    got = fold_in(phi, alpha, doc_ptr, word_ids, **kw, chunk_tokens=chunk_tokens,
+                  progress=lambda *c: calls.append(c))
     np.testing.assert_array_equal(got, want)
     D = len(doc_ptr) - 1
     done = [c[1] for c in calls]
