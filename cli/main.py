@@ -32,7 +32,7 @@ EXIT_BUG = 1
 
 def build_parser():
     """The argument parser with every subcommand."""
-    from . import bench, corpora, evaluate, export, info, infer, plot, prepare, topics, train
+    from . import bench, corpora, evaluate, export, infer, info, plot, prepare, topics, train
     p = argparse.ArgumentParser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).")

@@ -134,9 +134,9 @@ def format_info(info):
         f"MPI library:    {_short_library(info['mpi_library'])}",
         f"MPI standard:   {info['mpi_standard']} ({info['mpi_vendor']})",
         f"ranks:          {info['ranks']} ({info['ranks_on_node']} on this node)",
-        f"Numba:          threading layer {info['numba_threading_layer']}, "
-        f"{info['numba_threads']} threads (at most {info['numba_max_threads']}); "
-        f"esca train uses {info['train_threads']} per rank by default",
+        (f"Numba:          threading layer {info['numba_threading_layer']}, "
+         f"{info['numba_threads']} threads (at most {info['numba_max_threads']}); "
+         f"esca train uses {info['train_threads']} per rank by default"),
         f"CPU:            {info['cpu']} ({info['cpu_arch']}), {info['cores']} usable cores",
         "memory:         " + ("unknown" if mem is None else f"{mem / 2**30:.1f} GiB"),
         f"OS:             {info['os']}",

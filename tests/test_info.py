@@ -7,11 +7,10 @@ import mpi4py
 import numba
 import numpy as np
 import pytest
+from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 
 import esca
 from esca.sysinfo import format_info, system_info
-
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 
 
 def test_system_info_facts():

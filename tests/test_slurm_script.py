@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_mpi import MPIEXEC, _env
 
 import esca
-
-from test_mpi import MPIEXEC, _env
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "slurm_train.sbatch"
 ACTIVATE = Path(sys.prefix) / "bin" / "activate"
