@@ -29,13 +29,28 @@ from esca.errors import EXIT_INTERRUPTED, Interrupted, UserError
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
 
+EPILOG = """\
+examples:
+  esca corpora fetch kos --holdout 0.1
+  mpiexec -n 2 esca train ~/.cache/esca/kos/kos.h5 -k 50 -n 1000 --out kos.h5
+  esca topics kos.h5
+  esca evaluate kos.h5 ~/.cache/esca/kos/kos.test.h5
+  esca plot kos.h5 --out plots/
+  esca export kos.h5 --format pyldavis --out kos.html
+  esca info
+
+'esca COMMAND --help' shows each command's options and examples. Exit status: 0 done,
+1 a bug (traceback), 2 bad input (one line), 75 stopped by SIGTERM/SIGINT (resume it).
+"""
+
 
 def build_parser():
     """The argument parser with every subcommand."""
     from . import bench, corpora, evaluate, export, infer, info, plot, prepare, topics, train
     p = argparse.ArgumentParser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
-        "(run under 'mpiexec -n R esca train ...' for R MPI ranks).")
+        "(run under 'mpiexec -n R esca train ...' for R MPI ranks).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show tracebacks for user errors")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="log warnings and errors only: no progress bars or log lines")
