@@ -27,9 +27,9 @@ line every 10 seconds. --quiet (before or after 'prepare') hides both.
 
 examples:
   esca prepare docs.txt --format text --out docs.h5
-  esca prepare docs.txt.gz --format text --stopwords stop.txt --no-below 5 \
+  esca prepare docs.txt.gz --format text --stopwords stop.txt --no-below 5 \\
       --no-above 0.5 --keep-n 50000 --out docs.h5
-  esca prepare docword.kos.txt.gz --format uci --vocab vocab.kos.txt --out kos.h5 \
+  esca prepare docword.kos.txt.gz --format uci --vocab vocab.kos.txt --out kos.h5 \\
       --holdout 0.1 --seed 1      # kos.h5 (train) and kos.test.h5 (test)
   esca prepare corpus.mm --format mm --dictionary corpus.dict --out corpus.h5
 """

@@ -9,7 +9,7 @@ command there and checks that
 * nothing was lost or half-written: every file of the folder is byte-identical
   afterwards and no file was added (no temporary file left behind). Where the
   command names an output, an earlier output is put there first (a file, or for
-  ``export`` a folder holding an earlier export) and must survive.
+  ``export`` and ``plot`` a folder holding an earlier export or plot) and must survive.
 
 The same table is in ``docs/errors.md`` with the actual messages; regenerate it
 after changing a message or adding a row with::
@@ -163,8 +163,9 @@ class Case:
 
     ``argv`` runs in the case's folder; ``expect`` are substrings of the one-line message;
     ``out`` is the output named on the command line and ``out_kind`` what to put there
-    first ("file": an earlier output file, "dir": a folder holding an earlier export,
-    None: nothing, the case is about the output path itself).
+    first ("file": an earlier output file, "dir": a folder holding an earlier export or
+    plot, see :func:`earlier_output_name`; None: nothing, the case is about the output
+    path itself).
     """
 
     id: str
@@ -393,6 +394,9 @@ CASES = [
     Case("train-iterations-0", "--iterations 0",
          ("train", "c.h5", "-k", "3", "--iterations", "0", "--out", "m.h5"),
          ("iterations must be >= 1, got 0",), _corpus(), out="m.h5"),
+    Case("train-log-every-negative", "--log-every -1",
+         TRAIN + ("c.h5", "--log-every", "-1", "--out", "m.h5"),
+         ("--log-every must be >= 0, got -1",), _corpus(), out="m.h5"),
     # ---- output paths
     Case("train-out-folder-missing", "--out in a folder that does not exist",
          TRAIN + ("c.h5", "--out", "missing/m.h5"), ("output folder does not exist", "missing"),
@@ -417,6 +421,13 @@ CASES = [
          ("export", "m.h5", "--out", "missing/gensim"), ("output folder does not exist",
                                                          "missing"),
          _model(), out="missing/gensim", out_kind=None),
+    Case("export-pyldavis-out-is-folder", "export --format pyldavis --out names a folder",
+         ("export", "m.h5", "--format", "pyldavis", "--out", "outdir"),
+         ("output path is a folder, not a file", "outdir"), _all(_model(), _mkdir("outdir")),
+         out="outdir", out_kind=None),
+    Case("plot-out-is-a-file", "plot --out names an existing file",
+         ("plot", "m.h5", "--out", "afile"), ("output folder is an existing file", "afile"),
+         _model(), out="afile"),
     # ---- models: topics, export, evaluate, infer
     Case("topics-missing-model", "model file does not exist", ("topics", "missing.h5"),
          ("model file not found", "missing.h5")),
@@ -446,6 +457,38 @@ CASES = [
     Case("export-model-alpha-wrong-length", "export of a model whose alpha has 2 values for "
          "K=3", ("export", "m.h5", "--out", "gensim"), ("m.h5", "'alpha' has shape (2,)"),
          _model(override={"alpha": np.array([0.1, 0.1])}), out="gensim", out_kind="dir"),
+    Case("export-unknown-format", "export --format xml",
+         ("export", "m.h5", "--format", "xml", "--out", "x"),
+         ("unknown export format 'xml'", "gensim, mallet, csv, pyldavis"), _model(), out="x",
+         out_kind="dir"),
+    Case("export-num-top-words-0", "export --format mallet --num-top-words 0",
+         ("export", "m.h5", "--format", "mallet", "--out", "mallet", "--num-top-words", "0"),
+         ("--num-top-words must be >= 1, got 0",), _model(), out="mallet", out_kind="dir"),
+    Case("export-corpus-with-gensim", "export --corpus with --format gensim",
+         ("export", "m.h5", "--format", "gensim", "--out", "gensim", "--corpus", "c.h5"),
+         ("--corpus names documents for --format mallet or csv, not gensim",),
+         _all(_model(), _corpus()), out="gensim", out_kind="dir"),
+    Case("export-corpus-other-size", "export --corpus of 3 documents, model of 2",
+         ("export", "m.h5", "--format", "mallet", "--out", "mallet", "--corpus", "other.h5"),
+         ("corpus other.h5 has 3 documents but the model has 2",),
+         _all(_model(), _corpus("other.h5")), out="mallet", out_kind="dir"),
+    Case("export-csv-corpus-is-a-model", "export --format csv --corpus names a model",
+         ("export", "m.h5", "--format", "csv", "--out", "tables", "--corpus", "m.h5"),
+         ("m.h5 is not an esca corpus",), _model(), out="tables", out_kind="dir"),
+    Case("export-pyldavis-terms-31", "export --format pyldavis --num-top-words 31",
+         ("export", "m.h5", "--format", "pyldavis", "--out", "t.html", "--num-top-words", "31"),
+         ("pyLDAvis shows 1 to 30 words per topic, got 31",), _model(), out="t.html"),
+    Case("plot-missing-model", "plot a model that does not exist",
+         ("plot", "missing.h5", "--out", "plots"), ("model file not found", "missing.h5"),
+         out="plots", out_kind="dir"),
+    Case("plot-top-0", "plot --top 0", ("plot", "m.h5", "--out", "plots", "--top", "0"),
+         ("--top must be >= 1, got 0",), _model(), out="plots", out_kind="dir"),
+    Case("plot-topic-out-of-range", "plot --topics 9 of a K=3 model",
+         ("plot", "m.h5", "--out", "plots", "--topics", "9"),
+         ("topic 9 does not exist", "topics 0..2"), _model(), out="plots", out_kind="dir"),
+    Case("plot-bad-topics", "plot --topics 3-1 (a range backwards)",
+         ("plot", "m.h5", "--out", "plots", "--topics", "3-1"),
+         ("--topics: cannot read '3-1'",), _model(), out="plots", out_kind="dir"),
     Case("evaluate-missing-model", "evaluate a model that does not exist",
          ("evaluate", "missing.h5", "c.h5"), ("model file not found", "missing.h5"), _corpus()),
     Case("evaluate-test-corpus-truncated", "evaluate on a test corpus cut in half",
@@ -468,6 +511,10 @@ CASES = [
     Case("infer-sweeps-0", "infer --sweeps 0",
          ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--sweeps", "0"),
          ("sweeps must be >= 1, got 0",), _all(_model(), _corpus()), out="theta.h5"),
+    # ---- esca corpora
+    Case("corpora-fetch-unknown-name", "corpora fetch of a name not in the registry",
+         ("corpora", "fetch", "nosuch", "--cache-dir", "cache"),
+         ("unknown corpus 'nosuch'", "esca corpora list")),
 ]
 
 
@@ -516,6 +563,14 @@ def snapshot(folder):
     return out
 
 
+def earlier_output_name(argv):
+    """The file an earlier run of ``argv`` left in its output folder (``out_kind="dir"``)."""
+    if argv[0] == "plot":
+        return "top_words.png"
+    fmt = argv[argv.index("--format") + 1] if "--format" in argv else "gensim"
+    return {"mallet": "topic-keys.txt", "csv": "theta.csv"}.get(fmt, "lda.model")
+
+
 def set_up(case, folder):
     """Build the case's inputs and its earlier output in ``folder``."""
     if case.build is not None:
@@ -524,7 +579,7 @@ def set_up(case, folder):
         out = folder / case.out
         if case.out_kind == "dir":
             out.mkdir()
-            (out / "lda.model").write_bytes(SENTINEL)
+            (out / earlier_output_name(case.argv)).write_bytes(SENTINEL)
         else:
             out.write_bytes(SENTINEL)
 
@@ -538,6 +593,8 @@ def test_bad_input(case, tmp_path):
     assert snapshot(tmp_path) == before  # nothing lost, nothing half-written, no temp file
     if case.out is not None and case.out_kind == "file":
         assert (tmp_path / case.out).read_bytes() == SENTINEL
+    if case.out is not None and case.out_kind == "dir":
+        assert (tmp_path / case.out / earlier_output_name(case.argv)).read_bytes() == SENTINEL
 
 
 def test_table_has_enough_distinct_cases():
