@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from test_export_formats import one_line_error
 
 import esca
 from esca.plot import MAX_TOPICS, PLOT_FILES, choose_topics, plot_model
@@ -40,15 +41,6 @@ def check_png(path, min_side=300, max_side=5000):
 def run_cli(args, cwd):
     return subprocess.run([sys.executable, "-m", "esca", *map(str, args)], cwd=cwd, check=False,
                           capture_output=True, text=True, timeout=300)
-
-
-def one_line_error(r, *expect):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("esca: error: "), r.stderr
-    for s in expect:
-        assert s in lines[0], (s, lines[0])
-    return lines[0]
 
 
 def hand_model(K=3, V=12, log=None, vocab=None):
