@@ -6,7 +6,7 @@ EPILOG = """systems (--systems takes names or families, comma-separated):
   esca 1r x 1t, esca 1r x 2t, esca 2r x 1t (mpiexec -n 2), cgs 1r,
   tomotopy w1, tomotopy w2 partition, tomotopy w2 copy_merge, gensim LdaMulticore, lda,
   sklearn batch (scikit-learn LatentDirichletAllocation, batch variational Bayes)
-  Peers that are not installed are skipped (pip install 'esca[bench]').
+  Peers that are not installed are skipped (pip install 'esca-lda[bench]').
 
 examples:
   esca bench corpus.h5 -k 100 1000 --iterations 100 --out bench_out

@@ -18,7 +18,7 @@ formats (--format):
             pandas.read_csv(path, index_col=0)
   pyldavis  FILE.html: an interactive pyLDAvis page (topic map and word bars) with
             its JavaScript, CSS and data inlined, so it works offline. Needs the
-            optional extra: pip install 'esca[viz]'. LDAvis numbers topics from 1
+            optional extra: pip install 'esca-lda[viz]'. LDAvis numbers topics from 1
             (its topic t is esca topic t-1). pyLDAvis ranks all V words of every
             topic, about 8 s per million topics x words on one core (1 s for
             K=5, V=30,000; 12 s for K=50, V=30,000).

@@ -272,7 +272,7 @@ def _bench_system(name, spec, repeats, out, n_train):
 def _unavailable(spec):
     module = MODULES.get(spec["kind"])
     if module and importlib.util.find_spec(module) is None:
-        return f"{module} is not installed (pip install 'esca[bench]')"
+        return f"{module} is not installed (pip install 'esca-lda[bench]')"
     if spec["ranks"] > 1 and find_mpiexec() is None:
         return "no mpiexec next to python or on PATH"
     return None

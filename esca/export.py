@@ -47,7 +47,7 @@ CSV_THETA = "theta.csv"
 CSV_PHI = "phi.csv"
 PYLDAVIS_TERMS = 30  # pyLDAvis's default R; its page shows at most 30 terms
 
-_PYLDAVIS_MISSING = "pyLDAvis is not installed: pip install 'esca[viz]'"
+_PYLDAVIS_MISSING = "pyLDAvis is not installed: pip install 'esca-lda[viz]'"
 
 
 # -- shared helpers -----------------------------------------------------------------------------
@@ -523,7 +523,7 @@ def pyldavis_prepare(model, terms=PYLDAVIS_TERMS, n_jobs=1):
     Raises
     ------
     UserError
-        If pyLDAvis is not installed (``pip install 'esca[viz]'``) or ``terms``
+        If pyLDAvis is not installed (``pip install 'esca-lda[viz]'``) or ``terms``
         is out of range.
     """
     pyLDAvis = _import_pyldavis()

@@ -258,7 +258,7 @@ def test_pyldavis_missing_is_a_one_line_error(trained, tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=False, capture_output=True,
                        text=True, timeout=300)
     assert one_line_error(r) == ("esca: error: pyLDAvis is not installed: "
-                                 "pip install 'esca[viz]'")
+                                 "pip install 'esca-lda[viz]'")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -350,7 +350,7 @@ def test_cli_help_has_examples(tmp_path):
     assert "examples:" in r.stdout
     for fmt in EXPORT_FORMATS:
         assert f"--format {fmt}" in r.stdout
-    assert "pip install 'esca[viz]'" in r.stdout
+    assert "pip install 'esca-lda[viz]'" in r.stdout
 
 
 def test_top_word_ids_matches_a_full_sort():

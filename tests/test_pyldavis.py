@@ -53,7 +53,7 @@ def page_file(tmp_path_factory):
     try:
         import pyLDAvis  # noqa: F401
     except ImportError:
-        _missing("pyLDAvis is not installed (pip install 'esca[viz]')")
+        _missing("pyLDAvis is not installed (pip install 'esca-lda[viz]')")
     d = tmp_path_factory.mktemp("pyldavis")
     model = esca.train("builtin:wiki250", num_topics=K, iterations=20, threads=1, eval_every=5,
                        seed=2)
@@ -71,7 +71,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed (pip install 'esca[test]')")
+        _missing("playwright is not installed (pip install 'esca-lda[test]')")
     exe = _chromium()
     if exe is None:
         _missing("chromium is not installed (apt-get install chromium)")
