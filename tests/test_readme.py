@@ -12,7 +12,8 @@
   comments, remarks, pipes) is test_help.py's; here ``.venv/bin/esca`` counts as ``esca``
   and shell variables (``$SLURM_CPUS_PER_TASK``) stand for a number.
 * The two commands the README promises, ``make demo`` and ``make test``, are Makefile
-  targets, and ``.ci/run`` runs ``make test``.
+  targets, ``.ci/run`` runs ``make test``, and the commands the README says ``make demo``
+  runs are the Makefile's demo recipe at its default variables.
 """
 
 import pathlib
@@ -171,6 +172,31 @@ def test_the_two_commands_are_make_targets_and_ci_runs_make_test():
     assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), re.M)
 
 
+def make_recipe(makefile, target):
+    """The shell lines of a Makefile target, with its variables' defaults substituted."""
+    variables = dict(re.findall(r"^(\w+)\s*[?:]?=\s*(.*?)\s*$", makefile, re.M))
+    body = re.search(rf"^{target}:.*\n((?:\t.*\n?)+)", makefile, re.M).group(1)
+    lines = [re.sub(r'^PATH=("[^"]*"|\S+)\s+', "", ln)  # the environment prefix
+             for ln in _joined(ln[1:] for ln in body.splitlines())]
+    for _ in range(3):  # $(OUT) inside $(BIN) and so on
+        lines = [re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), ln)
+                 for ln in lines]
+    out = []
+    for ln in lines:
+        if not ln.startswith("mkdir "):
+            out.append(" ".join(ln.split()))
+    return out
+
+
+def test_readme_shows_what_make_demo_runs():
+    """The block after 'make demo runs' is the Makefile's demo recipe at its defaults."""
+    text = README.read_text()
+    shown = text[text.index("`make demo` runs"):]
+    shown = split_markdown(shown)[1][0][1]
+    shown = [" ".join(ln.split("  #")[0].split()) for ln in _joined(shown)]
+    assert shown == make_recipe((ROOT / "Makefile").read_text(), "demo")
+
+
 def test_the_helpers():
     text = ("# T\n\n## A `b` c, d\n\n```sh\n.venv/bin/esca topics m.h5 \\\n    --top 3  # x\n"
             "srun esca train -t $SLURM_CPUS_PER_TASK\n```\n\n## A `b` c, d\n"
@@ -181,5 +207,8 @@ def test_the_helpers():
         ("srun esca train -t 1", ["train", "-t", "1"]),
         ("esca info", ["info"])]
     assert parse_error(["train", "-t", "1"]) is None
+    makefile = ("A ?= 2\nB := x/bin\n\nt: dep\n\tmkdir -p o\n\tPATH=\"y:$$PATH\" $(B)/esca -n $(A) \\\n"
+                "\t    --k 3\n\techo $(C)\n\nu:\n\tno\n")
+    assert make_recipe(makefile, "t") == ["x/bin/esca -n 2 --k 3", "echo $(C)"]
     assert shell_commands("```\n[mpiexec -n R'] esca train\n```\n") == [
         ("[mpiexec -n R'] esca train", ["<not a shell line: No closing quotation>"])]
