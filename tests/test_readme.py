@@ -207,8 +207,8 @@ def test_the_helpers():
         ("srun esca train -t 1", ["train", "-t", "1"]),
         ("esca info", ["info"])]
     assert parse_error(["train", "-t", "1"]) is None
-    makefile = ("A ?= 2\nB := x/bin\n\nt: dep\n\tmkdir -p o\n\tPATH=\"y:$$PATH\" $(B)/esca -n $(A) \\\n"
-                "\t    --k 3\n\techo $(C)\n\nu:\n\tno\n")
+    makefile = ("A ?= 2\nB := x/bin\n\nt: dep\n\tmkdir -p o\n"
+                "\tPATH=\"y:$$PATH\" $(B)/esca -n $(A) \\\n\t    --k 3\n\techo $(C)\n\nu:\n\tno\n")
     assert make_recipe(makefile, "t") == ["x/bin/esca -n 2 --k 3", "echo $(C)"]
     assert shell_commands("```\n[mpiexec -n R'] esca train\n```\n") == [
         ("[mpiexec -n R'] esca train", ["<not a shell line: No closing quotation>"])]
