@@ -166,6 +166,24 @@ def test_train_help_explains_mallet_alpha(tmp_path):
     assert "mallet" in alpha_help and "sum" in alpha_help and "per topic" in alpha_help, alpha_help
 
 
+def test_train_short_run_optimizes_priors_by_default_and_warns_when_it_cannot(tmp_path):
+    """--optimize-burn-in defaults to a quarter of --iterations (at most 200): -n 8
+    --optimize-interval 4 optimizes after iterations 4 and 8; -n 4 --optimize-interval 5
+    cannot optimize at all, and says so."""
+    r = check_ok(run(["train", "-k", 3, "-n", 8, "--optimize-interval", 4, "--threads", 1,
+                      "--top", 0, "--out", "m.h5"], tmp_path))
+    assert "never optimized" not in r.stdout + r.stderr
+    model = esca.load_model(tmp_path / "m.h5")
+    assert model.config.optimize_burn_in == 2 and model.beta != 0.01
+    r = check_ok(run(["train", "-k", 3, "-n", 4, "--optimize-interval", 5, "--threads", 1,
+                      "--top", 0], tmp_path))
+    warned = [ln for ln in (r.stdout + r.stderr).splitlines() if "never optimized" in ln]
+    assert len(warned) == 1 and "would follow iteration 5, but training stops at 4" in warned[0]
+    text = " ".join(check_ok(run(["train", "--help"], tmp_path)).stdout.split())
+    assert "iterations before the first optimization (default: a quarter of --iterations, " \
+           "at most 200)" in text
+
+
 def test_console_script_help(tmp_path):
     exe = Path(sys.executable).parent / "esca"
     if not exe.exists():
