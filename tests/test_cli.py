@@ -115,6 +115,24 @@ def test_topics_prints_k_lines(trained):
     assert topic_lines(t10.stdout) == topic_lines(r.stdout)
 
 
+def test_topics_warns_when_the_words_are_placeholders(tmp_path):
+    """A model from esca.LDA fitted on a matrix without word names (x0, x1, ...)."""
+    from esca.errors import PlaceholderVocabularyWarning
+    lda = esca.LDA(n_components=2, max_iter=3, random_state=0, n_threads=1)
+    with pytest.warns(PlaceholderVocabularyWarning):
+        lda.fit(np.array([[2, 1, 0], [0, 1, 3], [1, 0, 2]]))
+    with pytest.warns(PlaceholderVocabularyWarning):
+        lda.save(tmp_path / "x.h5")
+    r = check_ok(run(["topics", "x.h5"], tmp_path))
+    assert ("x.h5: the words are the placeholder names x0 .. x2 (an esca.LDA fitted on a "
+            "matrix without word names); name them with LDA.set_vocabulary(words) and save "
+            "again") in r.stdout + r.stderr
+    assert len(topic_lines(r.stdout)) == 2
+    lda.set_vocabulary(["apple", "banana", "cherry"]).save(tmp_path / "named.h5")
+    r = check_ok(run(["topics", "named.h5"], tmp_path))
+    assert "placeholder" not in r.stdout + r.stderr and "apple" in r.stdout
+
+
 def test_export_gensim_loads(trained):
     from gensim.corpora import Dictionary
     from gensim.models import LdaModel
