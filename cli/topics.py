@@ -36,5 +36,13 @@ def run(args):
     from esca.errors import UserError
     if args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")
-    print_topics(esca.load_model(args.model), args.top)
+    model = esca.load_model(args.model)
+    from esca.errors import is_placeholder_vocab
+    if is_placeholder_vocab(model.vocab):
+        import logging
+        logging.getLogger("esca").warning(
+            "%s: the words are the placeholder names x0 .. x%d (an esca.LDA fitted on a matrix "
+            "without word names); name them with LDA.set_vocabulary(words) and save again",
+            args.model, model.num_words - 1)
+    print_topics(model, args.top)
     return 0

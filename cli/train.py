@@ -6,7 +6,7 @@ import sys
 #: argparse defaults of the settings a checkpoint fixes; None in the parser, so that
 #: ``--resume`` can tell which ones the user gave.
 DEFAULTS = {"num_topics": 100, "alpha": None, "beta": 0.01, "seed": 0, "sampler": "esca",
-            "kernel": "auto", "optimize_interval": 0, "optimize_burn_in": 200}
+            "kernel": "auto", "optimize_interval": 0, "optimize_burn_in": None}
 
 EPILOG = """examples:
   esca train corpus.h5 -k 50 -n 500 --out model.h5
@@ -72,7 +72,8 @@ def setup_arguments(subparsers):
                    help="re-estimate an asymmetric alpha and a symmetric beta (Minka's fixed "
                         "point, as Mallet) every N iterations; 0 (default): keep them")
     p.add_argument("--optimize-burn-in", type=int, default=None, metavar="N",
-                   help="iterations before the first optimization (default 200)")
+                   help="iterations before the first optimization (default: a quarter of "
+                        "--iterations, at most 200)")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
                    help="write a checkpoint after every N iterations (default 0: never)")
     p.add_argument("--checkpoint-dir", metavar="DIR",

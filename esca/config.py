@@ -11,6 +11,8 @@ from .errors import UserError
 SAMPLERS = ("esca", "cgs")
 KERNELS = ("auto", "dense", "sparse")
 MAX_SEED = 2**63 - 1
+#: Largest default ``optimize_burn_in`` (Mallet's default); shorter runs use iterations // 4.
+DEFAULT_BURN_IN = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,11 +48,15 @@ class TrainConfig:
         per token; "auto" picks by K (see :class:`esca.samplers.EscaSampler`).
         Both are exact. Ignored by the cgs sampler.
     optimize_interval : int
-        Every this many iterations after ``optimize_burn_in``, re-estimate an
-        asymmetric alpha and a symmetric beta by Minka's fixed point
-        (Wallach, Mimno & McCallum, NIPS 2009; Mallet's names); 0 (default) keeps them.
-    optimize_burn_in : int
-        Iterations before the first optimization (default 200, as Mallet).
+        After every iteration ``it`` with ``it > optimize_burn_in`` and ``it %
+        optimize_interval == 0``, re-estimate an asymmetric alpha and a
+        symmetric beta by Minka's fixed point (Wallach, Mimno & McCallum,
+        NIPS 2009; Mallet's names); 0 (default) keeps them.
+    optimize_burn_in : int or None
+        Iterations before the first optimization. None (default): a quarter
+        of ``iterations``, at most 200 (Mallet's fixed default), so that
+        short runs optimize too; the field then holds that number. Training
+        logs a warning when no optimization falls within ``iterations``.
 
     Raises
     ------
@@ -69,7 +75,7 @@ class TrainConfig:
     eval_every: int = 10
     kernel: str = "auto"
     optimize_interval: int = 0
-    optimize_burn_in: int = 200
+    optimize_burn_in: object = None
 
     def __post_init__(self):
         def set_(name, value):
@@ -79,6 +85,8 @@ class TrainConfig:
         set_("iterations", _int("iterations", self.iterations, 1))
         set_("eval_every", _int("eval_every", self.eval_every, 0))
         set_("optimize_interval", _int("optimize_interval", self.optimize_interval, 0))
+        if self.optimize_burn_in is None:
+            set_("optimize_burn_in", min(DEFAULT_BURN_IN, self.iterations // 4))
         set_("optimize_burn_in", _int("optimize_burn_in", self.optimize_burn_in, 0))
         set_("seed", _int("seed", self.seed, 0, MAX_SEED))
         if self.threads is not None:
@@ -103,6 +111,18 @@ class TrainConfig:
                 raise UserError(f"alpha has {len(a)} values but there are K={K} topics")
             set_("alpha", a)
         set_("beta", _positive("beta", self.beta))
+
+    def optimizes_at(self, iteration):
+        """True if the priors are re-estimated after iteration ``iteration`` (1-based)."""
+        return bool(self.optimize_interval) and iteration > self.optimize_burn_in \
+            and iteration % self.optimize_interval == 0
+
+    def first_optimization(self):
+        """The first iteration after which the priors are re-estimated (it may exceed
+        ``iterations``: then none is), or None when ``optimize_interval`` is 0."""
+        if not self.optimize_interval:
+            return None
+        return (self.optimize_burn_in // self.optimize_interval + 1) * self.optimize_interval
 
     def alpha_vector(self):
         """alpha as a float64 array of shape (K,)."""

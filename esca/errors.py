@@ -21,3 +21,19 @@ class Interrupted(Exception):
 
 #: Exit status of a run stopped by SIGTERM or SIGINT (after its checkpoint, if any).
 EXIT_INTERRUPTED = 75
+
+
+class PlaceholderVocabularyWarning(UserWarning):
+    """A model whose words are the placeholder names ``x0``, ``x1``, ... ``x{V-1}``.
+
+    :class:`esca.LDA` names the words so when it is fitted on a matrix without word names
+    (no ``vocabulary=``, not a pandas DataFrame); saved models, ``esca topics`` and gensim
+    exports then show those names, and gensim's coherence measures cannot match them to
+    texts. Give the words with ``vocabulary=`` or :meth:`esca.LDA.set_vocabulary`.
+    """
+
+
+def is_placeholder_vocab(vocab):
+    """True if ``vocab`` is exactly ``["x0", "x1", ..., f"x{V-1}"]`` (V >= 1), the names
+    :class:`esca.LDA` gives the columns of a matrix without word names."""
+    return len(vocab) > 0 and all(w == f"x{i}" for i, w in enumerate(vocab))

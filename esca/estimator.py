@@ -9,6 +9,7 @@ Every kind of input becomes documents as runs of word ids first:
 ==========================================  =====================================================
 document-term matrix (scipy.sparse or       its columns; word names from ``vocabulary=``, else
 dense, e.g. ``CountVectorizer`` output)     the DataFrame's column names, else ``"x0"``, ``"x1"``..
+                                            with a ``PlaceholderVocabularyWarning``
 list of token lists (``[["a", "b"], ...]``) ``vocabulary=`` if given, else the distinct tokens
                                             in sorted order (as ``CountVectorizer``)
 gensim bag-of-words corpus                  the gensim ``Dictionary`` passed as ``vocabulary=``
@@ -29,6 +30,7 @@ import contextlib
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,7 +41,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_random_
 from . import distributed
 from .config import MAX_SEED, TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
-from .errors import UserError
+from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
 from .model import TopicModel
 
 try:  # scikit-learn >= 1.6
@@ -103,8 +105,10 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Re-estimate an asymmetric alpha and a symmetric beta every this many sweeps after
         ``optimize_burn_in`` (Minka's fixed point; Wallach, Mimno & McCallum, NIPS 2009);
         0 keeps the priors fixed.
-    optimize_burn_in : int, default=200
-        Sweeps before the first prior optimization.
+    optimize_burn_in : int or None, default=None
+        Sweeps before the first prior optimization; None: ``max_iter // 4``, at most 200
+        (:class:`esca.TrainConfig`). A warning is logged when no optimization falls within
+        ``max_iter``.
     eval_every : int, default=10
         Log the training log-likelihood (``model_.log["loglik_per_token"]``) every this
         many sweeps and at the last one; 0: only at the last one.
@@ -114,6 +118,24 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     transform_burn_in : int, default=10
         Fold-in sweeps left out of the theta average, ``0 <= transform_burn_in <
         transform_sweeps``.
+    vocabulary : sequence of str, mapping, fitted vectorizer, gensim Dictionary or None, \
+default=None
+        The words, used by :meth:`fit` when it is not given ``vocabulary=`` itself (see
+        there): for a matrix, the word of each column. A sequence of V words in column
+        order, a mapping of word to column (``CountVectorizer.vocabulary_``) or of column to
+        word (gensim's ``id2word``), a gensim ``Dictionary``, or an object with
+        ``get_feature_names_out()`` such as the fitted ``CountVectorizer`` of the same
+        Pipeline: ``make_pipeline(cv, LDA(vocabulary=cv))``, or
+        ``pipe.set_params(lda__vocabulary=pipe[0])``. :func:`sklearn.base.clone` (used by
+        ``GridSearchCV``) returns an unfitted copy of a vectorizer given here, which
+        ``fit`` refuses unless its vocabulary is fixed; pass the words themselves then.
+        Without it, a matrix that is not a pandas DataFrame gives the words the
+        placeholder names ``x0`` .. ``x{V-1}``, with a
+        :class:`esca.errors.PlaceholderVocabularyWarning`; :meth:`set_vocabulary` names
+        them after fitting.
+    verbose : int, default=0
+        If > 0, :meth:`fit` draws a tqdm progress bar of the sweeps on standard error
+        (rank 0 under MPI); 0: silent (no bar and no per-sweep log lines).
 
     Attributes
     ----------
@@ -194,11 +216,22 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     >>> theta = lda.fit(X, vocabulary=cv.get_feature_names_out()).transform(X)
     >>> theta.shape, lda.components_.shape
     ((20, 2), (2, 6))
+
+    In a Pipeline, give the estimator the fitted ``CountVectorizer`` for the words:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> pipe = make_pipeline(cv, esca.LDA(n_components=2, max_iter=50, random_state=0,
+    ...                                   n_threads=1, vocabulary=cv))
+    >>> pipe.fit_transform(docs).shape
+    (20, 2)
+    >>> pipe[-1].model_.vocab
+    ['apple', 'banana', 'cat', 'cherry', 'dog', 'mouse']
     """
 
     def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca", max_iter=200,
                  random_state=None, n_threads=None, kernel="auto", optimize_interval=0,
-                 optimize_burn_in=200, eval_every=10, transform_sweeps=50, transform_burn_in=10):
+                 optimize_burn_in=None, eval_every=10, transform_sweeps=50, transform_burn_in=10,
+                 vocabulary=None, verbose=0):
         self.n_components = n_components
         self.alpha = alpha
         self.beta = beta
@@ -212,6 +245,8 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.eval_every = eval_every
         self.transform_sweeps = transform_sweeps
         self.transform_burn_in = transform_burn_in
+        self.vocabulary = vocabulary
+        self.verbose = verbose
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y=None, *, vocabulary=None):
@@ -225,11 +260,15 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             corpus (with ``vocabulary``), or an esca HDF5 corpus (path or in memory).
         y : None
             Ignored.
-        vocabulary : gensim.corpora.Dictionary, mapping or sequence of str, optional
+        vocabulary : gensim.corpora.Dictionary, mapping, sequence of str or fitted \
+vectorizer, optional
             The words: required with a bag-of-words corpus (its ``Dictionary``); for a
-            matrix, the word of each column (``CountVectorizer.get_feature_names_out()``
-            or ``.vocabulary_``); for token lists, a fixed vocabulary in column order
-            (tokens not in it are dropped). Not allowed with an HDF5 corpus.
+            matrix, the word of each column (``CountVectorizer.get_feature_names_out()``,
+            ``.vocabulary_`` or the fitted ``CountVectorizer`` itself); for token lists, a
+            fixed vocabulary in column order (tokens not in it are dropped). Not allowed
+            with an HDF5 corpus. Default: the ``vocabulary`` parameter, then for a matrix
+            the columns of a pandas DataFrame, else the placeholder names ``x0`` ..
+            ``x{V-1}`` with a :class:`esca.errors.PlaceholderVocabularyWarning`.
 
         Returns
         -------
@@ -242,16 +281,25 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             negative, non-integer or non-finite count, a matrix with no documents or no
             columns, documents with no tokens at all, a token that is not a str, a bag of
             words without its dictionary, a word id outside the dictionary, a vocabulary
-            of the wrong length or with repeated words, or an unreadable HDF5 corpus.
+            of the wrong length or with repeated words, an unfitted vectorizer as the
+            vocabulary, or an unreadable HDF5 corpus.
+
+        Warns
+        -----
+        esca.errors.PlaceholderVocabularyWarning
+            When the words of a matrix get the placeholder names ``x0`` .. ``x{V-1}``.
         """
         config = self._train_config(seed=0)  # bad parameters fail before the input is read
+        progress = self._progress()
         comm = distributed.get_comm(None)
-        corpus, from_matrix = self._fit_documents(X, vocabulary)
+        if vocabulary is None:
+            vocabulary = self.vocabulary
+        corpus, from_matrix = self._fit_documents(X, vocabulary, warn=comm.Get_rank() == 0)
         seed = _draw_seed(self.random_state, comm)
         config = self._train_config(seed)
         from .train import train
         with _numba_threads():
-            model = train(corpus, config=config, comm=comm)
+            model = train(corpus, config=config, comm=comm, progress=progress)
         if comm.Get_size() > 1:
             model = comm.bcast(model, root=0)
         self._set_fitted(model, from_matrix)
@@ -295,6 +343,14 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
                 msg = msg.replace(theirs, ours)
             raise UserError(f"LDA: {msg}") from None
 
+    def _progress(self):
+        """The TrainProgress of :meth:`fit`: a tqdm bar if ``verbose``, else nothing."""
+        from .progress import TrainProgress
+        v = self.verbose
+        if isinstance(v, (bool, np.bool_)):
+            v = int(v)
+        return TrainProgress(log_every=0, bar=_int_param("verbose", v, 0) > 0)
+
     def _set_fitted(self, model, from_matrix):
         self.model_ = model
         self.components_ = model.n_kw + model.beta
@@ -309,11 +365,11 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             del self.feature_names_in_
 
     # -- input ---------------------------------------------------------------------------------
-    def _fit_documents(self, X, vocabulary):
+    def _fit_documents(self, X, vocabulary, warn=True):
         """(esca.Corpus or corpus path, came from a matrix) of the training input.
 
         A path is passed on to :func:`esca.train` as it is, so that each MPI rank reads only
-        its own documents.
+        its own documents. ``warn``: warn when a matrix's words get placeholder names.
         """
         kind, X = _input_kind(X, vocabulary)
         if kind == "corpus":
@@ -327,6 +383,14 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
                 vocab = [str(w) for w in self.feature_names_in_]
             else:
                 vocab = [f"x{i}" for i in range(V)]
+                if warn:
+                    warnings.warn(
+                        f"LDA.fit: X has no word names, so its {V} columns are named x0 .. "
+                        f"x{V - 1} (in saved models, esca topics and gensim exports too); pass "
+                        "the words as vocabulary= (e.g. the fitted CountVectorizer: "
+                        "LDA(vocabulary=cv), or set_params(lda__vocabulary=pipe[0]) in a "
+                        "Pipeline), fit a pandas DataFrame, or call set_vocabulary(words) after "
+                        "fitting", PlaceholderVocabularyWarning, stacklevel=3)
             check_vocab(vocab, "LDA.fit: the column names")
             doc_ptr, word_ids = self._matrix_tokens(X, "LDA.fit")
             return Corpus(doc_ptr, word_ids, vocab), True
@@ -587,6 +651,7 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             If the folder does not exist or is not writable.
         """
         check_is_fitted(self, "model_")
+        self._warn_placeholder("save")
         self.model_.save(path)
 
     def to_gensim(self):
@@ -606,8 +671,70 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             Before :meth:`fit`.
         """
         check_is_fitted(self, "model_")
+        self._warn_placeholder("to_gensim")
         from .export import to_gensim
         return to_gensim(self.model_)
+
+    def _warn_placeholder(self, method):
+        if is_placeholder_vocab(self.model_.vocab):
+            warnings.warn(f"LDA.{method}: the model's words are the placeholder names x0 .. "
+                          f"x{self.model_.num_words - 1}; name them first with "
+                          "set_vocabulary(words) (e.g. CountVectorizer.get_feature_names_out())",
+                          PlaceholderVocabularyWarning, stacklevel=3)
+
+    def set_vocabulary(self, vocabulary):
+        """Name the words of the fitted model, without training again.
+
+        For a model fitted on a matrix without word names (placeholders ``x0`` ..
+        ``x{V-1}``), e.g. in a Pipeline: ``pipe[-1].set_vocabulary(pipe[0])``. The counts
+        stay as they are; ``model_.vocab`` (the same :class:`esca.TopicModel` object, also
+        for an estimator from :meth:`from_model`) and ``vocabulary_`` take the new words.
+
+        Parameters
+        ----------
+        vocabulary : sequence of str, mapping, fitted vectorizer or gensim Dictionary
+            The V words in column order, as the ``vocabulary`` parameter.
+
+        Returns
+        -------
+        self : LDA
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        ValueError
+            (:class:`esca.UserError`) If there are not V words, a word repeats or is not a
+            str, or the vectorizer is not fitted.
+        """
+        check_is_fitted(self, "model_")
+        words = _vocab_list(vocabulary, self.model_.num_words,
+                            of="the model has V={V} words")
+        self.model_.vocab = words
+        self.vocabulary_ = {w: i for i, w in enumerate(words)}
+        return self
+
+    def summary(self, top_n=5, file=None):
+        """Describe the fitted model: :meth:`esca.TopicModel.summary` of ``model_``.
+
+        Parameters
+        ----------
+        top_n : int, default=5
+            Top words shown per topic.
+        file : file object, optional
+            As :meth:`esca.TopicModel.summary`.
+
+        Returns
+        -------
+        What :meth:`esca.TopicModel.summary` returns.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before :meth:`fit`.
+        """
+        check_is_fitted(self, "model_")
+        return self.model_.summary(top_n=top_n, file=file)
 
     # -- scikit-learn protocol -----------------------------------------------------------------
     @property
@@ -690,23 +817,36 @@ def _read_corpus_input(X, vocabulary, read=True):
     return read_corpus(path) if read else path
 
 
-def _vocab_list(vocabulary, V):
-    """The words in column order from a Dictionary, a mapping or a sequence.
+def _vocab_list(vocabulary, V, of="X has {V} columns"):
+    """The words in column order from a Dictionary, a mapping, a vectorizer or a sequence.
 
     Parameters
     ----------
-    vocabulary : gensim.corpora.Dictionary, mapping or sequence of str
+    vocabulary : gensim.corpora.Dictionary, mapping, vectorizer or sequence of str
         A Dictionary or a mapping of int id to word (gensim's ``id2word``), a mapping of
-        word to column (``CountVectorizer.vocabulary_``), or the words in column order.
+        word to column (``CountVectorizer.vocabulary_``), an object with
+        ``get_feature_names_out()`` (a fitted ``CountVectorizer``), or the words in column
+        order.
     V : int or None
         The number of columns the words must name, if known.
+    of : str
+        What must have V words, in the error message (``{V}`` is replaced by V).
 
     Raises
     ------
     UserError
         On ids that are not 0..V-1 each once, a word that is not a str or appears twice,
-        or a count of words other than ``V``.
+        an unfitted vectorizer, or a count of words other than ``V``.
     """
+    if hasattr(vocabulary, "get_feature_names_out") and not _is_gensim_dictionary(vocabulary):
+        from sklearn.exceptions import NotFittedError
+        try:
+            vocabulary = vocabulary.get_feature_names_out()
+        except NotFittedError:
+            raise UserError(f"LDA: vocabulary is a {type(vocabulary).__name__} that is not "
+                            "fitted (sklearn.base.clone, e.g. in GridSearchCV, gives an "
+                            "unfitted copy); pass the fitted one or its words "
+                            "(get_feature_names_out())") from None
     if _is_gensim_dictionary(vocabulary):
         pairs = list(vocabulary.items())  # (id, word)
     elif isinstance(vocabulary, Mapping):
@@ -734,7 +874,7 @@ def _vocab_list(vocabulary, V):
         words[i] = w.item() if isinstance(w, np.str_) else w
     check_vocab(words, "LDA: vocabulary")
     if V is not None and n != V:
-        raise UserError(f"LDA: the vocabulary has {n} words but X has {V} columns")
+        raise UserError(f"LDA: the vocabulary has {n} words but {of.format(V=V)}")
     return words
 
 

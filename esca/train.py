@@ -25,7 +25,7 @@ DEFAULT_CORPUS = "builtin:wiki250"
 
 def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, seed=0,
           sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
-          optimize_burn_in=200, *, config=None, comm=None, callback=None, checkpoint_every=0,
+          optimize_burn_in=None, *, config=None, comm=None, callback=None, checkpoint_every=0,
           checkpoint_dir=None, keep_checkpoints=3, resume=None, resume_settings=None,
           handle_signals=False, progress=None):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
@@ -164,6 +164,13 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
 
     report = None
     if rank == 0:
+        first_opt = config.first_optimization()
+        if first_opt is not None and first_opt > config.iterations:
+            log.warning("the priors are never optimized: the first optimization (a multiple of "
+                        "optimize_interval=%d after optimize_burn_in=%d) would follow iteration "
+                        "%d, but training stops at %d; lower the burn-in (--optimize-burn-in) or "
+                        "run more iterations", config.optimize_interval, config.optimize_burn_in,
+                        first_opt, config.iterations)
         report = TrainProgress() if progress is None else progress
         report.start(first, config.iterations)
     stop = _SignalFlag() if handle_signals else contextlib.nullcontext()
@@ -192,8 +199,7 @@ def _iteration(it, s, config, comm, N, records, callback, report):
     (``report``: rank 0's :class:`TrainProgress`, None on the other ranks), callback."""
     t0 = time.perf_counter()
     s.step(it)
-    if (config.optimize_interval and it > config.optimize_burn_in
-            and it % config.optimize_interval == 0):
+    if config.optimizes_at(it):
         _optimize_priors(s, comm, comm.Get_rank())
     sec = time.perf_counter() - t0
     ll = math.nan

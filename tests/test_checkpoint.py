@@ -63,6 +63,33 @@ def test_resume_is_bit_identical(settings, tmp_path):
         assert not np.allclose(resumed.alpha, resumed.alpha[0])  # the priors really moved
 
 
+def test_resume_keeps_the_default_burn_in_of_the_interrupted_run(tmp_path):
+    """The default burn-in (a quarter of the iterations) is stored as a number: a run of 14
+    iterations stopped after 9 and resumed keeps its burn-in of 3 and matches the
+    uninterrupted run bit for bit; so does a checkpoint holding the old default, 200."""
+    full = _train(iterations=14, optimize_interval=3)
+    assert full.config.optimize_burn_in == 3
+
+    def stop(rec):
+        if rec["iteration"] == 9:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _train(iterations=14, optimize_interval=3, checkpoint_every=4, checkpoint_dir=tmp_path,
+               callback=stop)
+    assert load_latest(tmp_path).config.optimize_burn_in == 3
+    resumed = esca.train(iterations=14, resume=tmp_path, threads=1, eval_every=0)
+    assert resumed.config.optimize_burn_in == 3
+    assert_same_model(full, resumed)
+    assert not np.allclose(resumed.alpha, resumed.alpha[0])  # the priors really moved
+    old = _train(iterations=12, optimize_interval=3, optimize_burn_in=200)
+    _train(iterations=8, optimize_interval=3, optimize_burn_in=200, checkpoint_every=4,
+           checkpoint_dir=tmp_path / "old")
+    resumed = esca.train(iterations=12, resume=tmp_path / "old", threads=1, eval_every=0)
+    assert resumed.config.optimize_burn_in == 200 and resumed.beta == 0.01
+    assert_same_model(old, resumed)
+
+
 def test_checkpoint_holds_the_state(tmp_path):
     model = _train(iterations=9, checkpoint_every=3, checkpoint_dir=tmp_path, keep_checkpoints=2)
     assert [it for it, _ in list_checkpoints(tmp_path)] == [9, 6]  # keep 2: 3 was removed

@@ -115,6 +115,24 @@ def test_topics_prints_k_lines(trained):
     assert topic_lines(t10.stdout) == topic_lines(r.stdout)
 
 
+def test_topics_warns_when_the_words_are_placeholders(tmp_path):
+    """A model from esca.LDA fitted on a matrix without word names (x0, x1, ...)."""
+    from esca.errors import PlaceholderVocabularyWarning
+    lda = esca.LDA(n_components=2, max_iter=3, random_state=0, n_threads=1)
+    with pytest.warns(PlaceholderVocabularyWarning):
+        lda.fit(np.array([[2, 1, 0], [0, 1, 3], [1, 0, 2]]))
+    with pytest.warns(PlaceholderVocabularyWarning):
+        lda.save(tmp_path / "x.h5")
+    r = check_ok(run(["topics", "x.h5"], tmp_path))
+    assert ("x.h5: the words are the placeholder names x0 .. x2 (an esca.LDA fitted on a "
+            "matrix without word names); name them with LDA.set_vocabulary(words) and save "
+            "again") in r.stdout + r.stderr
+    assert len(topic_lines(r.stdout)) == 2
+    lda.set_vocabulary(["apple", "banana", "cherry"]).save(tmp_path / "named.h5")
+    r = check_ok(run(["topics", "named.h5"], tmp_path))
+    assert "placeholder" not in r.stdout + r.stderr and "apple" in r.stdout
+
+
 def test_export_gensim_loads(trained):
     from gensim.corpora import Dictionary
     from gensim.models import LdaModel
@@ -164,6 +182,24 @@ def test_train_help_explains_mallet_alpha(tmp_path):
     text = " ".join(r.stdout.split()).lower()
     alpha_help = text[text.index("--alpha a "):text.index("--beta b ")]
     assert "mallet" in alpha_help and "sum" in alpha_help and "per topic" in alpha_help, alpha_help
+
+
+def test_train_short_run_optimizes_priors_by_default_and_warns_when_it_cannot(tmp_path):
+    """--optimize-burn-in defaults to a quarter of --iterations (at most 200): -n 8
+    --optimize-interval 4 optimizes after iterations 4 and 8; -n 4 --optimize-interval 5
+    cannot optimize at all, and says so."""
+    r = check_ok(run(["train", "-k", 3, "-n", 8, "--optimize-interval", 4, "--threads", 1,
+                      "--top", 0, "--out", "m.h5"], tmp_path))
+    assert "never optimized" not in r.stdout + r.stderr
+    model = esca.load_model(tmp_path / "m.h5")
+    assert model.config.optimize_burn_in == 2 and model.beta != 0.01
+    r = check_ok(run(["train", "-k", 3, "-n", 4, "--optimize-interval", 5, "--threads", 1,
+                      "--top", 0], tmp_path))
+    warned = [ln for ln in (r.stdout + r.stderr).splitlines() if "never optimized" in ln]
+    assert len(warned) == 1 and "would follow iteration 5, but training stops at 4" in warned[0]
+    text = " ".join(check_ok(run(["train", "--help"], tmp_path)).stdout.split())
+    assert "iterations before the first optimization (default: a quarter of --iterations, " \
+           "at most 200)" in text
 
 
 def test_console_script_help(tmp_path):

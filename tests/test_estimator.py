@@ -27,7 +27,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import esca
+from esca.errors import PlaceholderVocabularyWarning
 from esca.estimator import LDA
+
+# Many tests fit a matrix without word names on purpose; the tests of the warning use
+# pytest.warns, which sees it regardless.
+pytestmark = pytest.mark.filterwarnings("ignore::esca.errors.PlaceholderVocabularyWarning")
 
 TOPICS = {
     "fruit": ["apple", "banana", "cherry", "grape", "lemon", "mango", "melon", "peach"],
@@ -324,7 +329,7 @@ def test_params_clone_and_repr():
     assert set(params) == {"n_components", "alpha", "beta", "sampler", "max_iter",
                            "random_state", "n_threads", "kernel", "optimize_interval",
                            "optimize_burn_in", "eval_every", "transform_sweeps",
-                           "transform_burn_in"}
+                           "transform_burn_in", "vocabulary", "verbose"}
     twin = clone(lda)
     assert twin.get_params() == params and twin is not lda
     assert lda.set_params(n_components=2, kernel="dense") is lda
@@ -343,11 +348,164 @@ def test_set_params_then_refit_changes_k(data):
 def test_in_a_pipeline_with_count_vectorizer(data):
     texts = [" ".join(doc) for doc in data["docs"]]
     pipe = make_pipeline(CountVectorizer(), LDA(**FAST))
-    theta = pipe.fit_transform(texts)
+    with pytest.warns(PlaceholderVocabularyWarning, match=r"its 24 columns are named x0 \.\. x23"):
+        theta = pipe.fit_transform(texts)
     assert theta.shape == (D, K)
     np.testing.assert_allclose(pipe.transform(texts[:5]).sum(axis=1), 1.0, rtol=1e-12)
     lda = pipe[-1]
     assert lda.model_.vocab == [f"x{i}" for i in range(lda.n_features_in_)]
+
+
+def _no_placeholder_warning():
+    """A context in which a PlaceholderVocabularyWarning is an error."""
+    import warnings
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("error", PlaceholderVocabularyWarning)
+    return ctx
+
+
+def test_pipeline_gets_the_words_from_the_vocabulary_parameter(fitted, data):
+    """make_pipeline(cv, LDA(vocabulary=cv)), set_params(lda__vocabulary=...) with the fitted
+    step or the words, and a fit keyword over the parameter: the model has the real words
+    and equals the one fitted with vocabulary= (same counts, same seed)."""
+    texts = [" ".join(doc) for doc in data["docs"]]
+    ctx = _no_placeholder_warning()
+    try:
+        cv = CountVectorizer()
+        pipe = make_pipeline(cv, LDA(**FAST, vocabulary=cv))
+        pipe.fit(texts)
+        assert pipe[-1].vocabulary is cv                    # stored as given
+        assert pipe[-1].model_.vocab == data["vocab"] == list(cv.get_feature_names_out())
+        np.testing.assert_array_equal(pipe[-1].components_, fitted.components_)
+        for value in (data["vocab"], data["cv"].vocabulary_, data["cv"]):
+            pipe = make_pipeline(CountVectorizer(), LDA(**FAST))
+            pipe.set_params(lda__vocabulary=value)
+            pipe.fit(texts)
+            assert pipe[-1].model_.vocab == data["vocab"]
+            np.testing.assert_array_equal(pipe[-1].components_, fitted.components_)
+        pipe = make_pipeline(CountVectorizer(), LDA(**FAST))
+        pipe.fit(texts, lda__vocabulary=data["vocab"])      # fit keyword through the Pipeline
+        assert pipe[-1].model_.vocab == data["vocab"]
+        # The fit keyword wins over the parameter.
+        lda = LDA(**FAST, vocabulary=data["vocab"][::-1]).fit(data["X"], vocabulary=data["vocab"])
+        assert lda.model_.vocab == data["vocab"]
+        lda = LDA(**FAST, vocabulary=data["vocab"][::-1]).fit(data["X"])
+        assert lda.model_.vocab == data["vocab"][::-1]
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def test_dataframe_columns_name_the_words(fitted, data):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(data["X"].toarray(), columns=data["vocab"])
+    ctx = _no_placeholder_warning()
+    try:
+        lda = LDA(**FAST).fit(frame)
+    finally:
+        ctx.__exit__(None, None, None)
+    assert list(lda.feature_names_in_) == data["vocab"] == lda.model_.vocab
+    np.testing.assert_array_equal(lda.components_, fitted.components_)
+    # vocabulary= wins over the column names
+    upper = [w.upper() for w in data["vocab"]]
+    assert LDA(**FAST, vocabulary=upper).fit(frame).model_.vocab == upper
+
+
+def test_placeholder_names_warn_until_set_vocabulary_names_them(fitted, data, tmp_path):
+    lda = LDA(**FAST)
+    with pytest.warns(PlaceholderVocabularyWarning, match="pass the words as vocabulary="):
+        lda.fit(data["X"])
+    assert lda.model_.vocab == [f"x{i}" for i in range(24)]
+    with pytest.warns(PlaceholderVocabularyWarning, match=r"LDA.save: .* x0 \.\. x23"):
+        lda.save(tmp_path / "x.h5")
+    with pytest.warns(PlaceholderVocabularyWarning, match=r"LDA.to_gensim: .* x0 \.\. x23"):
+        lda.to_gensim()
+    with pytest.raises(ValueError, match="^LDA: the vocabulary has 23 words but the model has "
+                                         "V=24 words$"):
+        lda.set_vocabulary(data["vocab"][:-1])
+    with pytest.raises(ValueError, match="repeated|twice|more than once|distinct"):
+        lda.set_vocabulary(["apple"] * 24)
+    with pytest.raises(ValueError, match="CountVectorizer that is not fitted"):
+        lda.set_vocabulary(CountVectorizer())
+    assert lda.model_.vocab[0] == "x0"                       # a refused vocabulary changes nothing
+    components = lda.components_.copy()
+    assert lda.set_vocabulary(data["cv"]) is lda
+    assert lda.model_.vocab == data["vocab"] and lda.vocabulary_ == data["cv"].vocabulary_
+    np.testing.assert_array_equal(lda.components_, components)
+    np.testing.assert_array_equal(lda.components_, fitted.components_)
+    ctx = _no_placeholder_warning()
+    try:
+        lda.save(tmp_path / "named.h5")
+        g = lda.to_gensim()
+    finally:
+        ctx.__exit__(None, None, None)
+    assert esca.load_model(tmp_path / "named.h5").vocab == data["vocab"]
+    assert [g.id2word[i] for i in range(24)] == data["vocab"]
+    lda.set_vocabulary(np.array(data["vocab"]))              # numpy words are fine too
+    assert lda.model_.vocab == data["vocab"]
+
+
+def test_unfitted_vectorizer_as_vocabulary_is_refused(data):
+    lda = clone(LDA(**FAST, vocabulary=data["cv"]))          # clone unfits the vectorizer
+    with pytest.raises(ValueError, match="^LDA: vocabulary is a CountVectorizer that is not "
+                                         "fitted"):
+        lda.fit(data["X"])
+    # A vectorizer with a fixed vocabulary needs no fitting.
+    fixed = clone(LDA(**FAST, vocabulary=CountVectorizer(vocabulary=data["vocab"])))
+    assert fixed.fit(data["X"]).model_.vocab == data["vocab"]
+
+
+def test_gensim_coherence_needs_the_real_words(data):
+    """With placeholder names gensim's u_mass coherence silently finds no word of the texts
+    (0.0); with the words it is a real (negative) log ratio."""
+    import warnings
+
+    from gensim.models.coherencemodel import CoherenceModel
+    texts = [" ".join(doc) for doc in data["docs"]]
+
+    def u_mass(lda):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PlaceholderVocabularyWarning)
+            g = lda.to_gensim()
+        bow = [g.id2word.doc2bow(doc) for doc in data["docs"]]
+        return CoherenceModel(model=g, corpus=bow, dictionary=g.id2word, coherence="u_mass",
+                              topn=5).get_coherence()
+
+    with pytest.warns(PlaceholderVocabularyWarning):
+        unnamed = make_pipeline(CountVectorizer(), LDA(**FAST)).fit(texts)
+    assert u_mass(unnamed[-1]) == 0.0
+    cv = CountVectorizer()
+    named = make_pipeline(cv, LDA(**FAST, vocabulary=cv)).fit(texts)
+    score = u_mass(named[-1])
+    assert np.isfinite(score) and score < 0
+    assert u_mass(unnamed[-1].set_vocabulary(unnamed[0])) == score
+
+
+def test_verbose_draws_a_progress_bar_on_stderr(data, capfd, caplog):
+    LDA(**FAST, verbose=1).fit(data["X"], vocabulary=data["vocab"])
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "train:" in err and f"{ITER}/{ITER}" in err and "100%" in err, err
+    LDA(**FAST, verbose=True).fit(data["X"], vocabulary=data["vocab"])
+    assert f"{ITER}/{ITER}" in capfd.readouterr().err
+    caplog.set_level("INFO", logger="esca")
+    LDA(**FAST).fit(data["X"], vocabulary=data["vocab"])   # verbose=0 (default): silent
+    assert capfd.readouterr() == ("", "")
+    assert not [r for r in caplog.records if r.name == "esca.progress"]  # no iteration lines
+    with pytest.raises(ValueError, match="verbose must be >= 0, got -1"):
+        LDA(**FAST, verbose=-1).fit(data["X"], vocabulary=data["vocab"])
+
+
+@pytest.mark.skipif(not hasattr(esca.TopicModel, "summary"),
+                    reason="TopicModel.summary (helper h1's branch) is not merged yet")
+def test_summary_is_the_models_summary(fitted):
+    import io
+    mine, theirs = io.StringIO(), io.StringIO()
+    got = fitted.summary(top_n=3, file=mine)
+    expected = fitted.model_.summary(top_n=3, file=theirs)
+    assert mine.getvalue() == theirs.getvalue()
+    assert (got is None and expected is None) or got == expected
+    assert mine.getvalue() != ""
 
 
 def test_set_output_pandas(fitted, data):
@@ -361,7 +519,8 @@ def test_not_fitted():
     lda = LDA()
     for call in (lambda: lda.transform([["a"]]), lambda: lda.score([["a"]]),
                  lambda: lda.perplexity([["a"]]), lambda: lda.to_gensim(),
-                 lambda: lda.save("never.h5")):
+                 lambda: lda.save("never.h5"), lambda: lda.set_vocabulary(["a"]),
+                 lambda: lda.summary()):
         with pytest.raises(NotFittedError):
             call()
 
@@ -618,6 +777,8 @@ def test_fit_under_two_mpi_ranks(data, tmp_path):
         out, err = proc.communicate()
         pytest.fail(f"mpiexec timed out (hang?)\n{out}\n{err}")
     assert proc.returncode == 0, err
+    # Two fits of a matrix without word names: one placeholder warning each, from rank 0 only.
+    assert err.count("PlaceholderVocabularyWarning: LDA.fit: X has no word names") == 2, err
     one = LDA(n_components=3, max_iter=20, random_state=5, n_threads=1).fit(X)
     for rank in (0, 1):  # ESCA: two ranks give the one-rank model bit for bit, on both ranks
         np.testing.assert_array_equal(np.load(tmp_path / f"components_{rank}.npy"),
