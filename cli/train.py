@@ -92,7 +92,8 @@ def setup_arguments(subparsers):
                    "default: every 10 seconds and every --eval-every iterations, or none when "
                    "the progress bar and standard output share a terminal)")
     p.add_argument("--top", type=int, default=10, metavar="N",
-                   help="print the top N words of every topic at the end (0: do not print)")
+                   help="print the top N words of every topic at the end (default 10; 0: do "
+                   "not print)")
     p.set_defaults(func=run)
 
 
