@@ -49,8 +49,9 @@ def setup_arguments(subparsers):
         "shard of documents and the word-topic counts are summed after every sweep.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", nargs="?", default=None, metavar="CORPUS.h5",
-                   help="corpus written by 'esca prepare', or builtin:wiki250 (the default: 250 "
-                   "Wikipedia articles shipped with gensim)")
+                   help="corpus written by 'esca prepare', builtin:wiki250 (the default: 250 "
+                   "Wikipedia articles shipped with gensim, stemmed) or builtin:lee (300 news "
+                   "articles shipped with gensim, unstemmed)")
     p.add_argument("--num-topics", "-k", type=int, default=None, metavar="K",
                    help="number of topics K (default 100)")
     p.add_argument("--iterations", "-n", type=int, default=1000, metavar="N",

@@ -121,3 +121,21 @@ def test_infer_writes_csv(model_and_corpus, tmp_path, name):
     np.testing.assert_array_equal(frame.index.to_numpy(), doc_index)
     np.testing.assert_array_equal(frame.to_numpy(), theta)  # %.17g: exact round trip
     assert sorted(os.listdir(tmp_path)) == sorted(["theta.h5", name])  # no temporary file
+
+
+def test_builtin_lee_reads_as_words(restore_numba_threads):
+    """builtin:lee: gensim's 300 Lee news articles, tokenized by gensim, no stop words, no
+    word of more than half the documents; it trains like any corpus (make demo uses it)."""
+    from gensim.parsing.preprocessing import STOPWORDS
+    c = esca.read_corpus("builtin:lee")
+    assert c.num_docs == 300 and len(c.vocab) == 6705 and c.num_tokens == 30501
+    vocab = set(c.vocab)
+    assert {"bushfire", "qantas", "afghanistan", "palestinian"} <= vocab
+    assert not vocab & set(STOPWORDS) and "said" not in vocab and "says" not in vocab
+    df = np.zeros(len(c.vocab), dtype=np.int64)
+    for d in range(c.num_docs):
+        df[np.unique(c.word_ids[c.doc_ptr[d]:c.doc_ptr[d + 1]])] += 1
+    assert df.max() <= 150 and df.min() >= 1
+    model = esca.train("builtin:lee", num_topics=5, iterations=5, threads=1, progress=False)
+    assert model.info["corpus"] == "builtin:lee" and model.num_tokens == 30501
+    assert esca.read_corpus("builtin:wiki250").num_docs == 250  # the default is unchanged
