@@ -4,7 +4,13 @@ A user error (:class:`esca.UserError`) becomes one line ``esca: error: ...``
 on standard error, printed once by rank 0, and exit status 2; ``--debug``
 shows the traceback. A training run stopped by SIGTERM or SIGINT
 (:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
-and aborts the whole MPI job, so that no rank hangs in a collective.
+and aborts the whole MPI job, so that no rank hangs in a collective. When
+standard output is a pipe closed early (``esca topics m.h5 | head``) the
+command stops quietly with status 141 (128 + SIGPIPE, what a shell reports
+for ``ls | head``): no traceback, no message. A misspelled option or command
+shows the usage of the subcommand it was given to and, when one is close
+(:func:`difflib.get_close_matches`), ``did you mean '--iterations'?``; exit
+status 2, as every argparse error.
 
 Logging and progress: the library logs through :mod:`logging` only; here the
 ``esca`` logger gets one handler writing bare messages to standard output,

@@ -5,7 +5,10 @@ an object that their caller passes in:
 
 * :func:`esca.train` reports every iteration to a :class:`TrainProgress`
   (``progress=``; rank 0 only). Its default logs one INFO line per iteration
-  on the ``esca.progress`` logger, as esca always did.
+  on the ``esca.progress`` logger, as esca always did; ``progress=True``
+  draws the bar of ``esca train``, ``progress=False`` reports nothing.
+  ``esca train`` off a terminal logs the first iteration, those with a
+  log-likelihood, the last, and one every 10 seconds (``log_every=None``).
 * :func:`esca.corpora.prepare.prepare_corpus` and ``esca infer`` call a
   ``progress(stage, done, total)`` callable, such as a :class:`StageProgress`,
   every so many documents.
