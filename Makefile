@@ -1,6 +1,8 @@
 # The two commands of the README:
-#   make demo   trains ESCA with mpiexec -n 2 on the builtin corpus, exports to gensim and
-#               prints the top words of every topic (loaded back through gensim)
+#   make demo   trains ESCA with mpiexec -n 2 on builtin:lee (300 Australian news articles
+#               shipped with gensim, tokenized by gensim), exports to gensim and prints the top
+#               words of every topic (loaded back through gensim); CORPUS=builtin:wiki250 for
+#               the stemmed Wikipedia sample
 #   make test   runs the test suite
 # Each creates .venv and installs the project into it the first time (and again only when
 # pyproject.toml changes).
@@ -13,6 +15,7 @@ OUT    ?= out
 RANKS  ?= 2
 K      ?= 20
 ITERS  ?= 200
+CORPUS ?= builtin:lee
 
 .PHONY: demo test install clean
 
@@ -26,9 +29,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	mkdir -p $(OUT)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mpiexec -n $(RANKS) $(BIN)/esca train \
-	    --num-topics $(K) --iterations $(ITERS) --threads 1 --top 0 --out $(OUT)/wiki250.h5
-	$(BIN)/esca export $(OUT)/wiki250.h5 --format gensim --out $(OUT)/gensim
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mpiexec -n $(RANKS) $(BIN)/esca train $(CORPUS) \
+	    --num-topics $(K) --iterations $(ITERS) --threads 1 --top 0 --out $(OUT)/model.h5
+	$(BIN)/esca export $(OUT)/model.h5 --format gensim --out $(OUT)/gensim
 	$(BIN)/python experiments/show_gensim_topics.py $(OUT)/gensim
 
 test: $(STAMP)

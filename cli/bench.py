@@ -45,7 +45,8 @@ def setup_arguments(subparsers):
                    help="comma-separated system names or families (esca, cgs, tomotopy, gensim, "
                    "lda, sklearn; default all)")
     p.add_argument("--iterations-for", action="append", default=[], metavar="NAME=N",
-                   help="iterations for one system or family, e.g. lda=20 (repeatable)")
+                   help="iterations for one system or family, e.g. lda=20 (repeatable; "
+                   "default: --iterations for every system)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",
                    help="held-out perplexity every N iterations and at the end (default 10; "
                    "0: at the end only)")

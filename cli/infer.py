@@ -13,6 +13,9 @@ writes OUT.h5 (atomically):
   /doc_index  int64   (D,)     the corpus's doc_index, when it has one
   attrs: format="esca-theta", model, corpus, sweeps, burn_in, seed, tokens,
          tokens_skipped, seconds, docs_per_s
+or, when OUT ends in .csv, a CSV table (atomically) with a header line and one row per
+document: doc (the corpus's doc_index, else 0..D-1), topic_0 .. topic_{K-1}
+(pandas.read_csv("theta.csv", index_col="doc") reads it back).
 
 Progress: the documents are folded in in chunks of about 1% of the tokens
 (at least 200,000 tokens each; the result is bit-identical to one call of
@@ -24,6 +27,7 @@ examples:
   esca prepare new.txt --format text --out new.h5
   esca infer model.h5 new.h5 --out theta.h5 --sweeps 50 --burn-in 10 --seed 1
   esca infer model.h5 new.h5 -o theta.h5 --threads 4 --quiet
+  esca infer model.h5 new.h5 --out theta.csv
 """
 
 def setup_arguments(subparsers):
@@ -34,11 +38,12 @@ def setup_arguments(subparsers):
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL.h5")
     p.add_argument("corpus", metavar="CORPUS.h5", help="esca corpus (see esca prepare)")
-    p.add_argument("--out", "-o", required=True, metavar="OUT.h5")
+    p.add_argument("--out", "-o", required=True, metavar="OUT.h5",
+                   help="theta in HDF5, or CSV when the name ends in .csv")
     p.add_argument("--sweeps", type=int, default=50, help="Gibbs sweeps (default 50)")
     p.add_argument("--burn-in", type=int, default=10,
                    help="sweeps discarded before averaging theta (default 10)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, help="Numba threads (default: all)")
     p.set_defaults(func=run)
 
@@ -51,15 +56,13 @@ def run(args):
     UserError
         On an unreadable model or corpus, bad options or an unwritable output.
     """
-    import json
     import os
     import time
 
-    import h5py
     import numba
 
     import esca
-    from esca._io import atomic_path, check_output_file
+    from esca._io import check_output_file
     from esca.corpus import BUILTIN_PREFIX, read_doc_index
     from esca.errors import UserError
     from esca.evaluate import fold_in
@@ -86,6 +89,39 @@ def run(args):
     sec = time.perf_counter() - t0
     D = theta.shape[0]
     doc_index = read_doc_index(args.corpus)
+    if args.out.lower().endswith(".csv"):
+        _write_csv(args.out, theta, doc_index)
+    else:
+        _write_hdf5(args, theta, doc_index, len(word_ids), skipped, sec)
+    print(f"inferred theta of {D} documents ({len(word_ids)} tokens, {skipped} of unknown words "
+          f"skipped) in {sec:.2f} s: {D / sec if sec > 0 else 0.0:,.0f} documents/s "
+          f"(including Numba compilation on a first run); wrote {args.out}")
+    return 0
+
+
+def _write_csv(path, theta, doc_index):
+    """theta as CSV (atomically): columns doc, topic_0 .. topic_{K-1}, one row per document."""
+    import numpy as np
+    import pandas as pd
+
+    from esca._io import atomic_path
+    doc = np.arange(theta.shape[0]) if doc_index is None else doc_index
+    frame = pd.DataFrame(theta, columns=[f"topic_{k}" for k in range(theta.shape[1])],
+                         index=pd.Index(doc, name="doc"))
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, float_format="%.17g")
+
+
+def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
+    """theta and the run's attributes as HDF5 (atomically); see the DESCRIPTION."""
+    import json
+    import os
+
+    import h5py
+
+    import esca
+    from esca._io import atomic_path
+    D = theta.shape[0]
     with atomic_path(args.out) as tmp, h5py.File(tmp, "w") as f:
         f.create_dataset("theta", data=theta)
         if doc_index is not None:
@@ -93,11 +129,7 @@ def run(args):
         f.attrs.update({"format": "esca-theta", "model": os.path.abspath(args.model),
                         "corpus": os.path.abspath(args.corpus), "sweeps": args.sweeps,
                         "burn_in": args.burn_in, "seed": args.seed,
-                        "tokens": len(word_ids), "tokens_skipped": skipped,
+                        "tokens": tokens, "tokens_skipped": skipped,
                         "seconds": sec, "docs_per_s": D / sec if sec > 0 else 0.0,
                         "esca_version": esca.__version__,
                         "options": json.dumps(vars(args), default=str)})
-    print(f"inferred theta of {D} documents ({len(word_ids)} tokens, {skipped} of unknown words "
-          f"skipped) in {sec:.2f} s: {D / sec if sec > 0 else 0.0:,.0f} documents/s "
-          f"(including Numba compilation on a first run); wrote {args.out}")
-    return 0

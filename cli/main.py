@@ -4,7 +4,13 @@ A user error (:class:`esca.UserError`) becomes one line ``esca: error: ...``
 on standard error, printed once by rank 0, and exit status 2; ``--debug``
 shows the traceback. A training run stopped by SIGTERM or SIGINT
 (:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
-and aborts the whole MPI job, so that no rank hangs in a collective.
+and aborts the whole MPI job, so that no rank hangs in a collective. When
+standard output is a pipe closed early (``esca topics m.h5 | head``) the
+command stops quietly with status 141 (128 + SIGPIPE, what a shell reports
+for ``ls | head``): no traceback, no message. A misspelled option or command
+shows the usage of the subcommand it was given to and, when one is close
+(:func:`difflib.get_close_matches`), ``did you mean '--iterations'?``; exit
+status 2, as every argparse error.
 
 Logging and progress: the library logs through :mod:`logging` only; here the
 ``esca`` logger gets one handler writing bare messages to standard output,
@@ -19,8 +25,10 @@ appear above the bar instead of breaking it.
 
 import argparse
 import contextlib
+import difflib
 import logging
 import os
+import re
 import sys
 import traceback
 
@@ -28,6 +36,9 @@ from esca.errors import EXIT_INTERRUPTED, Interrupted, UserError
 
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
+#: Standard output closed early (``esca topics m.h5 | head``): 128 + SIGPIPE, the status a
+#: shell reports for ``ls | head`` under ``set -o pipefail``; no message, no traceback.
+EXIT_BROKEN_PIPE = 141
 
 EPILOG = """\
 examples:
@@ -40,14 +51,52 @@ examples:
   esca info
 
 'esca COMMAND --help' shows each command's options and examples. Exit status: 0 done,
-1 a bug (traceback), 2 bad input (one line), 75 stopped by SIGTERM/SIGINT (resume it).
+1 a bug (traceback), 2 bad input (one line), 75 stopped by SIGTERM/SIGINT (resume it),
+141 standard output closed early (as 'esca topics m.h5 | head'; nothing printed).
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors suggest the option or command meant ("did you mean").
+
+    A subcommand's parser reports an unknown option itself, with its own usage
+    (argparse would leave it to the top-level parser, whose usage is ``esca
+    [-h] ... COMMAND``).
+    """
+
+    _subcommand = False  # True on the parsers of subcommands (set by build_parser)
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, extras = super().parse_known_args(args, namespace)
+        if extras and self._subcommand:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns, extras
+
+    def error(self, message):
+        guess = None
+        m = re.match(r"unrecognized arguments: (.*)", message)
+        if m:
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for arg in m.group(1).split():
+                if arg.startswith("--"):
+                    close = difflib.get_close_matches(arg.split("=", 1)[0], options, n=1)
+                    if close:
+                        guess = close[0]
+                        break
+        m = re.match(r"argument .*: invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2))
+            close = difflib.get_close_matches(m.group(1), choices, n=1)
+            guess = close[0] if close else None
+        if guess:
+            message = f"{message}; did you mean '{guess}'?"
+        super().error(message)
 
 
 def build_parser():
     """The argument parser with every subcommand."""
     from . import bench, corpora, evaluate, export, infer, info, plot, prepare, topics, train
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +108,16 @@ def build_parser():
     for mod in (prepare, corpora, train, topics, export, plot, evaluate, infer, bench, info):
         mod.setup_arguments(sub)
     _add_quiet(sub)
+    _mark_subcommands(p)
     return p
+
+
+def _mark_subcommands(parser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child._subcommand = True
+                _mark_subcommands(child)
 
 
 def _add_quiet(sub):
@@ -107,9 +165,19 @@ def _isatty(stream):
         return False
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """A handler of standard output that lets a closed pipe stop the command (logging would
+    print a "--- Logging error ---" traceback per line and go on)."""
+
+    def handleError(self, record):
+        if isinstance(sys.exc_info()[1], BrokenPipeError):
+            raise sys.exc_info()[1]
+        super().handleError(record)
+
+
 def _configure_logging(quiet, rank):
     level = logging.WARNING if quiet or rank != 0 else logging.INFO
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("esca")
     root.handlers[:] = [handler]
@@ -133,7 +201,13 @@ def main(argv=None):
     _configure_logging(args.quiet, rank)
     try:
         with _bar_safe_logging(args):
-            return args.func(args) or 0
+            status = args.func(args) or 0
+        sys.stdout.flush()  # here, so that a closed pipe is seen below and not at exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        _abort_mpi_job(EXIT_BROKEN_PIPE)
+        return EXIT_BROKEN_PIPE
     except UserError as e:
         if args.debug:
             traceback.print_exc()
@@ -149,13 +223,27 @@ def main(argv=None):
     except Exception:
         traceback.print_exc()
         sys.stderr.flush()
-        if "mpi4py.MPI" in sys.modules:
-            from mpi4py import MPI
-            if MPI.Is_initialized() and MPI.COMM_WORLD.Get_size() > 1:
-                print(f"esca: rank {rank} failed; aborting the MPI job", file=sys.stderr,
-                      flush=True)
-                MPI.COMM_WORLD.Abort(EXIT_BUG)
+        _abort_mpi_job(EXIT_BUG, f"esca: rank {rank} failed; aborting the MPI job")
         return EXIT_BUG
+
+
+def _abort_mpi_job(status, message=None):
+    """Abort every rank of an MPI job of several ranks (so that none hangs in a collective)."""
+    if "mpi4py.MPI" in sys.modules:
+        from mpi4py import MPI
+        if MPI.Is_initialized() and MPI.COMM_WORLD.Get_size() > 1:
+            if message:
+                print(message, file=sys.stderr, flush=True)
+            MPI.COMM_WORLD.Abort(status)
+
+
+def _silence_stdout():
+    """Point standard output at /dev/null, so that Python's flush at exit does not fail again
+    on the closed pipe (the advice of the Python docs on SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

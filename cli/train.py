@@ -19,10 +19,13 @@ progress:
   When standard error is a terminal, rank 0 draws a progress bar there with the tokens/s of the
   latest iteration and the latest log-likelihood per token (computed every --eval-every
   iterations). Standard output gets a line 'iter I  SECONDS s  RATE tokens/s[  LL/token X]'
-  after every --log-every-th iteration and after the last; by default after every iteration,
-  or none when the bar is drawn and standard output is a terminal too. --quiet hides
-  the bar and all but warnings and errors. Under mpiexec only rank 0 reports (and mpiexec's
-  pipes are not terminals: plain lines).
+  after every --log-every-th iteration and after the last. By default: after the first
+  iteration, every --eval-every-th one (with its LL/token), the last, and any that ends 10
+  seconds or more after the previous line; none when the bar is drawn and standard output is
+  a terminal too. The first iteration of a run that compiles the Numba kernels (a first run,
+  or after an upgrade) is slower: the bar and its line say '(compiling)'. --quiet hides the
+  bar and all but warnings and errors. Under mpiexec only rank 0 reports (and mpiexec's pipes
+  are not terminals: plain lines).
 
 checkpoints and resume:
   esca train corpus.h5 -k 100 -n 1000 --checkpoint-every 50 --checkpoint-dir ckpt --out m.h5
@@ -46,8 +49,9 @@ def setup_arguments(subparsers):
         "shard of documents and the word-topic counts are summed after every sweep.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", nargs="?", default=None, metavar="CORPUS.h5",
-                   help="corpus written by 'esca prepare', or builtin:wiki250 (the default: 250 "
-                   "Wikipedia articles shipped with gensim)")
+                   help="corpus written by 'esca prepare', builtin:wiki250 (the default: 250 "
+                   "Wikipedia articles shipped with gensim, stemmed) or builtin:lee (300 news "
+                   "articles shipped with gensim, unstemmed)")
     p.add_argument("--num-topics", "-k", type=int, default=None, metavar="K",
                    help="number of topics K (default 100)")
     p.add_argument("--iterations", "-n", type=int, default=1000, metavar="N",
@@ -87,10 +91,11 @@ def setup_arguments(subparsers):
                    help="write the model here (HDF5); without it the model is not saved")
     p.add_argument("--log-every", type=int, default=None, metavar="N",
                    help="log a line after every N iterations and after the last (0: none; "
-                   "default 1, or 0 when the progress bar and standard output share a "
-                   "terminal)")
+                   "default: every 10 seconds and every --eval-every iterations, or none when "
+                   "the progress bar and standard output share a terminal)")
     p.add_argument("--top", type=int, default=10, metavar="N",
-                   help="print the top N words of every topic at the end (0: do not print)")
+                   help="print the top N words of every topic at the end (default 10; 0: do "
+                   "not print)")
     p.set_defaults(func=run)
 
 
@@ -138,13 +143,26 @@ def run(args):
     return 0
 
 
+#: Printed on standard error (by rank 0) when training starts without --out.
+NO_OUT_WARNING = "esca train: warning: no --out given: the model will not be saved"
+
+
 def _progress(args):
-    """The :class:`esca.progress.TrainProgress` of ``esca train`` (see the epilog's "progress")."""
+    """The :class:`esca.progress.TrainProgress` of ``esca train`` (see the epilog's "progress");
+    without --out it first warns that the model will not be saved, once the settings and the
+    corpus have been checked (rank 0 only: only rank 0 reports progress)."""
     from esca.progress import TrainProgress
 
     from .main import _isatty, show_progress_bar
+
+    class Progress(TrainProgress):
+        def start(self, first, total, compiling=False):
+            if not args.out:
+                print(NO_OUT_WARNING, file=sys.stderr, flush=True)
+            super().start(first, total, compiling=compiling)
+
     bar = show_progress_bar(args)
     log_every = args.log_every
-    if log_every is None:
-        log_every = 0 if bar and _isatty(sys.stdout) else 1
-    return TrainProgress(log_every=log_every, bar=bar)
+    if log_every is None and bar and _isatty(sys.stdout):
+        log_every = 0
+    return Progress(log_every=log_every, bar=bar)

@@ -27,7 +27,9 @@ from .errors import UserError
 FORMAT = "esca-corpus"
 FORMAT_VERSION = 1
 BUILTIN_PREFIX = "builtin:"
-BUILTIN_NAMES = ("wiki250",)
+BUILTIN_NAMES = ("wiki250", "lee")
+#: File of each builtin corpus in gensim's ``test/test_data``.
+_BUILTIN_FILES = {"wiki250": "head500.noblanks.cor", "lee": "lee_background.cor"}
 
 
 @dataclasses.dataclass
@@ -580,14 +582,17 @@ def builtin_path(name="wiki250"):
     """Path of a corpus shipped inside an installed package.
 
     ``wiki250`` is gensim's ``test/test_data/head500.noblanks.cor``: 250
-    English Wikipedia articles, one per line, stemmed, about 331K tokens.
+    English Wikipedia articles, one per line, already lowercased, stemmed and
+    without stop words, about 331K tokens. ``lee`` is
+    ``test/test_data/lee_background.cor``: the 300 Australian news articles of
+    the Lee corpus (Lee, Pincombe & Welsh 2005), raw text, one per line.
     """
     if name not in BUILTIN_NAMES:
         raise UserError(f"unknown builtin corpus '{name}' (known: "
                         + ", ".join(BUILTIN_PREFIX + n for n in BUILTIN_NAMES) + ")")
     import gensim
     path = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data",
-                        "head500.noblanks.cor")
+                        _BUILTIN_FILES[name])
     if not os.path.exists(path):
         raise UserError(f"builtin corpus '{name}' not found in the installed gensim at {path}")
     return path
@@ -596,19 +601,42 @@ def builtin_path(name="wiki250"):
 _BUILTIN_CACHE = {}
 
 
+def _lee_documents(path):
+    """Documents of the raw ``lee`` file as token lists: gensim's ``simple_preprocess``
+    (lowercase, no accents, 2-15 letters) without gensim's English ``STOPWORDS`` and without
+    words in more than half of the documents ("said", "says"; gensim's
+    ``filter_extremes(no_above=0.5)``)."""
+    from gensim.parsing.preprocessing import STOPWORDS
+    from gensim.utils import simple_preprocess
+    with open(path, encoding="utf-8") as fh:
+        docs = [[t for t in simple_preprocess(line, deacc=True) if t not in STOPWORDS]
+                for line in fh if line.strip()]
+    df = {}
+    for doc in docs:
+        for t in set(doc):
+            df[t] = df.get(t, 0) + 1
+    return [[t for t in doc if df[t] <= 0.5 * len(docs)] for doc in docs]
+
+
 def builtin_corpus(name="wiki250"):
-    """Load a builtin corpus into memory (split on whitespace, vocabulary in first-seen order)."""
+    """Load a builtin corpus into memory (vocabulary in first-seen order).
+
+    ``wiki250`` is split on whitespace; ``lee`` is tokenized by :func:`_lee_documents`.
+    """
     if name in _BUILTIN_CACHE:
         return _BUILTIN_CACHE[name]
     path = builtin_path(name)
+    if name == "lee":
+        docs = _lee_documents(path)
+    else:
+        with open(path, encoding="utf-8") as fh:
+            docs = [line.split() for line in fh]
     token2id, ids, lens = {}, [], []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            toks = line.split()
-            if not toks:
-                continue
-            ids.extend(token2id.setdefault(t, len(token2id)) for t in toks)
-            lens.append(len(toks))
+    for toks in docs:
+        if not toks:
+            continue
+        ids.extend(token2id.setdefault(t, len(token2id)) for t in toks)
+        lens.append(len(toks))
     doc_ptr = np.zeros(len(lens) + 1, dtype=np.int64)
     np.cumsum(lens, out=doc_ptr[1:])
     c = Corpus(doc_ptr, np.array(ids, dtype=np.int32), list(token2id),

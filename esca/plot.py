@@ -161,7 +161,9 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     One panel per topic, at most :data:`GRID_COLUMNS` per row: its ``top``
     words by phi_kw (most probable at the top, ties by lower word id), bar
     length phi_kw; the panel title gives the topic's number and its share of
-    the training tokens n_k / N.
+    the training tokens n_k / N. Every panel has the same x axis (0 to the
+    largest phi_kw drawn, plus 10%), so bars compare across topics, with at
+    most four ticks labelled in percent.
 
     Parameters
     ----------
@@ -190,21 +192,34 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     ncols = min(GRID_COLUMNS, len(chosen))
     nrows = math.ceil(len(chosen) / ncols)
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
     fig = _new_figure(3.2 * ncols, 0.5 + max(rows_height, 2.5))
     N = max(model.num_tokens, 1)
-    for i, k in enumerate(chosen):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
+    bars = []
+    for k in chosen:
         ids = top_word_ids(model.n_kw[k], top)
         phi_k = (model.n_kw[k, ids] + model.beta) / (model.n_k[k] + model.num_words * model.beta)
+        bars.append((k, ids, phi_k))
+    xmax = max(max(float(phi_k.max()) for _, _, phi_k in bars) * 1.1, 1e-12)
+    first = None
+    for i, (k, ids, phi_k) in enumerate(bars):
+        ax = fig.add_subplot(nrows, ncols, i + 1, sharex=first)
+        first = first or ax
         y = np.arange(len(ids))[::-1]
         ax.barh(y, phi_k, color="C0")
         ax.set_yticks(y, [_text(model.vocab[w]) for w in ids], fontsize=8)
-        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_title(f"topic {k} ({100.0 * model.n_k[k] / N:.1f}%)", fontsize=9)
-        ax.set_xlim(0, max(float(phi_k.max()) * 1.1, 1e-12))
+        ax.grid(axis="x", color="0.9")
+        ax.set_axisbelow(True)
+    first.set_xlim(0, xmax)
+    first.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+    first.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100.0 * x:.4g}%"))
     shown = "" if len(chosen) == model.num_topics else f" (topics shown: {len(chosen)})"
     fig.suptitle(_text(f"top {top} words per topic by phi, K={model.num_topics}{shown}"),
                  fontsize=11)
+    fig.supxlabel("phi: the word's probability in the topic (same scale in every panel)",
+                  fontsize=9)
     return _save(fig, path, dpi)
 
 

@@ -5,7 +5,10 @@ an object that their caller passes in:
 
 * :func:`esca.train` reports every iteration to a :class:`TrainProgress`
   (``progress=``; rank 0 only). Its default logs one INFO line per iteration
-  on the ``esca.progress`` logger, as esca always did.
+  on the ``esca.progress`` logger, as esca always did; ``progress=True``
+  draws the bar of ``esca train``, ``progress=False`` reports nothing.
+  ``esca train`` off a terminal logs the first iteration, those with a
+  log-likelihood, the last, and one every 10 seconds (``log_every=None``).
 * :func:`esca.corpora.prepare.prepare_corpus` and ``esca infer`` call a
   ``progress(stage, done, total)`` callable, such as a :class:`StageProgress`,
   every so many documents.
@@ -54,48 +57,67 @@ class TrainProgress:
     end, also when the run stops with an error. The default object,
     ``TrainProgress()``, logs every iteration and draws no bar.
 
-    Log line (INFO on the ``esca.progress`` logger), after every
-    ``log_every``-th iteration (counted from iteration 1, also when resuming)
-    and after the last one::
+    Log line (INFO on the ``esca.progress`` logger)::
 
         iter    10     0.046 s     7,212,930 tokens/s  LL/token -8.6120
 
+    With ``log_every=N`` a line follows every N-th iteration (counted from
+    iteration 1, also when resuming) and the last one. With
+    ``log_every=None`` (what ``esca train`` does off a terminal) a line
+    follows the first iteration, every iteration whose log-likelihood was
+    computed (every ``eval_every`` iterations), the last one, and any
+    iteration ending ``interval`` seconds or more after the previous line.
     ``LL/token`` (the training log-likelihood per token) appears only on
     iterations where it was computed: every ``eval_every`` iterations and the
-    last.
+    last. The first line of a run that compiles the Numba kernels (the first
+    run in a process with an empty Numba cache) ends with ``(compiling)``:
+    its seconds include the compilation.
 
     Bar (``bar=True``), on ``file``, with the rate of the latest iteration and
-    the latest log-likelihood per token computed (once there is one)::
+    the latest log-likelihood per token computed (once there is one); it reads
+    ``train (compiling)`` until the first iteration of a compiling run ends::
 
         train:  50%|█████     | 6/12 [00:00<00:00, 21.6it/s, 7,212,930 tokens/s, LL/token -8.6120]
 
     Parameters
     ----------
-    log_every : int
+    log_every : int or None
         Log a line after every this many iterations and after the last one;
-        0: no iteration lines. Default 1.
+        0: no iteration lines; None: every ``interval`` seconds and at every
+        log-likelihood (see above). Default 1.
     bar : bool
         Draw a tqdm bar (default False).
     file : file object, optional
         Where the bar is drawn; default ``sys.stderr`` (read when the bar starts).
+    interval : float, optional
+        Seconds between two lines with ``log_every=None``; default
+        :data:`LOG_INTERVAL` (10).
+    clock : callable, optional
+        Returns the time in seconds (default :func:`time.monotonic`); for tests.
 
     Raises
     ------
     ValueError
-        If ``log_every`` is not an integer >= 0.
+        If ``log_every`` is not None or an integer >= 0.
     """
 
-    def __init__(self, log_every=1, bar=False, file=None):
-        if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 0:
-            raise ValueError(f"log_every must be an integer >= 0, got {log_every!r}")
+    def __init__(self, log_every=1, bar=False, file=None, interval=None, clock=None):
+        if log_every is not None and (isinstance(log_every, bool)
+                                      or not isinstance(log_every, int) or log_every < 0):
+            raise ValueError(f"log_every must be None or an integer >= 0, got {log_every!r}")
         self.log_every = log_every
         self.bar = bool(bar)
         self.file = file
+        self.interval = LOG_INTERVAL if interval is None else interval
+        self.clock = time.monotonic if clock is None else clock
         self.total = None
         self._bar = None
         self._ll = math.nan
+        self._compiling = False
+        self._first = True
+        self._last_log = 0.0
 
-    def start(self, first, total):
+    def start(self, first, total, compiling=False):
         """Begin the report: iterations ``first`` .. ``total`` are about to run.
 
         Parameters
@@ -104,10 +126,16 @@ class TrainProgress:
             The first iteration to run (1, or one after a resumed checkpoint's).
         total : int
             The last iteration.
+        compiling : bool
+            Whether the first iteration compiles the Numba kernels (default
+            False); :func:`esca.train` tells.
         """
         self.total = total
+        self._compiling, self._first = bool(compiling), True
+        self._last_log = self.clock()
         if self.bar:
-            self._bar = _tqdm(total=total, initial=first - 1, desc="train", unit="it",
+            desc = "train (compiling)" if self._compiling else "train"
+            self._bar = _tqdm(total=total, initial=first - 1, desc=desc, unit="it",
                               file=self.file if self.file is not None else sys.stderr,
                               leave=True)
 
@@ -126,13 +154,24 @@ class TrainProgress:
             self._ll = ll
         if self._bar is not None:
             last = "" if math.isnan(self._ll) else f", LL/token {self._ll:.4f}"
+            if self._first and self._compiling:
+                self._bar.set_description_str("train", refresh=False)
             self._bar.set_postfix_str(f"{_fmt_rate(record['tokens_per_s'])} tokens/s{last}",
                                       refresh=False)
             self._bar.update(1)
-        if self.log_every and (it % self.log_every == 0 or it == self.total):
-            log.info("iter %5d  %8.3f s  %12s tokens/s%s", it, record["seconds"],
+        now = self.clock()
+        if self.log_every is None:
+            due = (self._first or not math.isnan(ll) or it == self.total
+                   or now - self._last_log >= self.interval)
+        else:
+            due = self.log_every and (it % self.log_every == 0 or it == self.total)
+        if due:
+            log.info("iter %5d  %8.3f s  %12s tokens/s%s%s", it, record["seconds"],
                      _fmt_rate(record["tokens_per_s"]),
-                     "" if math.isnan(ll) else f"  LL/token {ll:.4f}")
+                     "" if math.isnan(ll) else f"  LL/token {ll:.4f}",
+                     "  (compiling)" if self._first and self._compiling else "")
+            self._last_log = now
+        self._first = False
 
     def close(self):
         """End the report (closes the bar, leaving its last state on the terminal)."""

@@ -51,12 +51,17 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         iteration, read-only views that the next iteration overwrites, and
         ``"alpha"`` (float64, (K,)), the current alpha (a read-only view;
         it changes with ``optimize_interval``).
-    progress : esca.progress.TrainProgress, optional
-        Rank 0 reports the run to it: ``start(first, total)`` before the
-        first iteration, ``update(record)`` (the log fields) after each one,
-        ``close()`` at the end or on an error. Default ``TrainProgress()``:
-        one INFO line per iteration on the ``esca.progress`` logger, no bar
-        (see :mod:`esca.progress`; ``esca train`` passes its own).
+    progress : bool or esca.progress.TrainProgress, optional
+        How rank 0 reports the run. True: the tqdm bar of ``esca train`` on
+        standard error (``TrainProgress(log_every=0, bar=True)``); False:
+        nothing. None (default): ``TrainProgress()``, one INFO line per
+        iteration on the ``esca.progress`` logger, seen only when logging is
+        configured, no bar. Or an object with the methods of
+        :class:`~esca.progress.TrainProgress`: ``start(first, total,
+        compiling=...)`` before the first iteration (``compiling``: whether
+        it compiles the Numba kernels), ``update(record)`` (the log fields)
+        after each one, ``close()`` at the end or on an error (see
+        :mod:`esca.progress`).
     checkpoint_every : int
         Write a checkpoint (:mod:`esca.checkpoint`) into ``checkpoint_dir``
         after every this many iterations; 0 (default): never.
@@ -117,18 +122,21 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
     K = config.num_topics
     from .memory import check_memory  # before the sampler allocates its tables
+    on_node = distributed.ranks_on_node(comm)
     distributed.agree(comm, check_memory, D, V, N, K,
-                      ranks_on_node=distributed.ranks_on_node(comm), ranks=size, threads=nthreads,
+                      ranks_on_node=on_node, ranks=size, threads=nthreads,
                       sampler=config.sampler, kernel=config.kernel)
+    if rank == 0:
+        _warn_oversubscribed(nthreads, on_node)
     corpus_sha = None
     if checkpoint_dir is not None or ckpt is not None:
         corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
 
     from .samplers import SAMPLERS
     if rank == 0:
-        log.info("training %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) x %d "
-                 "thread(s)%s", config.sampler, D, V, N, K, _fmt_alpha(config.alpha), config.beta,
-                 config.seed, size, nthreads,
+        log.info("training %s on %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) "
+                 "x %d thread(s)%s", config.sampler, _name(source), D, V, N, K,
+                 _fmt_alpha(config.alpha), config.beta, config.seed, size, nthreads,
                  " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
     s = SAMPLERS[config.sampler](shard, config, comm, nthreads)
     t_start = time.perf_counter()
@@ -171,8 +179,11 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                         "%d, but training stops at %d; lower the burn-in (--optimize-burn-in) or "
                         "run more iterations", config.optimize_interval, config.optimize_burn_in,
                         first_opt, config.iterations)
-        report = TrainProgress() if progress is None else progress
-        report.start(first, config.iterations)
+    if rank == 0 and progress is not False:
+        report = progress
+        if progress is None or progress is True:
+            report = TrainProgress() if progress is None else TrainProgress(log_every=0, bar=True)
+        report.start(first, config.iterations, compiling=_compiling(s))
     stop = _SignalFlag() if handle_signals else contextlib.nullcontext()
     with stop, contextlib.ExitStack() as closing:
         if report is not None:
@@ -280,6 +291,32 @@ class _SignalFlag:
             self.name = next(n for n in names if n)
             return True
         return False
+
+
+def _compiling(s):
+    """Whether the first sweep of sampler ``s`` compiles its Numba kernel: this process has not
+    compiled it yet and Numba's cache on disk holds no version of it for this source."""
+    from .samplers import _kernels as kern
+    kernel = getattr(s, "kernel", None)  # ESCA's dense or sparse; the CGS sampler has none
+    sweep = getattr(kern, "cgs_sweep" if kernel is None else f"esca_sweep_{kernel}")
+    if sweep.signatures:
+        return False
+    try:  # private Numba API (numba.core.caching); any failure: assume it compiles
+        return not sweep._cache._cache_file._load_index()
+    except Exception:
+        return True
+
+
+def _warn_oversubscribed(threads, ranks_on_node):
+    """Log a warning when the threads of the ranks on this node outnumber its cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    if threads * ranks_on_node > cores:
+        log.warning("warning: %d thread(s) x %d rank(s) on this node = %d, more than its %d "
+                    "core(s) available: slower than with fewer threads (the result is the same)",
+                    threads, ranks_on_node, threads * ranks_on_node, cores)
 
 
 def _int_arg(name, value, lo):

@@ -82,10 +82,11 @@ def test_train_default_corpus(trained):
     d, r = trained
     out = r.stdout
     iters = [ln for ln in out.splitlines() if ln.startswith("iter")]
-    assert len(iters) == ITERATIONS, out
-    assert [int(ln.split()[1]) for ln in iters] == list(range(1, ITERATIONS + 1))
+    # off a terminal: the first and the last iteration (and one 10 seconds after a line)
+    numbers = [int(ln.split()[1]) for ln in iters]
+    assert numbers[0] == 1 and numbers[-1] == ITERATIONS and numbers == sorted(set(numbers))
     assert "LL/token" in iters[-1]  # the log-likelihood is always computed at the end
-    assert "D=250" in out and f"K={K}" in out, out  # the builtin wiki250 corpus
+    assert "training esca on builtin:wiki250: D=250" in out and f"K={K}" in out, out
     assert "wrote m.h5" in out
     lines = topic_lines(out)
     assert len(lines) == K

@@ -126,7 +126,8 @@ def corpora(tmp_path_factory):
 
 def train_args(corpus, out, sampler="esca", kernel="auto"):
     return ["train", corpus, "-k", K, "-n", ITERATIONS, "--threads", 1, "--seed", 7,
-            "--eval-every", 5, "--top", 5, "--sampler", sampler, "--kernel", kernel, "--out", out]
+            "--eval-every", 5, "--top", 5, "--sampler", sampler, "--kernel", kernel, "--out", out,
+            "--log-every", 1]
 
 
 @pytest.fixture(scope="module", params=["builtin", "small", "one-doc", "builtin+sparse",

@@ -127,6 +127,34 @@ def test_words_with_dollar_signs_and_other_scripts(tmp_path):
     check_png(path, min_side=200)
 
 
+def test_top_words_panels_share_one_readable_x_scale(tmp_path, monkeypatch):
+    """Every panel of top_words.png has the same x range (the largest phi drawn + 10%) and
+    at most five short percent tick labels."""
+    import esca.plot
+    figures = []
+    real_save = esca.plot._save
+    monkeypatch.setattr(esca.plot, "_save", lambda fig, path, dpi: (figures.append(fig),
+                                                                     real_save(fig, path, dpi))[1])
+    rng = np.random.default_rng(5)
+    model = hand_model(K=6, V=40)
+    model.n_kw[2] = rng.integers(0, 3, size=40)
+    model.n_kw[2, 7] = 400  # one topic with a much larger top phi
+    model.n_k[:] = model.n_kw.sum(axis=1)
+    check_png(plot_model(model, tmp_path, top=5)[3], min_side=200)
+    fig = figures[-1]
+    axes = [ax for ax in fig.axes if ax.get_title().startswith("topic ")]
+    assert len(axes) == 6
+    phi = (model.n_kw + model.beta) / (model.n_k[:, None] + model.num_words * model.beta)
+    for ax in axes:
+        assert ax.get_xlim() == pytest.approx((0.0, 1.1 * phi.max()))
+    fig.canvas.draw()
+    labels = [t.get_text() for t in axes[0].get_xticklabels()
+              if 0 <= t.get_position()[0] <= 1.1 * phi.max()]
+    assert 2 <= len(labels) <= 5, labels
+    assert all(lb.endswith("%") and len(lb) <= 6 for lb in labels), labels
+    assert labels[0] == "0%"
+
+
 def test_topic_grid_is_capped(tmp_path):
     assert choose_topics(50) == list(range(MAX_TOPICS))
     assert choose_topics(3) == [0, 1, 2]

@@ -42,6 +42,18 @@ esca.evaluate.MIN_CHUNK_TOKENS = 50
 sys.exit(esca.cli.main.main(sys.argv[1:]))
 """
 
+#: Runs ``esca.cli.main.main(argv)`` with TrainProgress's 10-second rule switched off, so that
+#: the default iteration lines do not depend on the machine's speed.
+NO_INTERVAL = """
+import sys
+import esca.progress, esca.cli.main
+esca.progress.LOG_INTERVAL = float("inf")
+sys.exit(esca.cli.main.main(sys.argv[1:]))
+"""
+
+#: What ``esca train`` without --out prints on standard error (rank 0, once).
+NO_OUT = "esca train: warning: no --out given: the model will not be saved"
+
 
 def esca_cmd(*args):
     return [sys.executable, "-m", "esca", *map(str, args)]
@@ -108,15 +120,21 @@ def test_train_log_every_not_a_terminal(tmp_path):
     last = [ln for ln in r.stdout.splitlines() if ln.startswith("iter ")][-1]
     assert "tokens/s" in last and "LL/token" in last, last
     assert sum(ln.startswith("done:") for ln in r.stdout.splitlines()) == 1
-    assert r.stderr == ""  # no bar when standard error is not a terminal
+    assert r.stderr == NO_OUT + "\n"  # no bar when standard error is not a terminal
 
 
-def test_train_default_logs_every_iteration(tmp_path):
-    r = check_ok(run(esca_cmd(*TRAIN, "--eval-every", 5), tmp_path))
-    assert iter_lines(r.stdout) == list(range(1, ITERATIONS + 1)), r.stdout
+def test_train_default_logs_first_loglik_and_last_iterations(tmp_path):
+    """Off a terminal the default logs the first iteration, every --eval-every-th (those with
+    LL/token), the last, and any after 10 seconds without a line (switched off here)."""
+    r = check_ok(run([sys.executable, "-c", NO_INTERVAL, *map(str, TRAIN), "--eval-every", 5],
+                     tmp_path))
+    assert iter_lines(r.stdout) == [1, 5, 10, 12], r.stdout
     with_ll = [ln for ln in r.stdout.splitlines() if "LL/token" in ln]
     assert [int(ln.split()[1]) for ln in with_ll] == [5, 10, 12]
-    assert r.stderr == ""
+    assert r.stderr == NO_OUT + "\n"
+    r = check_ok(run([sys.executable, "-c", NO_INTERVAL, *map(str, TRAIN), "--eval-every", 0],
+                     tmp_path))
+    assert iter_lines(r.stdout) == [1, 12], r.stdout  # LL/token only at the end
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -142,7 +160,8 @@ def test_train_bar_on_a_terminal(tmp_path):
     final = bar[-1]
     assert "100%" in final and f"{ITERATIONS}/{ITERATIONS}" in final, final
     assert "it/s" in final and "tokens/s" in final and "LL/token -" in final, final
-    assert iter_lines(out) == list(range(1, ITERATIONS + 1))  # the pipe still gets every line
+    lines = iter_lines(out)  # the pipe still gets the default lines (and maybe 10-second ones)
+    assert lines == sorted(set(lines)) and {1, 5, 10, 12} <= set(lines), out
     assert "iter " not in tty and "Traceback" not in tty
 
 
@@ -160,9 +179,12 @@ def test_train_bar_and_lines_share_a_terminal(tmp_path):
 
 
 def test_train_quiet_on_a_terminal(tmp_path):
-    rc, out, tty = run_pty(esca_cmd(*TRAIN, "-q"), tmp_path)
+    rc, out, tty = run_pty(esca_cmd(*TRAIN, "-q", "--out", "m.h5"), tmp_path)
     assert rc == 0, out + tty
-    assert tty == "" and out == ""
+    assert tty == "" and out == "wrote m.h5\n"
+    rc, out, tty = run_pty(esca_cmd(*TRAIN, "-q"), tmp_path)  # a warning, not hidden by -q
+    assert rc == 0, out + tty
+    assert tty == NO_OUT + "\n" and out == ""
 
 
 # -- the library: TrainProgress through esca.train --------------------------------------------
@@ -171,7 +193,7 @@ class Recorder:
     def __init__(self):
         self.calls = []
 
-    def start(self, first, total):
+    def start(self, first, total, compiling=False):
         self.calls.append(("start", first, total))
 
     def update(self, record):
@@ -237,6 +259,99 @@ def test_train_progress_log_every_zero_logs_nothing(caplog):
     assert caplog.records == []
     with pytest.raises(ValueError, match="log_every"):
         TrainProgress(log_every=-1)
+
+
+def _feed(p, lls, seconds=None):
+    """Report iterations 1..len(lls) to ``p`` (``seconds[i]``: the fake clock after each)."""
+    for it, ll in enumerate(lls, 1):
+        if seconds is not None:
+            p.clock.now = seconds[it - 1]
+        p.update({"iteration": it, "seconds": 0.1, "tokens_per_s": 10.0, "loglik_per_token": ll})
+
+
+class FakeClock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_train_progress_every_interval_and_loglik(caplog):
+    """log_every=None: the first, every iteration with a log-likelihood, the last, and any
+    ending ``interval`` seconds or more after the previous line (an injected clock)."""
+    nan = math.nan
+    p = TrainProgress(log_every=None, interval=10.0, clock=FakeClock())
+    p.start(1, 9)
+    lls = [nan, nan, nan, -7.0, nan, nan, nan, nan, -6.0]
+    seconds = [3.0, 9.9, 13.0, 14.0, 20.0, 24.0, 24.5, 34.5, 35.0]
+    with caplog.at_level(logging.INFO, logger="esca"):
+        _feed(p, lls, seconds)
+    p.close()
+    # 1 (first), 3 (10 s after 1's line at 3.0), 4 (LL), 6 (10 s after 14.0), 8 (34.5 - 24.0),
+    # 9 (the last, with LL)
+    assert iter_lines("\n".join(r.getMessage() for r in caplog.records)) == [1, 3, 4, 6, 8, 9]
+    assert "(compiling)" not in caplog.text
+    with pytest.raises(ValueError, match="log_every"):
+        TrainProgress(log_every=1.5)
+
+
+def test_train_progress_says_compiling_on_the_first_iteration(caplog):
+    import io
+    f = io.StringIO()
+    p = TrainProgress(log_every=None, interval=math.inf, bar=True, file=f)
+    p.start(1, 3, compiling=True)
+    assert "train (compiling):" in f.getvalue()
+    with caplog.at_level(logging.INFO, logger="esca"):
+        _feed(p, [math.nan, math.nan, -7.0])
+    p.close()
+    msgs = [r.getMessage() for r in caplog.records]
+    assert len(msgs) == 2 and msgs[0].endswith("  (compiling)") and "compiling" not in msgs[1]
+    assert f.getvalue().split("\r")[-1].startswith("train: 100%")
+
+
+#: Trains twice in one process (an empty Numba cache in NUMBA_CACHE_DIR) and prints the
+#: iteration-1 lines of each run's default progress.
+COMPILING = """
+import logging, sys
+import esca
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+for run in (1, 2):
+    esca.train("builtin:wiki250", num_topics=3, iterations=2, threads=1,
+               progress=esca.progress.TrainProgress(log_every=None))
+"""
+
+
+def test_compiling_in_a_fresh_process(tmp_path):
+    """A process that compiles the kernels says so on its first iteration, only there; the
+    next process, loading them from Numba's cache, does not."""
+    env = {**test_mpi._env(), "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    runs = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", COMPILING], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        assert r.returncode == 0, r.stdout + r.stderr
+        runs.append([ln for ln in r.stdout.splitlines() if ln.startswith("iter ")])
+    first, second = runs
+    assert iter_lines("\n".join(first)) == [1, 2, 1, 2], first
+    assert [ln.endswith("(compiling)") for ln in first] == [True, False, False, False], first
+    assert not any("compiling" in ln for ln in second), second  # loaded from the cache
+
+
+def test_library_progress_true_draws_the_bar_false_is_silent(random_corpus, caplog, capsys,
+                                                            restore_numba_threads):
+    kw = {"num_topics": 3, "iterations": 4, "threads": 1, "eval_every": 2}
+    with caplog.at_level(logging.INFO, logger="esca"):
+        esca.train(random_corpus, progress=True, **kw)
+    err = capsys.readouterr().err
+    final = err.split("\r")[-1]
+    assert final.startswith("train: 100%") and "4/4" in final and "LL/token -" in final, err
+    assert not [r for r in caplog.records if r.name == "esca.progress"]  # the bar only
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="esca"):
+        esca.train(random_corpus, progress=False, **kw)
+    assert capsys.readouterr() == ("", "")
+    assert not [r for r in caplog.records if r.name == "esca.progress"]
+    assert [r for r in caplog.records if r.getMessage().startswith("training esca on ")]
 
 
 # -- StageProgress: log lines without a terminal -----------------------------------------------
@@ -418,6 +533,19 @@ def test_only_rank_zero_reports_progress(tmp_path):
     assert sum(ln.startswith("done:") for ln in r.stdout.splitlines()) == 1
     assert "on 2 rank(s)" in r.stdout
     assert "it/s" not in r.stderr and "%|" not in r.stderr, r.stderr  # no bar from any rank
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(test_mpi.MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+def test_mpiexec_default_is_not_a_line_per_iteration(tmp_path):
+    """mpiexec's pipes are not terminals: the default lines (first, LL, last), once; the
+    warning about the missing --out once, on standard error."""
+    cmd = [test_mpi.MPIEXEC, "-n", 2, sys.executable, "-c", NO_INTERVAL, *TRAIN, "--eval-every",
+           4]
+    r, _ = test_mpi.run(cmd, tmp_path, timeout=TIMEOUT)
+    test_mpi.check_ok(r)
+    assert iter_lines(r.stdout) == [1, 4, 8, 12], r.stdout
+    assert r.stderr == NO_OUT + "\n", r.stderr
 
 
 # -- help --------------------------------------------------------------------------------------
