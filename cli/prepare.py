@@ -22,8 +22,9 @@ simple_preprocess(text, deacc=True) does: lowercased, accents stripped
 ("Café" -> "cafe"), tokens are runs of letters (no digits or punctuation) of 2
 to 15 characters. --stopwords english removes gensim's 337 English stop words.
 --clean newsgroups|wikipedia first applies the cleaning of 'esca corpora fetch'.
-The settings are stored in the corpus (provenance "tokenizer"); in Python,
-esca.corpora.text.Tokenizer.from_corpus(CORPUS.h5) tokenizes new text the same way.
+The settings are stored in the corpus (provenance "tokenizer"): --tokenize-like
+CORPUS.h5 tokenizes new documents the same way (in Python:
+esca.corpora.Tokenizer.from_corpus("CORPUS.h5")).
 
 No vocabulary pruning happens unless asked for. Documents that are empty (in
 the input, or after pruning) are dropped and counted. The output file is
@@ -43,6 +44,7 @@ examples:
       --out raw.h5
   esca prepare posts/ --format text --tokenize --clean newsgroups --stopwords english \\
       --out posts.h5      # one post per file; posts.docs.tsv names them
+  esca prepare new.txt --format text --tokenize-like raw.h5 --out new.h5   # for esca infer
   esca prepare docs.txt.gz --format text --stopwords stop.txt --no-below 5 \\
       --no-above 0.5 --keep-n 50000 --out docs.h5
   esca prepare docword.kos.txt.gz --format uci --vocab vocab.kos.txt --out kos.h5 \\
@@ -94,6 +96,9 @@ def setup_arguments(subparsers):
                    help="tokenize raw text like gensim's simple_preprocess(deacc=True): "
                         "lowercase, strip accents, runs of letters of --min-length to "
                         "--max-length characters (default: split on whitespace only)")
+    t.add_argument("--tokenize-like", metavar="CORPUS.h5",
+                   help="tokenize as the corpus CORPUS.h5 was (its stored --tokenize, "
+                        "--stopwords, --clean... settings), e.g. new documents for 'esca infer'")
     t.add_argument("--min-length", type=int, metavar="N",
                    help=f"with --tokenize: drop tokens shorter than N characters "
                         f"(default {DEFAULT_MIN_LENGTH})")
@@ -130,6 +135,20 @@ def _tokenizer(args):
                "--no-lowercase": False if args.lowercase is False else None,
                "--keep-accents": False if args.deaccent is False else None,
                "--clean": args.clean}
+    if args.tokenize_like is not None:
+        for flag, value in {**options, "--tokenize": args.tokenize or None}.items():
+            if value is not None:
+                raise UserError(f"{flag} cannot be combined with --tokenize-like (the settings "
+                                f"come from {args.tokenize_like})")
+        if args.fmt != "text":
+            raise UserError(f"--tokenize-like is only used with --format text, not {args.fmt}")
+        tokenizer = Tokenizer.from_corpus(args.tokenize_like)
+        if args.stopwords is not None and tokenizer.stopwords:
+            raise UserError(f"--stopwords cannot be combined with --tokenize-like "
+                            f"{args.tokenize_like}: its tokenizer already removes "
+                            f"{len(tokenizer.stopwords)} stop words "
+                            f"({tokenizer.stopwords_source})")
+        return tokenizer
     if not args.tokenize:
         for flag, value in options.items():
             if value is not None:

@@ -571,6 +571,10 @@ CASES = [
          ("posts/b.txt: line 2: invalid UTF-8",),
          _all(_mkdir("posts"), _text("posts/a.txt", "first post\n"),
               _bytes("posts/b.txt", b"second\ncaf\xe9 post\n")), out="c.h5"),
+    Case("prepare-tokenize-like-untokenized", "--tokenize-like a corpus not made with --tokenize",
+         ("prepare", "docs.txt", "--format", "text", "--tokenize-like", "c0.h5", "--out", "c.h5"),
+         ("c0.h5 was not written by 'esca prepare --tokenize'",),
+         _all(DOCS_TXT, _corpus("c0.h5")), out="c.h5"),
 ]
 
 

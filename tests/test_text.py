@@ -253,6 +253,35 @@ def test_folder_with_holdout_leaves_no_temporary_file(tmp_path):
     assert len(test) == 5 and sorted(np.concatenate([train, test])) == list(range(20))
 
 
+def test_tokenize_like_reuses_the_settings_for_infer(tmp_path):
+    """New raw text prepared with --tokenize-like TRAIN.h5 is tokenized as TRAIN.h5 was
+    (stop words and lengths included), so esca infer sees the training words."""
+    train_txt, new_txt = tmp_path / "train.txt", tmp_path / "new.txt"
+    train_txt.write_text("Rivers and the BANK of the river.\nMoney, loans and banks!\n" * 5)
+    new_txt.write_text("The river's bank; a LOAN of money in the bank.\n")
+    r = run_esca("prepare", train_txt, "--format", "text", "--tokenize", "--stopwords",
+                 "english", "--min-length", "4", "--out", tmp_path / "train.h5")
+    assert r.returncode == 0, r.stderr
+    r = run_esca("prepare", new_txt, "--format", "text", "--tokenize-like",
+                 tmp_path / "train.h5", "--out", tmp_path / "new.h5")
+    assert r.returncode == 0, r.stderr
+    c = read_corpus(tmp_path / "new.h5")
+    assert doc_words(c, 0) == ["river", "bank", "loan", "money", "bank"]   # no "the", "of", "s"
+    assert json.loads(c.attrs["provenance"])["tokenizer"]["min_length"] == 4
+    r = run_esca("train", tmp_path / "train.h5", "-k", "2", "-n", "5", "--threads", "1",
+                 "--out", tmp_path / "m.h5")
+    assert r.returncode == 0, r.stderr
+    r = run_esca("infer", tmp_path / "m.h5", tmp_path / "new.h5", "--out", tmp_path / "t.h5",
+                 "--threads", "1")
+    assert r.returncode == 0, r.stderr
+    assert "(4 tokens, 1 of unknown words skipped)" in r.stdout    # "loan": only "loans"
+    for extra in (["--min-length", "2"], ["--stopwords", "english"], ["--tokenize"]):
+        r = run_esca("prepare", new_txt, "--format", "text", "--tokenize-like",
+                     tmp_path / "train.h5", *extra, "--out", tmp_path / "x.h5")
+        assert r.returncode == 2 and extra[0] in r.stderr and "--tokenize-like" in r.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
 def test_tokenizer_options_need_tokenize(tmp_path):
     src = tmp_path / "a.txt"
     src.write_text("a b\n")
