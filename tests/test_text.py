@@ -78,6 +78,15 @@ def test_default_tokenizer_is_gensim_simple_preprocess_deacc():
         assert tok(line) == simple_preprocess(line, deacc=True)
 
 
+@pytest.mark.parametrize("text", [
+    "foo_bar _baz qux_ 2nd 42x x42 a1b2c3", "x\u0663y (Arabic-Indic digit)", "Ǆungla ﬁne ǈ",
+    "naïve CAFÉ Œuvre straße İstanbul", "日本語のテキスト и русский текст", "tab\tnew\nline\r",
+    "", "   ", "O'Neil's e-mail: a.b@c.de http://x.org/?q=1"])
+def test_same_tokens_as_gensim_on_unusual_text(text):
+    for deacc in (False, True):
+        assert Tokenizer(deaccent=deacc)(text) == simple_preprocess(text, deacc=deacc)
+
+
 def test_options_lowercase_accents_lengths():
     text = "Café DE Paris a bb ccc dddd"
     assert Tokenizer(lowercase=False, deaccent=False)(text) == ["Café", "DE", "Paris", "bb",
