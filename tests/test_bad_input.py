@@ -754,7 +754,7 @@ def _find_mpiexec():
 
 MPIEXEC = _find_mpiexec()
 MPI_CASES = [c for c in CASES if c.id in ("train-word-id-equals-V", "train-alpha-nan",
-                                          "train-truncated-h5")]
+                                          "train-truncated-h5", "train-on-text-file")]
 
 
 @pytest.mark.mpi

@@ -313,3 +313,14 @@ def test_readme_recipe(tmp_path):
     c = read_corpus(tmp_path / "lee.h5")
     assert c.num_docs == 300 and not {"the", "said"} & set(c.vocab)   # stop word, > 50% of docs
     assert all(len(ln.split(":", 1)[1].split()) == 8 for ln in topics)
+
+
+def test_stopwords_english_prunes_a_bag_of_words_vocabulary(tmp_path):
+    """--stopwords english also works without --tokenize (here on UCI bag-of-words)."""
+    (tmp_path / "vocab.txt").write_text("the\nriver\nof\nbank\n")
+    (tmp_path / "docword.txt").write_text("2\n4\n4\n1 1 3\n1 2 1\n2 3 2\n2 4 1\n")
+    prepare_corpus(tmp_path / "docword.txt", "uci", tmp_path / "u.h5",
+                   vocab=tmp_path / "vocab.txt", stopwords="english")
+    c = read_corpus(tmp_path / "u.h5")
+    assert c.vocab == ["river", "bank"] and doc_words(c, 0) == ["river"]
+    assert json.loads(c.attrs["provenance"])["pruning"]["stopwords"] == "english"
