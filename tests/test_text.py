@@ -40,11 +40,14 @@ POST = (b"From: someone@example.com (Some One)\n"
 
 # The "raw text -> topics" recipe that opens the README (run as it is by test_readme_recipe).
 RECIPE = """\
-T=$(python -c "from gensim.test.utils import datapath; print(datapath('lee_background.cor'))")
-esca prepare "$T" --format text --tokenize --stopwords english \\
-    --no-below 2 --no-above 0.5 --out lee.h5
+D=$(python -c "from gensim.test.utils import datapath; print(datapath(''))")  # gensim's data
+esca prepare "${D}lee_background.cor" --format text --tokenize --stopwords english \\
+    --no-below 2 --no-above 0.5 --out lee.h5        # 300 news stories, one per line
 esca train lee.h5 -k 10 -n 200 --seed 1 --out lee_model.h5
 esca topics lee_model.h5 --top 8
+esca prepare "${D}lee.cor" --encoding latin-1 --format text --tokenize-like lee.h5 \\
+    --out new.h5                                    # 50 other stories, tokenized the same way
+esca infer lee_model.h5 new.h5 --out theta.h5       # their topic proportions
 """
 
 
@@ -313,6 +316,9 @@ def test_readme_recipe(tmp_path):
     c = read_corpus(tmp_path / "lee.h5")
     assert c.num_docs == 300 and not {"the", "said"} & set(c.vocab)   # stop word, > 50% of docs
     assert all(len(ln.split(":", 1)[1].split()) == 8 for ln in topics)
+    with h5py.File(tmp_path / "theta.h5") as f:
+        theta = f["theta"][()]
+    assert theta.shape == (50, 10) and np.allclose(theta.sum(axis=1), 1)
 
 
 def test_stopwords_english_prunes_a_bag_of_words_vocabulary(tmp_path):
