@@ -154,7 +154,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     if encoding not in ("utf-8", None) and fmt != "text":
         raise UserError(f"--encoding is only used with --format text, not {fmt}")
     encoding = check_encoding(encoding or "utf-8")
-    folder = fmt == "text" and os.path.isdir(input_path)
+    folder = fmt == "text" and input_path is not None and os.path.isdir(input_path)
     input_path = os.fspath(input_path) if folder else check_file(input_path, "input file")
     vocab, dictionary = _check_side_files(fmt, vocab, dictionary)
     _check_pruning(no_below, no_above, keep_n)
