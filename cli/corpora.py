@@ -259,15 +259,19 @@ def run_fetch(args):
     s = r["stats"]
     if s is not None:
         empty = s["n_empty_dropped"]
-        print(f"wrote {r['corpus']}: D={s['D']} V={s['V']} N={s['N']} tokens; dropped {empty} "
+        h = s.get("holdout")
+        D, V, N = (s["D"], s["V"], s["N"]) if h is None else (
+            h["train_docs"], h["V"], h["train_tokens"])
+        print(f"wrote {r['corpus']}: D={D} V={V} N={N} tokens; dropped {empty} "
               f"empty document{'' if empty == 1 else 's'} ({s['seconds']:.1f} s)")
         if "test" in s:
             t = s["test"]
             print(f"wrote {t['path']}: D={t['D']} N={t['N']} tokens (test split, train "
                   f"vocabulary; {t['n_oov_dropped']} tokens of other words dropped)")
-        elif "holdout" in s:
-            h = s["holdout"]
-            print(f"held out {h['test_docs']} documents to {h['test_path']}")
+        elif h is not None:
+            print(f"wrote {h['test_path']}: D={h['test_docs']} N={h['test_tokens']} tokens "
+                  f"(held out; {h['test_tokens_dropped_oov']} tokens of words unseen in "
+                  "training dropped)")
         if "docs_tsv" in s:
             print(f"document names: {s['docs_tsv']}")
     else:

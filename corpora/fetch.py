@@ -51,6 +51,14 @@ from esca.errors import UserError
 
 from .prepare import holdout_path, prepare_corpus
 from .registry import StandardCorpus, get_corpus
+# STOPWORDS_SOURCE: the tokens removed from 20 Newsgroups and Wikipedia text (gensim's
+# 337-word English list); the cleaning and tokenizing live in text.py (esca prepare uses them).
+from .text import (  # noqa: F401 - re-exported
+    STOPWORDS_SOURCE,
+    english_stopwords,
+    newsgroup_text,
+    tokenize_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +67,6 @@ DEFAULT_TIMEOUT = 60.0
 CHUNK_BYTES = 1 << 20
 USER_AGENT = f"esca/{__version__} (esca corpora fetch; Python urllib)"
 _HEX = {"sha256": re.compile(r"[0-9a-f]{64}"), "sha1": re.compile(r"[0-9a-f]{40}")}
-#: Tokens removed from 20 Newsgroups and Wikipedia text (gensim's 337-word English list).
-STOPWORDS_SOURCE = "gensim.parsing.preprocessing.STOPWORDS"
 
 
 def default_cache_dir(environ=None):
@@ -700,44 +706,7 @@ def corpus_status(spec, cache_dir=None):
 
 
 def _stopwords():
-    from gensim.parsing.preprocessing import STOPWORDS
-    return STOPWORDS
-
-
-def tokenize_text(text, stopwords=None):
-    """Tokens of a raw text, as gensim's WikiCorpus makes them, minus stop words.
-
-    Tokens are maximal runs of letters (``gensim.utils.tokenize``), lowercased, 2 to 15
-    characters long and not starting with ``_`` (``gensim.corpora.wikicorpus.tokenize``);
-    words of :data:`STOPWORDS_SOURCE` are removed.
-    """
-    from gensim.corpora.wikicorpus import tokenize
-
-    stop = _stopwords() if stopwords is None else stopwords
-    return [t for t in tokenize(text) if t not in stop]
-
-
-#: Lines that quote another post (scikit-learn's ``strip_newsgroup_quoting`` pattern).
-_QUOTE = re.compile(r"(writes in|writes:|wrote:|says:|said:|^In article|^Quoted from|^\||^>)")
-_RE_PREFIX = re.compile(r"^(\s*re\s*:\s*)+", re.IGNORECASE)
-
-
-def newsgroup_text(raw):
-    """The text of one 20 Newsgroups post that is kept: its subject and unquoted body.
-
-    The post is decoded as Latin-1 (as scikit-learn does). The header block (up to the first
-    blank line) is dropped except the Subject, without leading ``Re:``; body lines that quote
-    another post (``>``, ``|``, "... writes:", "In article ...") are dropped.
-    """
-    text = raw.decode("latin-1")
-    header, _, body = text.partition("\n\n")
-    subject = ""
-    for line in header.splitlines():
-        if line.lower().startswith("subject:"):
-            subject = _RE_PREFIX.sub("", line[len("subject:"):]).strip()
-            break
-    kept = [line for line in body.split("\n") if not _QUOTE.search(line)]
-    return subject + "\n" + "\n".join(kept)
+    return english_stopwords()
 
 
 def _numeric_key(name):

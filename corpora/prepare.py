@@ -17,6 +17,7 @@ Matrix Market headers, a finished pass 1), else None.
 """
 
 import contextlib
+import dataclasses
 import json
 import logging
 import numbers
@@ -27,7 +28,7 @@ from itertools import repeat
 
 import numpy as np
 
-from esca._io import check_output_file
+from esca._io import atomic_path, check_output_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
 
@@ -35,11 +36,15 @@ from .readers import (
     LdacCorpus,
     MmDocs,
     UciDocword,
+    check_encoding,
     check_file,
+    iter_file_documents,
     iter_text_documents,
+    list_text_files,
     load_dictionary,
     read_word_list,
 )
+from .text import ENGLISH, Tokenizer, english_stopwords
 
 FORMATS = ("text", "uci", "mm", "ldac")
 
@@ -51,15 +56,20 @@ logger = logging.getLogger(__name__)
 
 def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_below=None,
                    no_above=None, keep_n=None, stopwords=None, holdout=None, seed=0,
-                   progress=None):
+                   progress=None, tokenizer=None, encoding="utf-8", _final=None):
     """Convert a corpus file into an esca HDF5 corpus, written atomically to ``out``.
 
     Formats (``fmt``):
 
     ``text``
-        One document per line, tokens separated by whitespace, UTF-8, plain
-        or gzip. The vocabulary is built with a gensim ``Dictionary``
-        (first-seen order, ``prune_at=None``); tokens keep their order.
+        One document per line, tokens separated by whitespace, UTF-8 (or
+        ``encoding``), plain or gzip. If ``input_path`` is a folder, each file
+        in it and its subfolders (sorted by path, hidden names skipped) is one
+        document, and the list of files is written to :func:`docs_path` of
+        ``out`` (``doc_index`` = row). With ``tokenizer`` the text is raw: each
+        document's tokens are ``tokenizer(text)``. The vocabulary is built with a
+        gensim ``Dictionary`` (first-seen order, ``prune_at=None``); tokens keep
+        their order.
     ``uci``
         UCI bag-of-words ``docword.NAME.txt[.gz]`` plus ``vocab``
         (line i = wordID i). Documents absent from the body are empty.
@@ -96,7 +106,9 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     keep_n : int, optional
         Keep only the ``keep_n`` words of highest document frequency.
     stopwords : str, optional
-        File of words to remove, one per line.
+        File of words to remove, one per line; or "english" for gensim's 337 English stop
+        words (``gensim.parsing.preprocessing.STOPWORDS``); "none" or None: no stop words.
+        With ``tokenizer``, they are normalized (lowercase, accents) like the tokens.
     holdout : float, optional
         Hold out this fraction (0 < F < 1) of the documents, chosen by ``seed``, into
         :func:`holdout_path` of ``out`` (see :func:`write_holdout`); ``out`` then holds
@@ -108,6 +120,11 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     progress : callable, optional
         Called as ``progress(stage, done, total)`` while reading (see the
         module docstring); default: no progress report.
+    tokenizer : esca.corpora.text.Tokenizer, optional
+        ``text`` only: tokenize raw text with it (its settings are stored in the
+        provenance, key ``tokenizer``). Default: split on whitespace.
+    encoding : str
+        ``text`` only: the codec of the input (default UTF-8; ASCII-compatible codecs).
 
     Returns
     -------
@@ -132,41 +149,83 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     t0 = time.perf_counter()
     if fmt not in FORMATS:
         raise UserError(f"unknown input format {fmt!r} (known: {', '.join(FORMATS)})")
-    input_path = check_file(input_path, "input file")
+    if tokenizer is not None and fmt != "text":
+        raise UserError(f"--tokenize is only used with --format text, not {fmt}")
+    if encoding not in ("utf-8", None) and fmt != "text":
+        raise UserError(f"--encoding is only used with --format text, not {fmt}")
+    encoding = check_encoding(encoding or "utf-8")
+    folder = fmt == "text" and input_path is not None and os.path.isdir(input_path)
+    input_path = os.fspath(input_path) if folder else check_file(input_path, "input file")
     vocab, dictionary = _check_side_files(fmt, vocab, dictionary)
     _check_pruning(no_below, no_above, keep_n)
     if holdout is not None and not (isinstance(holdout, numbers.Real)
                                     and not isinstance(holdout, bool) and 0 < holdout < 1):
         raise UserError(f"--holdout must be a fraction in (0, 1), got {holdout!r}")
-    stop_path = None if stopwords is None else check_file(stopwords, "--stopwords file")
-    inputs = [input_path, vocab, dictionary, stop_path]
+    stop_path = None if stopwords in (None, "none", ENGLISH) else check_file(
+        stopwords, "--stopwords file")
+    inputs = [None if folder else input_path, vocab, dictionary, stop_path]
     out = _check_output(out, inputs)
+    files = list_text_files(input_path) if folder else None
+    if folder and _final is None:
+        _check_output(docs_path(out), inputs)
+        with atomic_path(docs_path(out)) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write("doc_index\tpath\n")
+                f.writelines(f"{i}\t{_tsv(name)}\n" for i, name in enumerate(files))
+            stats = prepare_corpus(input_path, fmt, out, no_below=no_below, no_above=no_above,
+                                   keep_n=keep_n, stopwords=stopwords, holdout=holdout,
+                                   seed=seed, progress=progress, tokenizer=tokenizer,
+                                   encoding=encoding, _final=out)
+        stats["docs_tsv"] = docs_path(out)
+        return stats
     if holdout is not None:
         _check_output(holdout_path(out), inputs)
         check_output_file(out)
         return _prepare_and_split(
             out, holdout, seed, t0, lambda path: prepare_corpus(
                 input_path, fmt, path, vocab=vocab, dictionary=dictionary, no_below=no_below,
-                no_above=no_above, keep_n=keep_n, stopwords=stopwords, progress=progress))
-    stop = [] if stop_path is None else read_word_list(stop_path, "--stopwords", positional=False)
-    prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n, stopwords=stop)
+                no_above=no_above, keep_n=keep_n, stopwords=stopwords, progress=progress,
+                tokenizer=tokenizer, encoding=encoding, _final=out))
+    if stopwords == ENGLISH:
+        stop = sorted(english_stopwords())
+    elif stop_path is None:
+        stop = []
+    else:
+        stop = read_word_list(stop_path, "--stopwords", positional=False)
+    stop_source = ENGLISH if stopwords == ENGLISH else _abs(stop_path)
+    if tokenizer is not None and stop:
+        if tokenizer.stopwords:
+            raise UserError("stop words given twice: to the Tokenizer and as --stopwords")
+        tokenizer = dataclasses.replace(tokenizer, stopwords=stop, stopwords_source=stop_source)
+    prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n,
+                 stopwords=[] if tokenizer is not None else stop)
     provenance = {
         "source": os.path.abspath(input_path), "input_format": fmt,
         "vocab": _abs(vocab), "dictionary": _abs(dictionary),
         "pruning": {"no_below": no_below, "no_above": no_above, "keep_n": keep_n,
-                    "stopwords": _abs(stop_path), "n_stopwords": len(stop)},
+                    "stopwords": stop_source, "n_stopwords": len(stop)},
     }
     if fmt == "text":
-        words, docs = _text_documents(input_path, prune, progress)
+        provenance.update(encoding=encoding, documents="files" if folder else "lines",
+                          tokenizer=None if tokenizer is None else tokenizer.to_dict())
+        split = str.split if tokenizer is None else tokenizer
+        if folder:
+            def read():
+                return iter_file_documents(input_path, files, encoding, split)
+        else:
+            def read():
+                return iter_text_documents(input_path, encoding, split)
+        words, docs = _text_documents(read, input_path, prune, progress)
         num_input = None
     else:
         source, words = _open_bow(fmt, input_path, vocab, dictionary)
         words, docs = _bow_documents(source, words, prune, progress)
         num_input = lambda: source.num_docs  # noqa: E731 - known after the pass
     pruned = bool(stop) or _filters_extremes(prune)
-    stats = _write(out, words, docs, provenance, input_path, num_input, pruned)
+    stats = _write(out, words, docs, provenance, input_path, num_input, pruned,
+                   shown_as=_final or out)
     stats["seconds"] = time.perf_counter() - t0
-    logger.debug("wrote %s: %s", out, stats)
+    logger.debug("wrote %s: %s", _final or out, stats)
     return stats
 
 
@@ -289,14 +348,16 @@ def _reported(items, progress, stage, total=None, position=None):
         report(n_total, n_total)
 
 
-def _text_documents(path, prune, progress=None):
-    """Pass 1: build and prune the vocabulary. Returns it and a generator for pass 2."""
+def _text_documents(read, path, prune, progress=None):
+    """Pass 1: build and prune the vocabulary. Returns it and a generator for pass 2.
+
+    ``read()`` returns a fresh iterator over the documents' token lists (called once per pass).
+    """
     from gensim.corpora import Dictionary
 
     logger.info("pass 1: building the vocabulary of %s", path)
     d = Dictionary()
-    d.add_documents(_reported(iter_text_documents(path), progress, "vocabulary"),
-                    prune_at=None)
+    d.add_documents(_reported(read(), progress, "vocabulary"), prune_at=None)
     num_docs = d.num_docs
     n_words = len(d)
     _prune(d, **prune)
@@ -306,8 +367,7 @@ def _text_documents(path, prune, progress=None):
     get, pruned = d.token2id.get, len(d) < n_words
 
     def docs():
-        for k, tokens in enumerate(_reported(iter_text_documents(path), progress, "writing",
-                                             num_docs)):
+        for k, tokens in enumerate(_reported(read(), progress, "writing", num_docs)):
             ids = np.fromiter(map(get, tokens, repeat(-1)), dtype=np.int32, count=len(tokens))
             yield k, (ids[ids >= 0] if pruned else ids)
 
@@ -360,16 +420,18 @@ def _bow_pruning(source, words, prune, progress=None):
     return remap, kept
 
 
-def _write(out, words, docs, provenance, input_path, num_input=None, pruned=False):
+def _write(out, words, docs, provenance, input_path, num_input=None, pruned=False,
+           shown_as=None):
     """Pass 2: write the non-empty documents of ``docs`` ((index, int ids) pairs) to ``out``.
 
     ``num_input``, if given, returns the number of input documents after the pass (for
     readers that do not yield the documents their input leaves out); by default every
     input document is one item of ``docs``. ``pruned`` (the vocabulary was pruned) only
-    changes the message when no token is left.
+    changes the message when no token is left. ``shown_as`` names ``out`` in the log
+    (the final name when ``out`` is a temporary file).
     """
     n_input = n_written = n_tokens = 0
-    logger.info("pass 2: writing %s", out)
+    logger.info("pass 2: writing %s", shown_as or out)
     with CorpusWriter(out, vocab=words, provenance=provenance) as w:
         for k, ids in docs:
             n_input += 1
@@ -388,6 +450,17 @@ def _write(out, words, docs, provenance, input_path, num_input=None, pruned=Fals
         w.n_empty_dropped = n_empty
     return {"D": n_written, "V": len(words), "N": n_tokens,
             "n_empty_dropped": n_empty, "n_input_docs": n_input}
+
+
+def docs_path(out):
+    """The list of input files written beside ``out`` for a folder input: NAME.docs.tsv."""
+    root, _ = os.path.splitext(os.fspath(out))
+    return f"{root}.docs.tsv"
+
+
+def _tsv(name):
+    """A file name as one TSV field (tabs and newlines escaped as ``\\t``, ``\\n``)."""
+    return name.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 def holdout_path(out):
@@ -410,7 +483,8 @@ def write_holdout(path, fraction, seed, test_path=None):
     Returns
     -------
     dict
-        The split's summary (see ``split_holdout``), with ``test_path``.
+        The split's summary (see ``split_holdout``), with ``test_path`` and the final
+        counts: ``V`` (shared vocabulary), ``train_tokens``, ``test_tokens``.
 
     Raises
     ------
@@ -435,4 +509,5 @@ def write_holdout(path, fraction, seed, test_path=None):
         write_corpus(out, c.doc_ptr, c.word_ids, c.vocab,
                      provenance={**prov, "holdout": {**summary, "part": part}},
                      doc_index=index[ids], n_empty_dropped=dropped)
-    return {**summary, "test_path": test_path}
+    return {**summary, "test_path": test_path, "V": len(train.vocab),
+            "train_tokens": train.num_tokens, "test_tokens": test.num_tokens}

@@ -83,27 +83,57 @@ def open_binary(path):
         raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from None
 
 
-def _decode(line, path, lineno):
-    """One line of a text file as str; invalid UTF-8 or a NUL byte is a UserError."""
+def check_encoding(encoding):
+    """Return the codec name of ``encoding``, or raise :class:`UserError`.
+
+    Lines are split on the byte ``\\n`` before decoding, so only encodings that write
+    ``\\n`` as that one byte (UTF-8, Latin-1, cp1252, ...; not UTF-16 or UTF-32) are accepted.
+    """
+    import codecs
     try:
-        text = line.decode("utf-8")
+        name = codecs.lookup(encoding).name
+        ok = "\n a".encode(name) == b"\n a"
+    except (LookupError, TypeError, UnicodeError):
+        raise UserError(f"unknown --encoding {encoding!r}") from None
+    if not ok or name.startswith(("utf-16", "utf-32")):
+        raise UserError(f"--encoding {encoding} is not supported: lines must end with the byte "
+                        "\\n (use UTF-8, Latin-1, cp1252, ...)")
+    return name
+
+
+def _decode(line, path, lineno, encoding="utf-8"):
+    """One line of a text file as str; undecodable bytes or a NUL byte are a UserError.
+
+    A UTF-8 byte order mark at the start of ``line`` 1 is dropped.
+    """
+    try:
+        text = line.decode(encoding)
     except UnicodeDecodeError as e:
-        raise UserError(f"{path}: line {lineno}: invalid UTF-8 at byte {e.start} "
+        name = "UTF-8" if encoding in ("utf-8", "utf8") else encoding
+        raise UserError(f"{path}: line {lineno}: invalid {name} at byte {e.start} "
                         f"({line[max(0, e.start - 10):e.start + 10]!r})") from None
     if "\0" in text:
         at = line.index(b"\0")
         raise UserError(f"{path}: line {lineno}: NUL byte at byte {at} "
                         f"({line[max(0, at - 10):at + 10]!r}); is this a binary file?")
+    if lineno == 1 and text.startswith("\ufeff"):
+        text = text[1:]
     return text
 
 
-def iter_text_documents(path):
-    """Yield the documents of a tokenized text file, one per line (empty lines included).
+def iter_text_documents(path, encoding="utf-8", split=str.split):
+    """Yield the documents of a text file, one per line (empty lines included).
 
     Parameters
     ----------
     path : str
-        Plain or gzip-compressed UTF-8 text; tokens are separated by whitespace.
+        Plain or gzip-compressed text; a UTF-8 byte order mark and ``\\r\\n`` line
+        endings are accepted.
+    encoding : str
+        Codec of the file (see :func:`check_encoding`).
+    split : callable
+        Turns the text of a line into its tokens; default ``str.split`` (tokens separated
+        by whitespace), else e.g. a :class:`esca.corpora.text.Tokenizer`.
 
     Yields
     ------
@@ -113,12 +143,60 @@ def iter_text_documents(path):
     Raises
     ------
     UserError
-        On invalid UTF-8 or a NUL byte (naming the 1-based line number) or an
+        On undecodable bytes or a NUL byte (naming the 1-based line number) or an
         unreadable file.
     """
     with open_binary(path) as fh:
         for lineno, line in enumerate(fh, 1):
-            yield _decode(line, path, lineno).split()
+            yield split(_decode(line, path, lineno, encoding))
+
+
+def list_text_files(folder):
+    """The files of ``folder`` and its subfolders, as sorted paths relative to it.
+
+    Names starting with ``.`` (hidden files and folders) are skipped; symbolic links to
+    folders are not followed.
+
+    Raises
+    ------
+    UserError
+        If the folder holds no file.
+    """
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel = os.path.relpath(root, folder)
+        for name in sorted(files):
+            if not name.startswith("."):
+                found.append(name if rel == "." else os.path.join(rel, name))
+    if not found:
+        raise UserError(f"input folder {folder} holds no files (one file is one document)")
+    return found
+
+
+def iter_file_documents(folder, files, encoding="utf-8", split=str.split):
+    """Yield the documents of a folder, one per file (see :func:`list_text_files`).
+
+    Each file (plain or gzip) is read whole; a UTF-8 byte order mark is dropped.
+    Errors name the file and line as :func:`iter_text_documents` does.
+    """
+    for name in files:
+        path = os.path.join(folder, name)
+        with open_binary(path) as fh:
+            data = fh.read()
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as e:
+            lineno = data.count(b"\n", 0, e.start) + 1
+            start = data.rfind(b"\n", 0, e.start) + 1
+            _decode(data[start:data.find(b"\n", e.start) + 1 or None], path, lineno, encoding)
+            raise  # pragma: no cover - _decode raised
+        if "\0" in text:
+            at = data.index(b"\0")
+            lineno = data.count(b"\n", 0, at) + 1
+            start = data.rfind(b"\n", 0, at) + 1
+            _decode(data[start:data.find(b"\n", at) + 1 or None], path, lineno, encoding)
+        yield split(text[1:] if text.startswith("\ufeff") else text)
 
 
 def read_word_list(path, what, positional=True):

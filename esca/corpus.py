@@ -374,11 +374,70 @@ def _as_int(value):
 _DATASETS = (("doc_ptr", "integer"), ("word_ids", "integer"), ("vocab", "string"))
 
 
+def guess_input_format(path):
+    """The ``esca prepare --format`` that a file which is not HDF5 looks like, or None.
+
+    Looks at the first kilobyte (decompressed when gzip): ``%%MatrixMarket`` -> ``mm``;
+    three lines of one integer each -> ``uci``; lines ``M id:count ...`` -> ``ldac``; other
+    text -> ``text``; binary data (NUL bytes, invalid UTF-8) -> None.
+    """
+    import gzip
+    import re
+    import zlib
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        if head[:2] == b"\x1f\x8b":
+            head = zlib.decompressobj(31).decompress(head, 1024)
+        elif path.endswith(".gz"):
+            return None
+    except (OSError, zlib.error, gzip.BadGzipFile):
+        return None
+    head = head[:1024]
+    if b"\0" in head:
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:  # not just a character cut at the end
+            return None
+        text = head[:e.start].decode("utf-8")
+    lines = text.splitlines()[:-1] or text.splitlines()  # the last line may be cut
+    if text.startswith("%%MatrixMarket"):
+        return "mm"
+    if len(lines) >= 3 and all(ln.strip().isdigit() for ln in lines[:3]):
+        return "uci"
+    if lines and all(re.fullmatch(r"\s*\d+(\s+\d+:\d+)*\s*", ln) for ln in lines):
+        return "ldac"
+    return "text"
+
+
+def not_hdf5_error(path, what):
+    """The :class:`UserError` for a file that is not HDF5 where an esca ``what`` is expected.
+
+    For a corpus it says which ``esca prepare`` command converts the file (see
+    :func:`guess_input_format`).
+    """
+    fmt = guess_input_format(path)
+    kind = {"text": "a text file, not HDF5", "uci": "a UCI bag-of-words file, not HDF5",
+            "mm": "a Matrix Market file, not HDF5", "ldac": "an LDA-C file, not HDF5",
+            None: "not an HDF5 file"}[fmt]
+    if what != "corpus":
+        return UserError(f"{path} is not an esca {what} ({kind}); 'esca train' writes models")
+    options = {"text": "text", "uci": "uci --vocab VOCAB.txt",
+               "mm": "mm --dictionary CORPUS.dict", "ldac": "ldac --vocab VOCAB.txt",
+               None: "text|uci|mm|ldac"}[fmt]
+    return UserError(f"{path} is not an esca corpus ({kind}); convert it first: "
+                     f"esca prepare {path} --format {options} --out corpus.h5")
+
+
 def _open_h5(path):
     if not os.path.exists(path):
         raise UserError(f"corpus file not found: {path}")
     if os.path.isdir(path):
         raise UserError(f"corpus path is a folder, not a file: {path}")
+    if not _is_hdf5(path):
+        raise not_hdf5_error(path, "corpus")
     try:
         f = h5py.File(path, "r")
     except _H5_ERRORS as e:
@@ -532,6 +591,37 @@ def read_doc_ptr(path):
                 raise
             raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
     return doc_ptr, V
+
+
+def _is_hdf5(path):
+    """True if ``path`` starts with the HDF5 signature (``h5py.is_hdf5``); unreadable: True.
+
+    An unreadable file is left to ``h5py.File``, whose error message says why.
+    """
+    try:
+        return h5py.is_hdf5(path)
+    except (OSError, ValueError):
+        return True
+
+
+def read_corpus_attrs(path):
+    """The attributes of a corpus file (``provenance`` etc.) without reading its datasets.
+
+    Returns
+    -------
+    dict
+        Attribute name -> plain Python value (``provenance`` is a JSON string).
+
+    Raises
+    ------
+    UserError
+        As :func:`read_doc_ptr`.
+    """
+    if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
+        return dict(read_corpus(path).attrs)
+    path = os.fspath(path)
+    with _open_h5(path) as f:
+        return _attrs(f)
 
 
 def read_doc_index(path):

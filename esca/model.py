@@ -251,10 +251,12 @@ class TopicModel:
             sums of ``n_kw``, alpha or beta not positive and finite, an invalid
             configuration, or a vocabulary that is not distinct UTF-8 words.
         """
-        from .corpus import _H5_ERRORS, _as_int, _attr, _one_line
+        from .corpus import _H5_ERRORS, _as_int, _attr, _is_hdf5, _one_line, not_hdf5_error
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise UserError(f"model file not found: {path}")
+        if not _is_hdf5(path):
+            raise not_hdf5_error(path, "model")
         try:
             f = h5py.File(path, "r")
         except _H5_ERRORS as e:

@@ -414,7 +414,19 @@ def test_holdout_writes_a_seeded_test_file(tmp_path):
                             "--out", str(out), "--holdout", "0.25", "--seed", "3"],
                            capture_output=True, text=True, check=False)
         assert r.returncode == 0, r.stderr
-        assert "held out 20 of 80 documents" in r.stdout
+        test_out = tmp_path / f"{name}.test.h5"
+        t_train, t_test = read_corpus(out), read_corpus(test_out)
+        # The final counts, once, under the final names (no temporary file named anywhere).
+        wrote = [ln for ln in r.stdout.splitlines() if ln.startswith("wrote")]
+        assert wrote[0].startswith(
+            f"wrote {out}: D=60 V={t_train.num_words} N={t_train.num_tokens} tokens "
+            "(training documents); dropped 0 empty documents")
+        oov = json.loads(t_test.attrs["provenance"])["holdout"]["test_tokens_dropped_oov"]
+        assert wrote[1] == (
+            f"wrote {test_out}: D=20 N={t_test.num_tokens} tokens (held out with seed 3; "
+            f"{oov} token{'' if oov == 1 else 's'} of words unseen in training dropped)")
+        assert len(wrote) == 2
+        assert ".tmp" not in r.stdout + r.stderr and "D=80" not in r.stdout
         with h5py.File(out) as f, h5py.File(tmp_path / f"{name}.test.h5") as g:
             splits.append((f["doc_index"][()], g["doc_index"][()]))
             assert json.loads(g.attrs["provenance"])["holdout"]["part"] == "test"
