@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -38,17 +39,11 @@ POST = (b"From: someone@example.com (Some One)\n"
         b"-- \n"
         b"Some One, coffee drinker\n")
 
-# The "raw text -> topics" recipe that opens the README (run as it is by test_readme_recipe).
-RECIPE = """\
-D=$(python -c "from gensim.test.utils import datapath; print(datapath(''))")  # gensim's data
-esca prepare "${D}lee_background.cor" --format text --tokenize --stopwords english \\
-    --no-below 2 --no-above 0.5 --out lee.h5        # 300 news stories, one per line
-esca train lee.h5 -k 10 -n 200 --seed 1 --out lee_model.h5
-esca topics lee_model.h5 --top 8
-esca prepare "${D}lee.cor" --encoding latin-1 --format text --tokenize-like lee.h5 \\
-    --out new.h5                                    # 50 other stories, tokenized the same way
-esca infer lee_model.h5 new.h5 --out theta.h5       # their topic proportions
-"""
+def readme_recipe():
+    """The shell block of the README's "Raw text to topics" section, as written there."""
+    text = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text.split("## Raw text to topics", 1)[1].split("\n## ", 1)[0]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
 
 
 def run_esca(*argv, cwd=None):
@@ -308,7 +303,7 @@ def test_readme_recipe(tmp_path):
     """The "raw text -> topics" recipe of the README runs as written, on gensim's Lee corpus."""
     env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep
            + os.environ.get("PATH", "")}
-    r = subprocess.run(["bash", "-euo", "pipefail", "-c", RECIPE], cwd=tmp_path, env=env,
+    r = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_recipe()], cwd=tmp_path, env=env,
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
     topics = [ln for ln in r.stdout.splitlines() if ln.startswith("topic")][-10:]
