@@ -114,6 +114,15 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     transform_burn_in : int, default=10
         Fold-in sweeps left out of the theta average, ``0 <= transform_burn_in <
         transform_sweeps``.
+    warm_start : bool, default=False
+        When True and the estimator is fitted, :meth:`fit` trains the fitted model further
+        instead of starting again, as sklearn's ensembles do with ``n_estimators``:
+        ``max_iter`` counts the sweeps in total, so it must be at least the fitted model's
+        (``n_iter_``; equal fits nothing and warns), the documents must be the ones it was
+        fitted on, and the other parameters must be unchanged (``n_threads`` and
+        ``eval_every`` may change). The seed is the fitted model's, so fitting 100 sweeps
+        and then 300 with ``warm_start=True`` gives the model of one 300-sweep fit, bit for
+        bit, with ``sampler="esca"`` (see ``init_model`` of :func:`esca.train`).
 
     Attributes
     ----------
@@ -198,7 +207,8 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca", max_iter=200,
                  random_state=None, n_threads=None, kernel="auto", optimize_interval=0,
-                 optimize_burn_in=200, eval_every=10, transform_sweeps=50, transform_burn_in=10):
+                 optimize_burn_in=200, eval_every=10, transform_sweeps=50, transform_burn_in=10,
+                 warm_start=False):
         self.n_components = n_components
         self.alpha = alpha
         self.beta = beta
@@ -212,6 +222,7 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.eval_every = eval_every
         self.transform_sweeps = transform_sweeps
         self.transform_burn_in = transform_burn_in
+        self.warm_start = warm_start
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y=None, *, vocabulary=None):
@@ -242,20 +253,48 @@ str, iterable of list of (int, int), str, os.PathLike or esca.Corpus
             negative, non-integer or non-finite count, a matrix with no documents or no
             columns, documents with no tokens at all, a token that is not a str, a bag of
             words without its dictionary, a word id outside the dictionary, a vocabulary
-            of the wrong length or with repeated words, or an unreadable HDF5 corpus.
+            of the wrong length or with repeated words, or an unreadable HDF5 corpus; with
+            ``warm_start`` and a fitted model, also on ``max_iter`` below ``n_iter_``,
+            documents other than the fitted ones, or changed parameters.
+
+        Warns
+        -----
+        UserWarning
+            With ``warm_start`` and ``max_iter`` equal to ``n_iter_``: nothing is fitted.
         """
         config = self._train_config(seed=0)  # bad parameters fail before the input is read
         comm = distributed.get_comm(None)
+        init_model = self._warm_start_model()
+        if init_model is not None and self.max_iter == init_model.config.iterations:
+            import warnings
+            warnings.warn(f"LDA: warm_start=True with max_iter={self.max_iter}, the sweeps "
+                          "already fitted: no sweep run (raise max_iter to train further)",
+                          UserWarning, stacklevel=2)
+            return self
         corpus, from_matrix = self._fit_documents(X, vocabulary)
-        seed = _draw_seed(self.random_state, comm)
+        if init_model is None:
+            seed = _draw_seed(self.random_state, comm)
+        else:
+            seed = init_model.config.seed  # the fitted model's random numbers continue
         config = self._train_config(seed)
         from .train import train
         with _numba_threads():
-            model = train(corpus, config=config, comm=comm)
+            model = train(corpus, config=config, comm=comm, init_model=init_model)
         if comm.Get_size() > 1:
             model = comm.bcast(model, root=0)
         self._set_fitted(model, from_matrix)
         return self
+
+    def _warm_start_model(self):
+        """The fitted model that :meth:`fit` continues (``warm_start``), or None."""
+        if not (self.warm_start and hasattr(self, "model_")):
+            return None
+        done = self.model_.config.iterations
+        if self.max_iter < done:
+            raise UserError(f"LDA: max_iter={self.max_iter} is less than the {done} sweeps "
+                            "already fitted; with warm_start=True max_iter counts the sweeps "
+                            "in total")
+        return self.model_
 
     def fit_transform(self, X, y=None, *, vocabulary=None):
         """Train on ``X`` and return ``doc_topic_``, the training documents' theta.
