@@ -45,8 +45,8 @@ model's corpus checksum, or for models from older versions against D, V, N, the 
 document lengths and word counts). An ESCA sweep needs only the previous iteration's counts,
 which the model holds, so m500.h5 equals one 500-iteration run bit for bit, at any number of
 ranks, with --optimize-interval too; the training log continues. Collapsed Gibbs (--sampler
-cgs) needs every token's topic as well, which cgs models store; a cgs model written by an
-older esca is refused. Without --checkpoint-dir, SIGTERM or SIGINT writes the model of the
+cgs) needs every token's topic as well, which cgs models store (exact at the same number of
+ranks: AD-LDA depends on it); a cgs model written by an older esca is refused. Without --checkpoint-dir, SIGTERM or SIGINT writes the model of the
 last finished iteration to --out (atomically) and says how to continue it.
 """
 
@@ -100,7 +100,9 @@ def setup_arguments(subparsers):
                    help="train this saved model further, to --iterations in total (settings "
                         "and corpus default to the model's)")
     p.add_argument("--out", "-o", default=None, metavar="MODEL.h5",
-                   help="write the model here (HDF5); without it the model is not saved")
+                   help="write the model here (HDF5); without it the model is not saved. "
+                        "Without --checkpoint-dir, SIGTERM or SIGINT writes the model of the "
+                        "last finished iteration here")
     p.add_argument("--log-every", type=int, default=None, metavar="N",
                    help="log a line after every N iterations and after the last (0: none; "
                    "default 1, or 0 when the progress bar and standard output share a "
