@@ -288,17 +288,32 @@ mpi = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or o
 
 @pytest.mark.mpi
 @mpi
-@pytest.mark.parametrize("first,then", [(1, 2), (2, 2), (2, 1)])
-def test_continue_under_mpi(first, then, tmp_path):
-    opt = ["--optimize-interval", 3, "--optimize-burn-in", 4]
+@pytest.mark.parametrize("first,then,sampler", [(1, 2, "esca"), (2, 2, "esca"), (2, 1, "esca"),
+                                                (2, 2, "cgs")])
+def test_continue_under_mpi(first, then, sampler, tmp_path):
+    """ESCA continues exactly at any number of ranks; cgs (AD-LDA over 2 ranks) at the number
+    of ranks it was trained at, from the z its 2-rank model gathered."""
+    opt = ["--optimize-interval", 3, "--optimize-burn-in", 4, "--sampler", sampler]
     r, _ = run(esca_cmd([*TRAIN, "-n", 8, *opt, "--out", tmp_path / "m8.h5"], first), tmp_path)
     check_ok(r)
     r, _ = run(esca_cmd(["train", "--continue", tmp_path / "m8.h5", "-n", 15, "--threads", 1,
                          "--top", 0, "--eval-every", 0, "--out", tmp_path / "m15.h5"], then),
                tmp_path)
     check_ok(r)
-    full = _train(iterations=15, optimize_interval=3, optimize_burn_in=4)
-    assert_same_model(full, esca.load_model(str(tmp_path / "m15.h5")))
+    if sampler == "esca":
+        full = _train(iterations=15, optimize_interval=3, optimize_burn_in=4)
+    else:
+        r, _ = run(esca_cmd([*TRAIN, "-n", 15, *opt, "--out", tmp_path / "full.h5"], 2),
+                   tmp_path)
+        check_ok(r)
+        full = esca.load_model(str(tmp_path / "full.h5"))
+        assert not np.array_equal(full.n_kw, _train(iterations=15, sampler="cgs",
+                                                    optimize_interval=3,
+                                                    optimize_burn_in=4).n_kw)  # AD-LDA
+    continued = esca.load_model(str(tmp_path / "m15.h5"))
+    assert_same_model(full, continued)
+    if sampler == "cgs":
+        np.testing.assert_array_equal(full.z, continued.z)
 
 
 @pytest.mark.mpi
