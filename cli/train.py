@@ -43,11 +43,13 @@ model's). Configuration, seed and priors come from the model and conflicting val
 refused; the corpus defaults to the model's and must be the same corpus (checked against the
 model's corpus checksum, or for models from older versions against D, V, N, the vocabulary,
 document lengths and word counts). An ESCA sweep needs only the previous iteration's counts,
-which the model holds, so m500.h5 equals one 500-iteration run bit for bit, at any number of
-ranks, with --optimize-interval too; the training log continues. Collapsed Gibbs (--sampler
-cgs) needs every token's topic as well, which cgs models store (exact at the same number of
-ranks: AD-LDA depends on it); a cgs model written by an older esca is refused. Without --checkpoint-dir, SIGTERM or SIGINT writes the model of the
-last finished iteration to --out (atomically) and says how to continue it.
+which the model holds, so m500.h5 equals one 500-iteration run bit for bit (with the same
+--optimize-burn-in: continuing keeps the model's), at any number of ranks, with
+--optimize-interval too; the training log continues. Collapsed Gibbs (--sampler cgs) needs
+every token's topic as well, which cgs models store (exact at the same number of ranks: AD-LDA
+depends on it); a cgs model written by an older esca is refused. Without --checkpoint-dir,
+SIGTERM or SIGINT writes the model of the last finished iteration to --out (atomically) and
+says how to continue it.
 """
 
 

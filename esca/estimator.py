@@ -120,9 +120,10 @@ class LDA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         ``max_iter`` counts the sweeps in total, so it must be at least the fitted model's
         (``n_iter_``; equal fits nothing and warns), the documents must be the ones it was
         fitted on, and the other parameters must be unchanged (``n_threads`` and
-        ``eval_every`` may change). The seed is the fitted model's, so fitting 100 sweeps
-        and then 300 with ``warm_start=True`` gives the model of one 300-sweep fit, bit for
-        bit, with ``sampler="esca"`` (see ``init_model`` of :func:`esca.train`).
+        ``eval_every`` may change). The seed and the prior-optimization schedule
+        (``optimize_burn_in``) are the fitted model's, so fitting 100 sweeps and then 300
+        with ``warm_start=True`` gives the model of one 300-sweep fit with that burn-in, bit
+        for bit, with ``sampler="esca"`` (see ``init_model`` of :func:`esca.train`).
 
     Attributes
     ----------

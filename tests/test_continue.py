@@ -9,6 +9,7 @@ continues; a different corpus, conflicting settings, a total not above the model
 older cgs model without ``z`` are refused.
 """
 
+import dataclasses
 import re
 import signal
 import subprocess
@@ -65,7 +66,8 @@ def test_continued_model_equals_one_run(settings, tmp_path):
         np.testing.assert_array_equal(m.log["iteration"], np.arange(1, 15))
         np.testing.assert_array_equal(m.log["alpha_sum"], full.log["alpha_sum"])
         np.testing.assert_array_equal(m.log["seconds"][:8], part.log["seconds"])  # log goes on
-        assert m.config == full.config
+        # the model's configuration with the new total (and the model's optimize_burn_in)
+        assert m.config == dataclasses.replace(part.config, iterations=14)
     if settings["sampler"] == "cgs":
         np.testing.assert_array_equal(from_file.z, full.z)
     # twice: 8 -> 11 -> 14
@@ -166,29 +168,34 @@ def test_lda_warm_start_continues_to_max_iter_in_total():
     from sklearn.feature_extraction.text import CountVectorizer
     docs = ["apple banana apple cherry", "banana cherry kiwi", "dog cat dog", "cat mouse dog",
             "kiwi apple"] * 20
-    X = CountVectorizer().fit_transform(docs)
-    full = esca.LDA(n_components=3, max_iter=30, random_state=1, n_threads=1).fit(X)
+    cv = CountVectorizer()
+    X = cv.fit_transform(docs)
+    words = cv.get_feature_names_out()
+    full = esca.LDA(n_components=3, max_iter=30, random_state=1, n_threads=1)
+    full.fit(X, vocabulary=words)
     lda = esca.LDA(n_components=3, max_iter=10, random_state=1, n_threads=1, warm_start=True)
-    lda.fit(X)
+    lda.fit(X, vocabulary=words)
     first = lda.model_
-    lda.set_params(max_iter=30, random_state=99).fit(X)  # the fitted model's seed continues
+    # the fitted model's seed continues, whatever random_state says now
+    lda.set_params(max_iter=30, random_state=99).fit(X, vocabulary=words)
     assert lda.model_ is not first and lda.n_iter_ == 30
     np.testing.assert_array_equal(lda.model_.n_kw, full.model_.n_kw)
     np.testing.assert_array_equal(lda.doc_topic_, full.doc_topic_)
     assert len(lda.model_.log["iteration"]) == 30
     with pytest.warns(UserWarning, match="no sweep run"):
-        assert lda.fit(X).model_.config.iterations == 30
+        assert lda.fit(X, vocabulary=words).model_.config.iterations == 30
     with pytest.raises(ValueError, match="max_iter=20 is less than the 30 sweeps"):
-        lda.set_params(max_iter=20).fit(X)
+        lda.set_params(max_iter=20).fit(X, vocabulary=words)
     with pytest.raises(ValueError, match=r"num_topics=4 \(model: 3\)"):
-        lda.set_params(max_iter=40, n_components=4).fit(X)
+        lda.set_params(max_iter=40, n_components=4).fit(X, vocabulary=words)
     with pytest.raises(ValueError, match="is not the corpus of model"):
-        lda.set_params(n_components=3).fit(X[:50])
+        lda.set_params(n_components=3).fit(X[:50], vocabulary=words)
     # without warm_start a second fit starts again
-    cold = esca.LDA(n_components=3, max_iter=10, random_state=1, n_threads=1).fit(X)
+    cold = esca.LDA(n_components=3, max_iter=10, random_state=1, n_threads=1)
+    cold.fit(X, vocabulary=words)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert cold.fit(X).model_.config.iterations == 10
+        assert cold.fit(X, vocabulary=words).model_.config.iterations == 10
 
 
 # -- command line -------------------------------------------------------------------------------
