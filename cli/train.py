@@ -37,6 +37,22 @@ run, at any number of ranks; settings other than --iterations, --threads and --e
 from the checkpoint and conflicting values are refused.
 SIGTERM or SIGINT (a scheduler's preemption) stops the run at the end of the current
 iteration, after writing a checkpoint when --checkpoint-dir is set, with exit status 75.
+
+training a model further:
+  esca train corpus.h5 -k 100 -n 200 --out m200.h5
+  esca train --continue m200.h5 -n 500 --out m500.h5   (300 more: 500 iterations in total)
+--continue MODEL.h5 trains a saved model further to --iterations in total (more than the
+model's). Configuration, seed and priors come from the model and conflicting values are
+refused; the corpus defaults to the model's and must be the same corpus (checked against the
+model's corpus checksum, or for models from older versions against D, V, N, the vocabulary,
+document lengths and word counts). An ESCA sweep needs only the previous iteration's counts,
+which the model holds, so m500.h5 equals one 500-iteration run bit for bit (with the same
+--optimize-burn-in: continuing keeps the model's), at any number of ranks, with
+--optimize-interval too; the training log continues. Collapsed Gibbs (--sampler cgs) needs
+every token's topic as well, which cgs models store (exact at the same number of ranks: AD-LDA
+depends on it); a cgs model written by an older esca is refused. Without --checkpoint-dir,
+SIGTERM or SIGINT writes the model of the last finished iteration to --out (atomically) and
+says how to continue it.
 """
 
 
@@ -87,8 +103,13 @@ def setup_arguments(subparsers):
     p.add_argument("--resume", metavar="DIR",
                    help="continue from the newest valid checkpoint in DIR to --iterations in "
                         "total (checkpoints continue into DIR unless --checkpoint-dir is given)")
+    p.add_argument("--continue", dest="continue_from", metavar="MODEL.h5",
+                   help="train this saved model further, to --iterations in total (settings "
+                        "and corpus default to the model's)")
     p.add_argument("--out", "-o", default=None, metavar="MODEL.h5",
-                   help="write the model here (HDF5); without it the model is not saved")
+                   help="write the model here (HDF5); without it the model is not saved. "
+                        "Without --checkpoint-dir, SIGTERM or SIGINT writes the model of the "
+                        "last finished iteration here")
     p.add_argument("--log-every", type=int, default=None, metavar="N",
                    help="log a line after every N iterations and after the last (0: none; "
                    "default: every 10 seconds and every --eval-every iterations, or none when "
@@ -114,6 +135,9 @@ def run(args):
         raise UserError(f"--log-every must be >= 0, got {args.log_every}")
     if args.checkpoint_every and not (args.checkpoint_dir or args.resume):
         raise UserError("--checkpoint-every needs --checkpoint-dir")
+    if args.resume and args.continue_from:
+        raise UserError("--resume and --continue cannot be combined: continue from a "
+                        "checkpoint folder or from a model")
     ckpt_dir = args.checkpoint_dir or args.resume
     if args.out:
         check_output_file(args.out)
@@ -123,11 +147,13 @@ def run(args):
     if ckpt_dir and args.checkpoint_every:
         check_output_dir(ckpt_dir)
     kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,
-              "checkpoint_dir": ckpt_dir, "handle_signals": True, "progress": _progress(args)}
-    if args.resume:
+              "checkpoint_dir": ckpt_dir, "handle_signals": True, "progress": _progress(args),
+              # without checkpoints, an interrupted run keeps its last iteration in --out
+              "save_on_interrupt": args.out if args.out and not ckpt_dir else None}
+    if args.resume or args.continue_from:
         model = esca.train(args.corpus, iterations=args.iterations, threads=args.threads,
                            eval_every=args.eval_every, resume=args.resume,
-                           resume_settings=given, **kwargs)
+                           init_model=args.continue_from, resume_settings=given, **kwargs)
     else:
         config = esca.TrainConfig(iterations=args.iterations, threads=args.threads,
                                   eval_every=args.eval_every, **{**DEFAULTS, **given})

@@ -88,6 +88,58 @@ def corpus_checksum(corpus):
     return h.hexdigest()
 
 
+def corpus_file_checksum(path, chunk_tokens=1 << 24):
+    """:func:`corpus_checksum` of a corpus file, reading its tokens a chunk at a time.
+
+    Equal to ``corpus_checksum(read_corpus(path))`` without holding the whole corpus in
+    memory (``esca train`` stores it in every model and checkpoint).
+
+    Parameters
+    ----------
+    path : str
+        An esca HDF5 corpus or ``builtin:NAME``.
+    chunk_tokens : int
+        Tokens read at a time.
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Raises
+    ------
+    UserError
+        As :func:`esca.read_corpus`, for an unreadable or malformed file.
+    """
+    from .corpus import (
+        _H5_ERRORS,
+        BUILTIN_PREFIX,
+        _one_line,
+        _open_h5,
+        _read_header,
+        _read_vocab,
+        read_corpus,
+    )
+    if path.startswith(BUILTIN_PREFIX):
+        return corpus_checksum(read_corpus(path))
+    with _open_h5(path) as f:
+        try:
+            doc_ptr, n_total, _ = _read_header(f, path)
+            vocab = _read_vocab(f, path)
+            h = hashlib.sha256()
+            h.update(f"D={len(doc_ptr) - 1} V={len(vocab)} N={n_total}\n".encode())
+            h.update(np.ascontiguousarray(doc_ptr, dtype="<i8").tobytes())
+            ds = f["word_ids"]
+            for a in range(0, n_total, chunk_tokens):
+                h.update(np.ascontiguousarray(ds[a:a + chunk_tokens], dtype="<i4").tobytes())
+        except _H5_ERRORS as e:
+            if isinstance(e, UserError):
+                raise
+            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    h.update("\n".join(vocab).encode("utf-8"))
+    return h.hexdigest()
+
+
 def state_checksum(z, n_dk, n_wk, n_k, alpha, beta):
     """SHA-256 (hex) of a checkpoint's state arrays and beta (stored as ``state_sha256``)."""
     h = hashlib.sha256()
@@ -115,7 +167,15 @@ class Checkpoint:
     beta : float
     log : dict of str to ndarray
         The training log of iterations 1..``iteration``.
+    kind : str
+        ``"checkpoint"``, or ``"model"`` for the state of a model being trained further
+        (``esca.train(init_model=...)``: ``z`` is None for ESCA models and ``vocab`` holds
+        the model's words).
+    vocab : list of str or None
     """
+
+    kind = "checkpoint"
+    vocab = None
 
     def __init__(self, **fields):
         self.__dict__.update(fields)

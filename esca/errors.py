@@ -15,8 +15,16 @@ class Interrupted(Exception):
 
     The CLI prints ``esca: stopped: <message>`` once and exits with status
     :data:`EXIT_INTERRUPTED` (75, ``EX_TEMPFAIL``: try again, e.g. with
-    ``esca train --resume``).
+    ``esca train --resume`` or ``esca train --continue``).
+
+    Attributes
+    ----------
+    model : esca.TopicModel or None
+        With ``esca.train(save_on_interrupt=...)``: the model of the last finished
+        iteration on rank 0 (None on the other ranks, and without it).
     """
+
+    model = None
 
 
 #: Exit status of a run stopped by SIGTERM or SIGINT (after its checkpoint, if any).

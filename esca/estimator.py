@@ -27,6 +27,7 @@ word order gives another sample from the same posterior: the topics agree, not t
 """
 
 import contextlib
+import dataclasses
 import math
 import numbers
 import os
@@ -136,6 +137,16 @@ default=None
     verbose : int, default=0
         If > 0, :meth:`fit` draws a tqdm progress bar of the sweeps on standard error
         (rank 0 under MPI); 0: silent (no bar and no per-sweep log lines).
+    warm_start : bool, default=False
+        When True and the estimator is fitted, :meth:`fit` trains the fitted model further
+        instead of starting again, as sklearn's ensembles do with ``n_estimators``:
+        ``max_iter`` counts the sweeps in total, so it must be at least the fitted model's
+        (``n_iter_``; equal fits nothing and warns), the documents must be the ones it was
+        fitted on, and the other parameters must be unchanged (``n_threads`` and
+        ``eval_every`` may change). The seed and the prior-optimization schedule
+        (``optimize_burn_in``) are the fitted model's, so fitting 100 sweeps and then 300
+        with ``warm_start=True`` gives the model of one 300-sweep fit with that burn-in, bit
+        for bit, with ``sampler="esca"`` (see ``init_model`` of :func:`esca.train`).
 
     Attributes
     ----------
@@ -231,7 +242,7 @@ default=None
     def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca", max_iter=200,
                  random_state=None, n_threads=None, kernel="auto", optimize_interval=0,
                  optimize_burn_in=None, eval_every=10, transform_sweeps=50, transform_burn_in=10,
-                 vocabulary=None, verbose=0):
+                 vocabulary=None, verbose=0, warm_start=False):
         self.n_components = n_components
         self.alpha = alpha
         self.beta = beta
@@ -247,6 +258,7 @@ default=None
         self.transform_burn_in = transform_burn_in
         self.vocabulary = vocabulary
         self.verbose = verbose
+        self.warm_start = warm_start
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y=None, *, vocabulary=None):
@@ -282,28 +294,56 @@ vectorizer, optional
             columns, documents with no tokens at all, a token that is not a str, a bag of
             words without its dictionary, a word id outside the dictionary, a vocabulary
             of the wrong length or with repeated words, an unfitted vectorizer as the
-            vocabulary, or an unreadable HDF5 corpus.
+            vocabulary, or an unreadable HDF5 corpus; with ``warm_start`` and a fitted model,
+            also on ``max_iter`` below ``n_iter_``, documents other than the fitted ones, or
+            changed parameters.
 
         Warns
         -----
         esca.errors.PlaceholderVocabularyWarning
             When the words of a matrix get the placeholder names ``x0`` .. ``x{V-1}``.
+        UserWarning
+            With ``warm_start`` and ``max_iter`` equal to ``n_iter_``: nothing is fitted.
         """
         config = self._train_config(seed=0)  # bad parameters fail before the input is read
         progress = self._progress()
         comm = distributed.get_comm(None)
+        init_model = self._warm_start_model()
+        if init_model is not None and self.max_iter == init_model.config.iterations:
+            import warnings
+            warnings.warn(f"LDA: warm_start=True with max_iter={self.max_iter}, the sweeps "
+                          "already fitted: no sweep run (raise max_iter to train further)",
+                          UserWarning, stacklevel=2)
+            return self
         if vocabulary is None:
             vocabulary = self.vocabulary
         corpus, from_matrix = self._fit_documents(X, vocabulary, warn=comm.Get_rank() == 0)
-        seed = _draw_seed(self.random_state, comm)
-        config = self._train_config(seed)
+        if init_model is None:
+            config = self._train_config(_draw_seed(self.random_state, comm))
+        else:  # the fitted model's random numbers and prior-optimization schedule continue
+            config = self._train_config(init_model.config.seed)
+            if self.optimize_burn_in is None:
+                config = dataclasses.replace(
+                    config, optimize_burn_in=init_model.config.optimize_burn_in)
         from .train import train
         with _numba_threads():
-            model = train(corpus, config=config, comm=comm, progress=progress)
+            model = train(corpus, config=config, comm=comm, progress=progress,
+                          init_model=init_model)
         if comm.Get_size() > 1:
             model = comm.bcast(model, root=0)
         self._set_fitted(model, from_matrix)
         return self
+
+    def _warm_start_model(self):
+        """The fitted model that :meth:`fit` continues (``warm_start``), or None."""
+        if not (self.warm_start and hasattr(self, "model_")):
+            return None
+        done = self.model_.config.iterations
+        if self.max_iter < done:
+            raise UserError(f"LDA: max_iter={self.max_iter} is less than the {done} sweeps "
+                            "already fitted; with warm_start=True max_iter counts the sweeps "
+                            "in total")
+        return self.model_
 
     def fit_transform(self, X, y=None, *, vocabulary=None):
         """Train on ``X`` and return ``doc_topic_``, the training documents' theta.

@@ -56,7 +56,8 @@ def estimate_train_bytes(D, V, N, K, ranks=1, threads=1, *, sampler="esca", kern
         sparse count exchange, at most the size of two V x K tables; 0 for one rank) and
         ``thread_scratch``. Then ``per_rank`` (their sum), ``rank0_extra`` (the
         model built on rank 0 at the end: ``n_kw`` K x V int32, and with several ranks
-        ``n_dk`` D x K int32 gathered from all of them) and ``total``
+        ``n_dk`` D x K int32 gathered from all of them, and for ``cgs`` ``z`` int32 (N,))
+        and ``total``
         (``ranks * per_rank + rank0_extra``). All values are ints.
 
     Raises
@@ -107,8 +108,9 @@ def estimate_train_bytes(D, V, N, K, ranks=1, threads=1, *, sampler="esca", kern
         out["exchange"] = min(entry * (N + N_r), 2 * 4 * VK)
     out["per_rank"] = sum(out.values())
     # The model on rank 0: n_kw (a transposed copy of n_wk) and, over several ranks, n_dk
-    # gathered from all of them (one rank keeps its own n_dk).
-    out["rank0_extra"] = 4 * VK + (4 * D * K if ranks > 1 else 0)
+    # gathered from all of them (one rank keeps its own n_dk), and a cgs model's z.
+    out["rank0_extra"] = 4 * VK + (4 * D * K if ranks > 1 else 0) + \
+        (4 * N if sampler == "cgs" and ranks > 1 else 0)
     out["total"] = ranks * out["per_rank"] + out["rank0_extra"]
     return out
 

@@ -8,6 +8,10 @@ Layout (format version 1)::
     /alpha     float64 (K,)    document-topic prior per topic
     /vocab     UTF-8 strings (V,)
     /word_df   int64   (V,)    document frequency of each word (for the gensim Dictionary)
+    /z         uint16 (int32 when K > 65536) (N,), collapsed Gibbs models only: the topic of
+               every token, in corpus order with each document's tokens sorted by word id (the
+               samplers' order), which continuing a cgs model needs (``esca train --continue``);
+               optional, models without it still load
     /log/...   per-iteration arrays: iteration, seconds (sweep + count exchange, on rank 0,
                without the log-likelihood), tokens_per_s (N / seconds), loglik_per_token
                (NaN where not computed), sample_s, count_s, allreduce_s (seconds), tables_s
@@ -57,11 +61,17 @@ class TopicModel:
     word_df : ndarray of int64, shape (V,), or None
         Number of training documents containing each word.
     info : dict
-        Corpus provenance, ranks, threads and other run facts.
+        Corpus provenance (``corpus``, ``corpus_sha256``, ``D``, ``V``, ``N``), ranks,
+        threads and other run facts.
+    z : ndarray of int32, shape (N,), or None
+        Topic of every training token (in the samplers' order: corpus order, each
+        document's tokens sorted by word id); kept for collapsed Gibbs models, whose next
+        sweep needs it to continue training. None for ESCA models (an ESCA sweep reads
+        only the counts).
     """
 
     def __init__(self, n_kw, n_k, n_dk, vocab, alpha, beta, config, log=None, word_df=None,
-                 info=None):
+                 info=None, z=None):
         self.n_kw = np.asarray(n_kw, dtype=np.int32)
         self.n_k = np.asarray(n_k, dtype=np.int64)
         self.n_dk = None if n_dk is None else np.asarray(n_dk, dtype=np.int32)
@@ -72,6 +82,7 @@ class TopicModel:
         self.log = {k: np.asarray(v) for k, v in (log or {}).items()}
         self.word_df = None if word_df is None else np.asarray(word_df, dtype=np.int64)
         self.info = dict(info or {})
+        self.z = None if z is None else np.asarray(z, dtype=np.int32)
 
     # -- sizes ---------------------------------------------------------------
     @property
@@ -226,6 +237,10 @@ class TopicModel:
                              dtype=h5py.string_dtype("utf-8"))
             if self.word_df is not None:
                 f.create_dataset("word_df", data=self.word_df)
+            if self.z is not None:
+                z_dtype = np.uint16 if self.num_topics <= 65536 else np.int32
+                f.create_dataset("z", data=self.z.astype(z_dtype), compression="gzip",
+                                 compression_opts=1)
             g = f.create_group("log")
             for k, v in self.log.items():
                 g.create_dataset(k, data=v)
@@ -249,7 +264,8 @@ class TopicModel:
             dtype or shape (``n_kw`` (K, V), ``n_k`` and ``alpha`` (K,), ``n_dk`` (D, K),
             ``vocab`` and ``word_df`` (V,)), negative counts, ``n_k`` that are not the row
             sums of ``n_kw``, alpha or beta not positive and finite, an invalid
-            configuration, or a vocabulary that is not distinct UTF-8 words.
+            configuration, a vocabulary that is not distinct UTF-8 words, or a ``z`` that
+            is not one topic in 0..K-1 per token.
         """
         from .corpus import _H5_ERRORS, _as_int, _attr, _is_hdf5, _one_line, not_hdf5_error
         path = os.fspath(path)
@@ -302,6 +318,7 @@ class TopicModel:
         alpha = dataset("alpha", 1, "iuf")
         n_dk = dataset("n_dk", 2, "iu", required=False)
         word_df = dataset("word_df", 1, "iu", required=False)
+        z = dataset("z", 1, "iu", required=False)
         if "vocab" not in f or not isinstance(f["vocab"], h5py.Dataset) \
                 or f["vocab"].ndim != 1 or h5py.check_string_dtype(f["vocab"].dtype) is None:
             raise UserError(f"{path}: missing or malformed dataset 'vocab' (1-D UTF-8 strings)")
@@ -314,6 +331,10 @@ class TopicModel:
                 raise UserError(f"{path}: '{name}' has shape {np.shape(arr)} but n_kw is "
                                 f"{K} x {V}, so it must be {shape}")
         check_vocab(vocab, path)
+        if z is not None and (len(z) != n_k.sum() or (z.size and (z.min() < 0 or z.max() >= K))):
+            raise UserError(f"{path}: 'z' must hold one topic in 0..{K - 1} for each of the "
+                            f"{n_k.sum()} tokens, got {len(z)} values in "
+                            f"{z.min(initial=0)}..{z.max(initial=0)}")
         for name, arr in (("n_kw", n_kw), ("n_k", n_k), ("n_dk", n_dk), ("word_df", word_df)):
             if arr is not None and arr.size and arr.min() < 0:
                 raise UserError(f"{path}: '{name}' holds a negative count ({arr.min()})")
@@ -352,7 +373,7 @@ class TopicModel:
                     raise UserError(f"{path}: 'log/{k}' is not a dataset")
                 log[k] = g[k][()]
         return cls(n_kw=n_kw, n_k=n_k, n_dk=n_dk, vocab=vocab, alpha=alpha, beta=float(beta),
-                   config=config, log=log, word_df=word_df, info=info)
+                   config=config, log=log, word_df=word_df, info=info, z=z)
 
 
 def load_model(path):

@@ -1,6 +1,7 @@
 """The training job: shard the corpus over MPI ranks, sweep, exchange counts, gather the model."""
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -27,7 +28,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
           sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
           optimize_burn_in=None, *, config=None, comm=None, callback=None, checkpoint_every=0,
           checkpoint_dir=None, keep_checkpoints=3, resume=None, resume_settings=None,
-          handle_signals=False, progress=None):
+          handle_signals=False, progress=None, init_model=None, save_on_interrupt=None):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
 
     Parameters
@@ -79,12 +80,34 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         result is bit-identical to an uninterrupted run, at any number of
         ranks (ESCA).
     resume_settings : dict, optional
-        With ``resume``: settings the user gave explicitly (TrainConfig field
-        name -> value); any that differs from the checkpoint's is refused.
+        With ``resume`` or ``init_model``: settings the user gave explicitly
+        (TrainConfig field name -> value); any that differs from the
+        checkpoint's or model's is refused.
+    init_model : esca.TopicModel, str or os.PathLike, optional
+        Continue training this model (or the model file at this path, which
+        every rank reads) up to ``iterations`` in total, which must be more
+        than the model's own (as with ``resume``; LightGBM's and XGBoost's
+        name for it). Under MPI a TopicModel given on rank 0 only is sent to
+        the others. Configuration, seed and priors come from the model, as
+        with ``resume``. The corpus defaults to the model's, and must have
+        its D, V, N, vocabulary, document lengths and word counts, and its
+        SHA-256 when the model stores one (models from this version on do).
+        An ESCA sweep reads only the previous iteration's counts, which the
+        model holds, so the result equals one run of ``iterations``, bit for
+        bit, at any number of ranks. A collapsed Gibbs sweep also needs every
+        token's topic ``z``, which models store since this version; an older
+        cgs model is refused.
+    save_on_interrupt : str or os.PathLike, optional
+        With ``handle_signals``: on SIGTERM or SIGINT, write the model of the
+        last finished iteration here (rank 0, atomically) before raising
+        :class:`esca.errors.Interrupted`; ``init_model`` continues it.
     handle_signals : bool
         On SIGTERM or SIGINT, finish the current iteration, write a
-        checkpoint (when ``checkpoint_dir`` is set) and raise
-        :class:`esca.errors.Interrupted` on every rank (the CLI sets this).
+        checkpoint (when ``checkpoint_dir`` is set) and the model (to
+        ``save_on_interrupt``) and raise :class:`esca.errors.Interrupted` on
+        every rank (the CLI sets this); its ``model`` attribute holds the
+        model of the last finished iteration on rank 0 (None elsewhere, and
+        None without ``save_on_interrupt``).
 
     Returns
     -------
@@ -98,17 +121,29 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         On a bad configuration value, an unreadable or invalid corpus, a
         corpus with no tokens, count tables that would not fit in memory, no
         valid checkpoint to resume from, a corpus that is not the
-        checkpoint's, or settings that conflict with the checkpoint's.
+        checkpoint's or model's, settings that conflict with the checkpoint's
+        or model's, a model that cannot be continued (no ``n_dk``, or a cgs
+        model without ``z``), ``iterations`` not above the model's, or both
+        ``resume`` and ``init_model``.
     Interrupted
         With ``handle_signals``, after SIGTERM or SIGINT.
     """
     comm = distributed.get_comm(comm)
     rank, size = comm.Get_rank(), comm.Get_size()
     ckpt = None
-    if resume is not None:
-        ckpt = distributed.agree(comm, _load_resume, resume, comm)
+    if resume is not None and init_model is not None:
+        raise UserError("resume (a checkpoint folder) and init_model (a model) cannot be "
+                        "combined: continue from one of them")
+    if resume is not None or init_model is not None:
+        if resume is not None:
+            ckpt = distributed.agree(comm, _load_resume, resume, comm)
+        else:
+            ckpt = distributed.agree(comm, _load_init_model, init_model, comm)
         config = _resume_config(ckpt, config, iterations, threads, eval_every, resume_settings)
         if corpus is None:
+            if ckpt.corpus is None:
+                raise UserError(f"model {ckpt.path} was trained on an in-memory corpus: pass "
+                                "that corpus to continue it")
             corpus = ckpt.corpus
     elif config is None:
         config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
@@ -128,9 +163,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                       sampler=config.sampler, kernel=config.kernel)
     if rank == 0:
         _warn_oversubscribed(nthreads, on_node)
-    corpus_sha = None
-    if checkpoint_dir is not None or ckpt is not None:
-        corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
+    if ckpt is not None:
+        distributed.agree(comm, _check_corpus_shape, ckpt, source, shard, (D, V, N))
+    corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
 
     from .samplers import SAMPLERS
     if rank == 0:
@@ -148,11 +183,12 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         distributed.agree(comm, _restore, s, ckpt, shard)
         first = ckpt.iteration + 1
         for k in LOG_FIELDS:
-            records[k] = list(ckpt.log[k][:ckpt.iteration]) if k in ckpt.log else \
-                [math.nan] * ckpt.iteration
+            old = list(ckpt.log[k][:ckpt.iteration]) if k in ckpt.log else []
+            records[k] = old + [math.nan] * (ckpt.iteration - len(old))
         if rank == 0:
-            log.info("resumed from %s at iteration %d of %d", ckpt.path, ckpt.iteration,
-                     config.iterations)
+            log.info("%s from %s at iteration %d of %d",
+                     "continuing" if ckpt.kind == "model" else "resumed", ckpt.path,
+                     ckpt.iteration, config.iterations)
 
     def checkpoint(it):
         z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
@@ -194,15 +230,49 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
             if written:
                 checkpoint(it)
             if handle_signals and it < config.iterations and stop.agreed(comm):
-                where = ""
+                where, model = "", None
                 if checkpoint_dir is not None:
                     if not written:
                         checkpoint(it)
                     where = f"; resume with --resume {checkpoint_dir}"
-                raise Interrupted(f"{stop.name} received: stopped after iteration {it} of "
-                                  f"{config.iterations}{where}")
+                if save_on_interrupt is not None:
+                    model = _interrupted_model(s, shard, config, comm, size, source, nthreads,
+                                               records, time.perf_counter() - t_start,
+                                               (D, V, N), corpus_sha, it, save_on_interrupt,
+                                               stop.name)
+                    where += (f"; model of iteration {it} written to {save_on_interrupt}; "
+                              f"continue with: esca train --continue {save_on_interrupt} "
+                              f"-n {config.iterations}")
+                e = Interrupted(f"{stop.name} received: stopped after iteration {it} of "
+                                f"{config.iterations}{where}")
+                e.model = model
+                raise e
     wall = time.perf_counter() - t_start
-    return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N)
+    return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
+                   corpus_sha)
+
+
+def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, wall, DVN,
+                       corpus_sha, it, path, signame):
+    """The model of iteration ``it`` (rank 0; None elsewhere), written to ``path`` by rank 0.
+
+    Its configuration says ``it`` iterations, so that continuing it to the run's total
+    repeats what the uninterrupted run would have done; its last log-likelihood is filled in.
+    """
+    rank = comm.Get_rank()
+    if math.isnan(records["loglik_per_token"][-1]):
+        records["loglik_per_token"][-1] = s.loglik() / DVN[2]
+    done = dataclasses.replace(config, iterations=it)
+    model = _finish(s, shard, done, comm, rank, size, source, nthreads, records, wall, *DVN,
+                    corpus_sha)
+
+    def write():
+        if rank == 0:
+            model.info["interrupted"] = {"signal": signame, "of_iterations": config.iterations}
+            model.save(path)
+            log.info("wrote the model of iteration %d to %s", it, path)
+    distributed.agree(comm, write)
+    return model
 
 
 def _iteration(it, s, config, comm, N, records, callback, report):
@@ -233,17 +303,22 @@ def _iteration(it, s, config, comm, N, records, callback, report):
         callback(rec)
 
 
-def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N):
+def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
+            corpus_sha):
     """Gather the model on rank 0 (None elsewhere)."""
     from .samplers import _kernels as kern
     word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
     n_dk = distributed.gather_rows(comm, s.n_dk)
+    z = None
+    if s.sweep_reads_z:  # collapsed Gibbs: continuing the model needs every token's topic
+        z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
     rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, root=0)
     state = comm.gather(s.state_bytes(), root=0)
     tables = comm.gather(s.table_bytes(), root=0)
     if rank != 0:
         return None
-    info = {"corpus": _name(source), "D": D, "V": V, "N": N, "ranks": size, "threads": nthreads,
+    info = {"corpus": _name(source), "corpus_sha256": corpus_sha, "D": D, "V": V, "N": N,
+            "ranks": size, "threads": nthreads,
             "kernel": getattr(s, "kernel", None),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
             "state_bytes_per_rank": state, "state_bytes_per_token": sum(state) / N,
@@ -256,7 +331,7 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
     return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
                       alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
-                      info=info)
+                      info=info, z=None if z is None else z.ravel())
 
 
 class _SignalFlag:
@@ -342,7 +417,6 @@ _FREE_ON_RESUME = ("iterations", "threads", "eval_every")
 
 def _resume_config(ckpt, config, iterations, threads, eval_every, settings):
     """The checkpoint's configuration with the free settings replaced; refuses conflicts."""
-    import dataclasses
     theirs = dataclasses.asdict(ckpt.config)
     mine = dict(settings or {})
     if config is not None:
@@ -350,12 +424,16 @@ def _resume_config(ckpt, config, iterations, threads, eval_every, settings):
         mine.update(dataclasses.asdict(config))
     if "alpha" in mine and np.ndim(mine["alpha"]) == 0 and np.ndim(theirs["alpha"]) == 0:
         mine["alpha"] = float(mine["alpha"])
-    bad = [f"{k}={mine[k]!r} (checkpoint: {theirs[k]!r})" for k in mine
+    bad = [f"{k}={mine[k]!r} ({ckpt.kind}: {theirs[k]!r})" for k in mine
            if k not in _FREE_ON_RESUME and mine[k] != theirs.get(k)]
     if bad:
-        raise UserError(f"settings conflict with checkpoint {ckpt.path}: " + ", ".join(bad))
+        raise UserError(f"settings conflict with {ckpt.kind} {ckpt.path}: " + ", ".join(bad))
     new = dataclasses.replace(ckpt.config, iterations=iterations, threads=threads,
                               eval_every=eval_every)
+    if ckpt.kind == "model" and new.iterations <= ckpt.iteration:
+        raise UserError(f"iterations={new.iterations} is not more than the {ckpt.iteration} "
+                        f"iterations of model {ckpt.path} (iterations is the total: give more "
+                        f"than {ckpt.iteration})")
     if new.iterations < ckpt.iteration:
         raise UserError(f"iterations={new.iterations} is less than the {ckpt.iteration} "
                         f"iterations of checkpoint {ckpt.path}")
@@ -363,29 +441,102 @@ def _resume_config(ckpt, config, iterations, threads, eval_every, settings):
 
 
 def _corpus_sha(source, ckpt, comm):
-    """SHA-256 of the whole corpus (rank 0 reads it), broadcast; checks it against ``ckpt``."""
-    from .checkpoint import corpus_checksum
+    """SHA-256 of the whole corpus (rank 0 streams it), broadcast; checks it against ``ckpt``
+    (a model written before models stored it has none: :func:`_check_corpus_shape` and
+    :func:`_restore` check what it does store)."""
+    from .checkpoint import corpus_checksum, corpus_file_checksum
     sha = None
     if comm.Get_rank() == 0:
-        sha = corpus_checksum(source if isinstance(source, Corpus) else read_corpus(source))
+        sha = corpus_checksum(source) if isinstance(source, Corpus) else \
+            corpus_file_checksum(source)
     if comm.Get_size() > 1:
         sha = comm.bcast(sha, root=0)
-    if ckpt is not None and sha != ckpt.corpus_sha256:
+    if ckpt is not None and ckpt.corpus_sha256 is not None and sha != ckpt.corpus_sha256:
         raise UserError(f"corpus {_name(source)} (sha256 {sha[:16]}...) is not the corpus of "
-                        f"checkpoint {ckpt.path} ({ckpt.corpus}, sha256 "
+                        f"{ckpt.kind} {ckpt.path} ({ckpt.corpus}, sha256 "
                         f"{ckpt.corpus_sha256[:16]}...)")
     return sha
 
 
+def _check_corpus_shape(ckpt, source, shard, DVN):
+    """Refuse a corpus whose D, V, N or vocabulary differ from the checkpoint's or model's."""
+    theirs = (ckpt.n_dk.shape[0], ckpt.n_wk.shape[0], int(ckpt.n_k.sum()))
+    if tuple(DVN) != theirs:
+        raise UserError(f"corpus {_name(source)} (D={DVN[0]} V={DVN[1]} N={DVN[2]}) is not the "
+                        f"corpus of {ckpt.kind} {ckpt.path} (D={theirs[0]} V={theirs[1]} "
+                        f"N={theirs[2]})")
+    if ckpt.vocab is not None and list(shard.vocab) != list(ckpt.vocab):
+        bad = next(i for i, (a, b) in enumerate(zip(shard.vocab, ckpt.vocab)) if a != b)
+        raise UserError(f"corpus {_name(source)} is not the corpus of {ckpt.kind} {ckpt.path}: "
+                        f"word {bad} is {shard.vocab[bad]!r} there but {ckpt.vocab[bad]!r} in "
+                        f"the {ckpt.kind}")
+
+
 def _restore(s, ckpt, shard):
-    """Put the checkpoint's state into this rank's sampler; checks the rebuilt counts."""
+    """Put the checkpoint's or model's state into this rank's sampler (a collective call).
+
+    With ``z`` the count tables are rebuilt from it and checked against the stored ones.
+    Without (an ESCA model: its next sweep reads only the previous counts) the stored tables
+    are taken as they are, after checking them against this corpus's document lengths and
+    word counts.
+    """
+    d0 = shard.doc_start
+    n_dk = ckpt.n_dk[d0:d0 + shard.num_docs]
+    if ckpt.z is None:
+        s.restore_counts(n_dk, ckpt.n_wk, ckpt.n_k, ckpt.alpha, ckpt.beta)
+        n_w = np.bincount(s.word_ids, minlength=s.V).astype(np.int64)
+        distributed.allreduce_sum(s.comm, n_w)
+        docs_ok = np.array([np.array_equal(n_dk.sum(axis=1, dtype=np.int64),
+                                           np.diff(s.doc_ptr))], dtype=np.int64)
+        distributed.allreduce_sum(s.comm, docs_ok)  # ranks whose documents match
+        docs_ok = int(docs_ok[0]) == s.comm.Get_size()
+        if not (docs_ok and np.array_equal(n_w, ckpt.n_wk.sum(axis=1, dtype=np.int64))):
+            raise UserError(f"{ckpt.kind} {ckpt.path}: its counts do not match the corpus's "
+                            f"{'document lengths' if not docs_ok else 'word counts'} "
+                            "(not the corpus it was trained on)")
+        return
     a, n = shard.token_start, len(s.z)
     s.restore(ckpt.z[a:a + n], ckpt.alpha, ckpt.beta)
-    d0 = shard.doc_start
-    if not (np.array_equal(s.n_dk, ckpt.n_dk[d0:d0 + shard.num_docs])
+    if not (np.array_equal(s.n_dk, n_dk)
             and np.array_equal(s.n_wk, ckpt.n_wk) and np.array_equal(s.n_k, ckpt.n_k)):
-        raise UserError(f"checkpoint {ckpt.path}: its count tables do not match its topics "
+        raise UserError(f"{ckpt.kind} {ckpt.path}: its count tables do not match its topics "
                         "(damaged, or written for a different corpus)")
+
+
+def _load_init_model(init_model, comm):
+    """The state of ``init_model`` (a TopicModel or a model file) to continue, on every rank."""
+    from .checkpoint import Checkpoint
+    path = "<in-memory model>"
+    if isinstance(init_model, (str, os.PathLike)):
+        path = os.fspath(init_model)
+        model = TopicModel.load(path)
+    else:
+        model = init_model
+        if comm.Get_size() > 1:
+            have = comm.allgather(model is not None)
+            if not have[0]:
+                raise UserError("init_model must be given on rank 0")
+            if not all(have):
+                model = comm.bcast(model, root=0)
+        if not isinstance(model, TopicModel):
+            raise UserError(f"init_model must be an esca.TopicModel or the path of a model "
+                            f"file, got {type(model).__name__}")
+    c = model.config
+    if model.n_dk is None:
+        raise UserError(f"model {path} holds no document-topic counts (n_dk): it cannot be "
+                        "trained further")
+    if model.z is None and c.sampler == "cgs":
+        raise UserError(f"model {path} is a cgs model without every token's topic (z), which "
+                        "a collapsed Gibbs sweep needs: it was written before esca stored z; "
+                        "train it again (or use --checkpoint-dir and --resume)")
+    corpus = model.info.get("corpus")
+    if corpus == "<in-memory corpus>":
+        corpus = None
+    return Checkpoint(kind="model", path=path, iteration=c.iterations, config=c,
+                      corpus=corpus, corpus_sha256=model.info.get("corpus_sha256"),
+                      z=model.z, n_dk=model.n_dk, n_wk=np.ascontiguousarray(model.n_kw.T),
+                      n_k=model.n_k, alpha=model.alpha, beta=model.beta, log=model.log,
+                      ranks=model.info.get("ranks", 1), vocab=model.vocab)
 
 
 def _optimize_priors(s, comm, rank):

@@ -108,6 +108,15 @@ def _model(name="m.h5", K=3, vocab=VOCAB, override=None, attrs=None, drop=()):
     return build
 
 
+def _cgs_model_without_z(name="m.h5"):
+    """A collapsed Gibbs model as esca wrote it before models stored z."""
+    def build(d):
+        import esca
+        config = esca.TrainConfig(num_topics=3, iterations=1, sampler="cgs").to_json()
+        _model(name, attrs={"config": config, "sampler": "cgs"})(d)
+    return build
+
+
 def _truncated(name, source_builder, source_name):
     """A valid file cut in half."""
     def build(d):
@@ -575,6 +584,30 @@ CASES = [
          ("prepare", "docs.txt", "--format", "text", "--tokenize-like", "c0.h5", "--out", "c.h5"),
          ("c0.h5 was not written by 'esca prepare --tokenize'",),
          _all(DOCS_TXT, _corpus("c0.h5")), out="c.h5"),
+    # ---- esca train --continue (a saved model trained further)
+    Case("train-continue-missing-model", "--continue names a model that does not exist",
+         ("train", "--continue", "missing.h5", "-n", "4", "--out", "m.h5"),
+         ("model file not found", "missing.h5"), out="m.h5"),
+    Case("train-continue-n-not-above", "--continue a 1-iteration model with -n 1 (-n is the "
+         "total)", ("train", "--continue", "m0.h5", "-n", "1", "--out", "m.h5"),
+         ("iterations=1 is not more than the 1 iterations of model m0.h5",), _model("m0.h5"),
+         out="m.h5"),
+    Case("train-continue-conflicting-K", "--continue a K=3 model with -k 4",
+         ("train", "--continue", "m0.h5", "-n", "4", "-k", "4", "--out", "m.h5"),
+         ("settings conflict with model m0.h5", "num_topics=4 (model: 3)"), _model("m0.h5"),
+         out="m.h5"),
+    Case("train-continue-and-resume", "--continue and --resume together",
+         ("train", "--continue", "m0.h5", "--resume", "ckpt", "-n", "4", "--out", "m.h5"),
+         ("--resume and --continue cannot be combined",), _all(_model("m0.h5"), _mkdir("ckpt")),
+         out="m.h5"),
+    Case("train-continue-other-corpus", "--continue a model of 2 documents on a corpus of 3",
+         ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
+         ("corpus c.h5 (D=3 V=6 N=7) is not the corpus of model m0.h5 (D=2",),
+         _all(_model("m0.h5"), _corpus()), out="m.h5"),
+    Case("train-continue-old-cgs-model", "--continue a cgs model without z (older esca)",
+         ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
+         ("cgs model without every token's topic (z)",),
+         _all(_cgs_model_without_z("m0.h5"), _corpus()), out="m.h5"),
 ]
 
 

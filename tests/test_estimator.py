@@ -329,7 +329,8 @@ def test_params_clone_and_repr():
     assert set(params) == {"n_components", "alpha", "beta", "sampler", "max_iter",
                            "random_state", "n_threads", "kernel", "optimize_interval",
                            "optimize_burn_in", "eval_every", "transform_sweeps",
-                           "transform_burn_in", "vocabulary", "verbose"}
+                           "transform_burn_in", "vocabulary", "verbose",
+                           "warm_start"}
     twin = clone(lda)
     assert twin.get_params() == params and twin is not lda
     assert lda.set_params(n_components=2, kernel="dense") is lda

@@ -41,6 +41,9 @@ class ShardSampler:
 
     #: Random-number stream of this sampler's sweeps (see esca.rng).
     stream = 0
+    #: Whether a sweep reads the previous ``z`` (collapsed Gibbs) or only the previous counts
+    #: (ESCA); a model continues from its counts alone only when it does not.
+    sweep_reads_z = True
     #: Count exchange: "auto" (fewer bytes), "sparse" or "dense" (see :meth:`exchange`).
     exchange_mode = "auto"
 
@@ -105,6 +108,21 @@ class ShardSampler:
         self.beta = float(beta)
         kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
         self.exchange()
+
+    def restore_counts(self, n_dk, n_wk, n_k, alpha, beta):
+        """Continue from a model's count tables alone: ``n_dk`` (this shard's rows), ``n_wk``
+        and ``n_k`` (the whole corpus's) and the priors; ``z`` stays unset.
+
+        Valid only for a sampler whose sweep reads the previous counts and not ``z``
+        (``sweep_reads_z`` False: ESCA, which draws every token anew from the previous
+        iteration's tables and rebuilds the tables from the new ``z``).
+        """
+        assert not self.sweep_reads_z
+        self.n_dk[:] = n_dk
+        self.n_wk[:] = n_wk
+        self.n_k[:] = n_k
+        self.alpha = np.array(alpha, dtype=np.float64)
+        self.beta = float(beta)
 
     def exchange(self):
         """Rebuild this rank's word-topic counts from ``z`` and sum them over ranks.

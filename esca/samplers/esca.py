@@ -51,6 +51,7 @@ class EscaSampler(ShardSampler):
     """
 
     stream = STREAM_ESCA
+    sweep_reads_z = False  # every token is drawn from the previous iteration's counts alone
 
     def __init__(self, shard, config, comm, threads=1, kernel=None):
         super().__init__(shard, config, comm, threads)
