@@ -161,7 +161,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     One panel per topic, at most :data:`GRID_COLUMNS` per row: its ``top``
     words by phi_kw (most probable at the top, ties by lower word id), bar
     length phi_kw; the panel title gives the topic's number and its share of
-    the training tokens n_k / N.
+    the training tokens n_k / N, and its label when it has one.
 
     Parameters
     ----------
@@ -183,7 +183,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     UserError
         Bad ``top`` or ``topics``.
     """
-    from .export import top_word_ids
+    from .model import top_word_ids
     if int(top) < 1:
         raise UserError(f"top must be >= 1, got {top}")
     chosen = choose_topics(model.num_topics, topics)
@@ -192,15 +192,18 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
     fig = _new_figure(3.2 * ncols, 0.5 + max(rows_height, 2.5))
     N = max(model.num_tokens, 1)
+    ranked = top_word_ids(model.n_kw[chosen], top)
+    labels = model.labels
     for i, k in enumerate(chosen):
         ax = fig.add_subplot(nrows, ncols, i + 1)
-        ids = top_word_ids(model.n_kw[k], top)
+        ids = ranked[i]
         phi_k = (model.n_kw[k, ids] + model.beta) / (model.n_k[k] + model.num_words * model.beta)
         y = np.arange(len(ids))[::-1]
         ax.barh(y, phi_k, color="C0")
         ax.set_yticks(y, [_text(model.vocab[w]) for w in ids], fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_title(f"topic {k} ({100.0 * model.n_k[k] / N:.1f}%)", fontsize=9)
+        ax.set_title(_text(f"topic {k}" + (f": {labels[k]}" if labels[k] else "")
+                           + f" ({100.0 * model.n_k[k] / N:.1f}%)"), fontsize=9)
         ax.set_xlim(0, max(float(phi_k.max()) * 1.1, 1e-12))
     shown = "" if len(chosen) == model.num_topics else f" (topics shown: {len(chosen)})"
     fig.suptitle(_text(f"top {top} words per topic by phi, K={model.num_topics}{shown}"),

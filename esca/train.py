@@ -13,7 +13,7 @@ import numpy as np
 
 from . import distributed
 from .config import TrainConfig
-from .corpus import Corpus, read_corpus, read_doc_ptr, slice_corpus
+from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
 from .errors import Interrupted, UserError
 from .model import LOG_FIELDS, TopicModel
 from .progress import TrainProgress
@@ -236,10 +236,11 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
              "word-topic tables %s per rank", config.iterations, wall,
              ", ".join(f"{r / 2**20:.0f} MiB" for r in rss), sum(state) / N,
              ", ".join(f"{t / 2**20:.0f} MiB" for t in tables))
+    doc_index = None if isinstance(source, Corpus) else read_doc_index(source)
     return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
                       alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
-                      info=info)
+                      info=info, doc_index=doc_index)
 
 
 class _SignalFlag:
