@@ -94,11 +94,12 @@ def main(argv=None):
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f, indent=1)
-    print("| run | K | command | wall s |")
+    print("| run | K | command | wall |")
     print("|---|---:|---|---:|")
     for r in rows:
-        s = f"{r['median_s']:.2f}" if r["median_s"] is not None \
-            else f"> {r['stopped_after_s']:.0f} (stopped)"
+        t = r["median_s"]
+        s = f"> {r['stopped_after_s']:.0f} s (stopped)" if t is None \
+            else f"{t * 1000:.2f} ms" if t < 0.1 else f"{t:.2f} s"
         print(f"| {r['label']} | {r['K']} | `{r['command']}` | {s} |")
     return 0
 
