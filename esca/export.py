@@ -29,7 +29,10 @@ leaves an earlier export intact.
 Documents are labelled by their row in the model's ``n_dk`` (0..D-1, corpus
 order) unless the caller passes labels, e.g. the corpus's ``doc_index`` (their
 position in the source before ``esca prepare`` dropped empty documents, see
-:func:`doc_labels_from_corpus`); the model itself does not store document labels.
+:func:`doc_labels_from_corpus`). Models trained from a corpus file since issue 12 also
+keep that ``doc_index`` (``TopicModel.doc_index``, used by ``top_documents`` and ``esca
+topics --docs``), but the exports keep labelling by row unless given labels, so that an
+export reads the same whatever model file version it came from.
 """
 
 import decimal
