@@ -13,7 +13,8 @@ Evaluate MODEL.h5 and print a table (or JSON with --json):
   coherence            gensim CoherenceModel: u_mass on the training corpus (--train-corpus,
                        default the corpus the model was trained on), and c_npmi and c_v on
                        --texts (one tokenized document per line) when given
-  per topic            tokens (n_k), top words and coherence
+  per topic            tokens (n_k), label (if set with 'esca label'), top words and
+                       coherence
 
 Under 'mpiexec -n R' the held-out estimates are split over the ranks by documents and give
 exactly the one-rank numbers; rank 0 computes the rest and prints.
@@ -84,7 +85,8 @@ def run(args):
     if args.test:
         test = esca.read_corpus(args.test)
         doc_ptr, word_ids, skipped = model.map_documents(test)
-        res = ev.document_completion(model.phi, model.alpha, (doc_ptr, word_ids),
+        phi = model.phi  # computed once for both estimators
+        res = ev.document_completion(phi, model.alpha, (doc_ptr, word_ids),
                                      sweeps=args.sweeps, burn_in=args.burn_in, seed=args.seed,
                                      comm=comm)
         out["heldout"] = {k: res[k] for k in ("perplexity", "log_likelihood", "tokens", "docs",
@@ -92,7 +94,7 @@ def run(args):
         out["heldout"]["tokens_of_unknown_words_skipped"] = skipped
         if args.left_to_right:
             from esca.left_to_right import left_to_right_perplexity
-            res = left_to_right_perplexity(model.phi, model.alpha, (doc_ptr, word_ids),
+            res = left_to_right_perplexity(phi, model.alpha, (doc_ptr, word_ids),
                                            particles=args.num_particles,
                                            resample=args.use_resampling, seed=args.seed,
                                            comm=comm)
@@ -115,8 +117,10 @@ def run(args):
         for measure in ("c_npmi", "c_v"):
             coh[measure] = ev.coherence(model, measure, texts=texts, topn=args.topn)
     out["coherence"] = {m: mean for m, (mean, _) in coh.items()}
-    out["topics"] = [{"topic": k, "tokens": int(model.n_k[k]),
-                      "top_words": model.topics(args.topn)[k],
+    top_words = model.topics(args.topn)
+    labels = model.labels
+    out["topics"] = [{"topic": k, "label": labels[k], "tokens": int(model.n_k[k]),
+                      "top_words": top_words[k],
                       **{m: per[k] for m, (_, per) in coh.items()}}
                      for k in range(model.num_topics)]
     if args.json:
@@ -136,10 +140,13 @@ def run(args):
     for m, v in out["coherence"].items():
         print(f"coherence {m:<12} {v:.4f}")
     measures = list(out["coherence"])
-    print("\n| topic | tokens | " + " | ".join(measures) + (" | " if measures else "")
-          + "top words |")
-    print("|---:|---:|" + "---:|" * len(measures) + "---|")
+    show_labels = any(labels)
+    print("\n| topic | " + ("label | " if show_labels else "") + "tokens | "
+          + " | ".join(measures) + (" | " if measures else "") + "top words |")
+    print("|---:|" + ("---|" if show_labels else "") + "---:|" + "---:|" * len(measures)
+          + "---|")
     for t in out["topics"]:
-        print(f"| {t['topic']} | {t['tokens']} | "
+        label = t["label"].replace("|", "\\|") + " | " if show_labels else ""
+        print(f"| {t['topic']} | {label}{t['tokens']} | "
               + "".join(f"{t[m]:.3f} | " for m in measures) + " ".join(t["top_words"]) + " |")
     return 0

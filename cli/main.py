@@ -95,7 +95,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The argument parser with every subcommand."""
-    from . import bench, corpora, evaluate, export, infer, info, plot, prepare, topics, train
+    from . import (bench, corpora, evaluate, export, infer, info, label, plot, prepare, topics,
+                   train)
     p = _Parser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).",
@@ -105,7 +106,7 @@ def build_parser():
                    help="log warnings and errors only: no progress bars or log lines")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (prepare, corpora, train, topics, export, plot, evaluate, infer, bench, info):
+    for mod in (prepare, corpora, train, topics, label, export, plot, evaluate, infer, bench, info):
         mod.setup_arguments(sub)
     _add_quiet(sub)
     _mark_subcommands(p)

@@ -44,7 +44,7 @@ from .readers import (
     load_dictionary,
     read_word_list,
 )
-from .text import ENGLISH, Tokenizer, english_stopwords
+from .text import ENGLISH, english_stopwords
 
 FORMATS = ("text", "uci", "mm", "ldac")
 

@@ -14,6 +14,14 @@ pyldavis   ``FILE.html``, a pyLDAvis page with its          any web browser, off
            JavaScript, CSS and data inlined
 =========  ==============================================  =================================
 
+Topic labels (``TopicModel.labels``, set with ``esca label``) are kept: gensim as
+the attribute ``topic_labels`` of the saved ``LdaModel`` (a list of K str,
+``LdaModel.load`` gives it back), csv as the ``label`` column of
+``DIR/topics.csv`` (one row per topic: topic, label, tokens, share, top words),
+mallet in ``DIR/topic-labels.txt`` (``topic<TAB>label`` lines, written only when
+a topic is labelled; Mallet's own files have no place for labels), pyldavis in
+the note under the page (LDAvis itself has no topic names).
+
 Every export is atomic: the files are written to a temporary folder (or file)
 beside the output and renamed into place at the end, so a failed export
 leaves an earlier export intact.
@@ -21,7 +29,10 @@ leaves an earlier export intact.
 Documents are labelled by their row in the model's ``n_dk`` (0..D-1, corpus
 order) unless the caller passes labels, e.g. the corpus's ``doc_index`` (their
 position in the source before ``esca prepare`` dropped empty documents, see
-:func:`doc_labels_from_corpus`); the model itself does not store document labels.
+:func:`doc_labels_from_corpus`). Models trained from a corpus file since issue 12 also
+keep that ``doc_index`` (``TopicModel.doc_index``, used by ``top_documents`` and ``esca
+topics --docs``), but the exports keep labelling by row unless given labels, so that an
+export reads the same whatever model file version it came from.
 """
 
 import decimal
@@ -35,6 +46,7 @@ import numpy as np
 
 from ._io import atomic_path, check_output_dir, check_output_file
 from .errors import UserError
+from .model import top_word_ids
 
 EXPORT_FORMATS = ("gensim", "mallet", "csv", "pyldavis")
 
@@ -42,9 +54,12 @@ GENSIM_MODEL = "lda.model"
 GENSIM_DICTIONARY = "dictionary.dict"
 MALLET_TOPIC_KEYS = "topic-keys.txt"
 MALLET_DOC_TOPICS = "doc-topics.txt"
+MALLET_TOPIC_LABELS = "topic-labels.txt"  # ours, beside Mallet's files, when topics are labelled
 MALLET_NUM_WORDS = 20  # Mallet's default --num-top-words
 CSV_THETA = "theta.csv"
 CSV_PHI = "phi.csv"
+CSV_TOPICS = "topics.csv"
+CSV_TOPIC_WORDS = 20  # top words per topic in topics.csv
 PYLDAVIS_TERMS = 30  # pyLDAvis's default R; its page shows at most 30 terms
 
 _PYLDAVIS_MISSING = "pyLDAvis is not installed: pip install 'esca-lda[viz]'"
@@ -152,34 +167,6 @@ def doc_labels_from_corpus(model, corpus):
     return np.arange(D, dtype=np.int64) if index is None else index
 
 
-def top_word_ids(counts, n, nonzero=False):
-    """Ids of the ``n`` largest entries of ``counts``, largest first, ties by lower id.
-
-    Parameters
-    ----------
-    counts : ndarray, shape (V,)
-    n : int
-    nonzero : bool
-        Leave out entries equal to 0 (Mallet lists only words seen in the topic).
-
-    Returns
-    -------
-    ndarray of int64
-        At most ``n`` ids (fewer when ``nonzero`` and fewer entries are non-zero).
-    """
-    counts = np.asarray(counts)
-    n = min(int(n), counts.shape[0])
-    if n <= 0:
-        return np.zeros(0, np.int64)
-    # The n-th largest value; every id with a larger value, and enough ids equal to it.
-    kth = np.partition(counts, counts.shape[0] - n)[counts.shape[0] - n]
-    cand = np.flatnonzero(counts >= kth)
-    order = cand[np.lexsort((cand, -counts[cand]))][:n]
-    if nonzero:
-        order = order[counts[order] > 0]
-    return order.astype(np.int64)
-
-
 # -- gensim -------------------------------------------------------------------------------------
 
 def to_gensim_dictionary(model):
@@ -211,7 +198,8 @@ def to_gensim(model, dictionary=None):
     words zero probability), then its sufficient statistics are set to the
     counts, ``state.sstats = n_kw``, and ``sync_state()`` recomputes
     ``expElogbeta``. gensim's topics are then lambda / lambda.sum(1) with
-    lambda = n_kw + beta, which is exactly our ``phi``.
+    lambda = n_kw + beta, which is exactly our ``phi``. The topic labels are
+    kept as the extra attribute ``topic_labels`` (list of K str, "" unlabelled).
 
     Parameters
     ----------
@@ -231,6 +219,7 @@ def to_gensim(model, dictionary=None):
     lda.state.sstats[...] = model.n_kw
     lda.state.numdocs = model.num_docs
     lda.sync_state()
+    lda.topic_labels = model.labels  # ours; pickled with the model by LdaModel.save
     return lda
 
 
@@ -335,9 +324,8 @@ def mallet_topic_keys(model, num_words=MALLET_NUM_WORDS):
     if int(num_words) < 1:
         raise UserError(f"number of top words must be >= 1, got {num_words}")
     lines = []
-    for k in range(model.num_topics):
-        words = "".join(_one_field(model.vocab[i]) + " "
-                        for i in top_word_ids(model.n_kw[k], num_words, nonzero=True))
+    for k, ids in enumerate(top_word_ids(model.n_kw, num_words, nonzero=True)):
+        words = "".join(_one_field(model.vocab[i]) + " " for i in ids)
         lines.append(f"{k}\t{_java_number_format(model.alpha[k])}\t{words}\n")
     return "".join(lines)
 
@@ -389,10 +377,13 @@ def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None):
     the formats. Both are tab-separated without a header:
     ``pandas.read_csv(path, sep="\\t", header=None)`` reads them.
 
+    When a topic is labelled, ``out_dir/topic-labels.txt`` is written too:
+    one ``topic<TAB>label`` line per topic ("" where unlabelled).
+
     Returns
     -------
     list of str
-        The two paths.
+        The two paths (three with ``topic-labels.txt``).
 
     Raises
     ------
@@ -403,16 +394,23 @@ def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None):
     _require_theta(model, MALLET_DOC_TOPICS)
     labels = document_labels(model, doc_labels)
     keys = mallet_topic_keys(model, num_words)
+    topic_names = model.labels
+    names = [MALLET_TOPIC_KEYS, MALLET_DOC_TOPICS] + ([MALLET_TOPIC_LABELS] if any(topic_names)
+                                                      else [])
 
     def write(tmp):
         with open(os.path.join(tmp, MALLET_TOPIC_KEYS), "w", encoding="utf-8",
                   newline="\n") as f:
             f.write(keys)
         write_mallet_doc_topics(model, os.path.join(tmp, MALLET_DOC_TOPICS), labels)
+        if any(topic_names):
+            with open(os.path.join(tmp, MALLET_TOPIC_LABELS), "w", encoding="utf-8",
+                      newline="\n") as f:
+                f.writelines(f"{k}\t{_one_field(x)}\n" for k, x in enumerate(topic_names))
 
     _write_into_dir(out_dir, write)
     out_dir = os.path.abspath(out_dir)
-    return [os.path.join(out_dir, MALLET_TOPIC_KEYS), os.path.join(out_dir, MALLET_DOC_TOPICS)]
+    return [os.path.join(out_dir, name) for name in names]
 
 
 # -- CSV ----------------------------------------------------------------------------------------
@@ -449,8 +447,23 @@ def to_dataframes(model, doc_labels=None):
     return theta, phi
 
 
+def topics_dataframe(model, num_words=CSV_TOPIC_WORDS):
+    """One row per topic: ``topic``, ``label``, ``tokens`` (n_k), ``share``, ``top_words``.
+
+    ``share`` is n_k / N.
+
+    ``top_words`` is the topic's ``num_words`` top words (by n_kw, ties by lower
+    word id) joined by spaces; ``label`` is "" for an unlabelled topic.
+    """
+    import pandas as pd
+    N = max(model.num_tokens, 1)
+    return pd.DataFrame({"topic": np.arange(model.num_topics), "label": model.labels,
+                         "tokens": model.n_k, "share": model.n_k / N,
+                         "top_words": [" ".join(w) for w in model.topics(num_words)]})
+
+
 def export_csv(model, out_dir, doc_labels=None):
-    """Write ``out_dir/theta.csv`` (D x K) and ``out_dir/phi.csv`` (K x V) with labels.
+    """Write ``out_dir/theta.csv`` (D x K), ``out_dir/phi.csv`` (K x V) and ``out_dir/topics.csv``.
 
     Comma-separated, UTF-8, written by :meth:`pandas.DataFrame.to_csv`: the
     first row holds the column labels (``doc,topic_0,...`` in theta.csv; an
@@ -460,12 +473,13 @@ def export_csv(model, out_dir, doc_labels=None):
     back exactly ``model.theta`` and ``model.phi``. Words holding commas or
     quotes are quoted; an empty word would come back as ``Unnamed: i``.
     phi.csv has about 20 bytes per (topic, word) pair: 2 GB for K=1000 and
-    V=100,000.
+    V=100,000. topics.csv is :func:`topics_dataframe` (topic, label, tokens,
+    share, top 20 words), without an index column.
 
     Returns
     -------
     list of str
-        The paths of theta.csv and phi.csv.
+        The paths of theta.csv, phi.csv and topics.csv.
 
     Raises
     ------
@@ -473,15 +487,18 @@ def export_csv(model, out_dir, doc_labels=None):
         As :func:`to_dataframes`, or an output folder that cannot be written.
     """
     theta, phi = to_dataframes(model, doc_labels)
+    topics = topics_dataframe(model)
 
     def write(tmp):
         theta.to_csv(os.path.join(tmp, CSV_THETA), encoding="utf-8", lineterminator="\n")
         phi.to_csv(os.path.join(tmp, CSV_PHI), index_label="", encoding="utf-8",
                    lineterminator="\n")
+        topics.to_csv(os.path.join(tmp, CSV_TOPICS), index=False, encoding="utf-8",
+                      lineterminator="\n")
 
     _write_into_dir(out_dir, write)
     out_dir = os.path.abspath(out_dir)
-    return [os.path.join(out_dir, CSV_THETA), os.path.join(out_dir, CSV_PHI)]
+    return [os.path.join(out_dir, name) for name in (CSV_THETA, CSV_PHI, CSV_TOPICS)]
 
 
 # -- pyLDAvis -----------------------------------------------------------------------------------
@@ -694,6 +711,9 @@ def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None)
             f"from 1: topic t here is esca topic t-1 (esca topics MODEL.h5). Circle areas are "
             f"topic shares; bars show the {prepared.R} most relevant words "
             f"(Sievert & Shirley 2014).")
+    named = [(k, x) for k, x in enumerate(model.labels) if x]
+    if named:
+        note += " Topic labels: " + "; ".join(f"{k + 1} = {x}" for k, x in named) + "."
     page = pyldavis_html(prepared, title=title, note=note)
     with atomic_path(out_html) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(page)
@@ -743,4 +763,5 @@ def export_model(model, fmt, out, *, num_words=None, doc_labels=None):
 __all__ = ["EXPORT_FORMATS", "doc_labels_from_corpus", "document_labels", "export_csv",
            "export_gensim", "export_mallet", "export_model", "export_pyldavis",
            "mallet_topic_keys", "pyldavis_html", "pyldavis_prepare", "to_dataframes",
+           "topics_dataframe",
            "to_gensim", "to_gensim_dictionary", "top_word_ids", "write_mallet_doc_topics"]

@@ -12,6 +12,9 @@ Layout (format version 1)::
                every token, in corpus order with each document's tokens sorted by word id (the
                samplers' order), which continuing a cgs model needs (``esca train --continue``);
                optional, models without it still load
+    /topic_labels UTF-8 strings (K,)  optional: a label per topic set by the user ("" = none)
+    /doc_index int64   (D,)    optional: each training document's ``doc_index`` in its corpus
+                               (its position in the source before ``esca prepare``)
     /log/...   per-iteration arrays: iteration, seconds (sweep + count exchange, on rank 0,
                without the log-likelihood), tokens_per_s (N / seconds), loglik_per_token
                (NaN where not computed), sample_s, count_s, allreduce_s (seconds), tables_s
@@ -25,6 +28,7 @@ Layout (format version 1)::
 import json
 import math
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -35,6 +39,70 @@ from .errors import UserError
 
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
+MAX_SORT_ENTRIES = 1 << 24  # entries of n_kw ranked per block by top_word_ids
+
+
+def _top_ids_generic(row, n):
+    """:func:`top_word_ids` of one row of any numeric dtype (partition, then lexsort)."""
+    kth = np.partition(row, row.shape[0] - n)[row.shape[0] - n]
+    cand = np.flatnonzero(row >= kth)
+    return cand[np.lexsort((cand, -row[cand]))][:n]
+
+
+def top_word_ids(counts, n, nonzero=False):
+    """Ids of the ``n`` largest entries of ``counts`` (per row), largest first, ties by lower id.
+
+    Ranking a topic's words by ``n_kw`` gives their order by phi_kw =
+    (n_kw + beta) / (n_k + V beta), which is increasing in n_kw within a topic;
+    so no phi is needed. Integer counts are ranked by the unique key
+    ``n_kw * V + (V - 1 - w)`` with ``np.argpartition`` (O(V) per row) and only
+    the ``n`` chosen ids are sorted; rows are processed in blocks of at most
+    :data:`MAX_SORT_ENTRIES` entries.
+
+    Parameters
+    ----------
+    counts : array_like, shape (V,) or (K, V)
+        Counts (or any numbers) of one topic, or of every topic.
+    n : int
+        Ids to return per row; more than V gives V.
+    nonzero : bool
+        Leave out entries equal to 0 (Mallet lists only words seen in the topic).
+
+    Returns
+    -------
+    ndarray of int64, shape (min(n, V),) or (K, min(n, V)); or list of arrays
+        For 1-D ``counts``, one array; for 2-D, a (K, n) array, or with
+        ``nonzero`` a list of K arrays (fewer ids where fewer entries are non-zero).
+    """
+    counts = np.asarray(counts)
+    if counts.ndim == 1:
+        return top_word_ids(counts[None, :], n, nonzero)[0]
+    K, V = counts.shape
+    n = max(min(int(n), V), 0)
+    out = np.zeros((K, n), dtype=np.int64)
+    if n and K:
+        integer = counts.dtype.kind in "iu" and counts.size and \
+            int(np.abs(counts).max()) < (1 << 62) // max(V, 1)
+        if integer:
+            tie = np.arange(V - 1, -1, -1, dtype=np.int64)  # lower id -> larger key
+            step = max(1, MAX_SORT_ENTRIES // max(V, 1))
+            for a in range(0, K, step):
+                key = counts[a:a + step].astype(np.int64) * V + tie
+                if n < V:
+                    part = np.argpartition(key, V - n, axis=1)[:, V - n:]
+                else:
+                    part = np.broadcast_to(np.arange(V), key.shape)
+                sel = np.take_along_axis(key, part, axis=1)
+                order = np.argsort(-sel, axis=1)  # keys are distinct: no ties left
+                out[a:a + step] = np.take_along_axis(part, order, axis=1)
+        else:
+            for k in range(K):
+                out[k] = _top_ids_generic(counts[k], n)
+    if nonzero:
+        return [row[counts[k, row] > 0] for k, row in enumerate(out)]
+    return out
+
+
 LOG_FIELDS = ("iteration", "seconds", "tokens_per_s", "loglik_per_token", "sample_s", "count_s",
               "allreduce_s", "tables_s", "exchange_bytes", "alpha_sum", "beta")
 
@@ -68,10 +136,17 @@ class TopicModel:
         document's tokens sorted by word id); kept for collapsed Gibbs models, whose next
         sweep needs it to continue training. None for ESCA models (an ESCA sweep reads
         only the counts).
+    labels : list of str, length K
+        A label per topic set by the user ("" where unset); see :meth:`set_label`.
+        Stored in the model file, shown by ``esca topics``, :meth:`summary`,
+        ``esca evaluate`` and plots, and kept in exports.
+    doc_index : ndarray of int64, shape (D,), or None
+        The training corpus's ``doc_index`` of each document (its position in
+        the source before ``esca prepare``), when the corpus had one.
     """
 
     def __init__(self, n_kw, n_k, n_dk, vocab, alpha, beta, config, log=None, word_df=None,
-                 info=None, z=None):
+                 info=None, z=None, labels=None, doc_index=None):
         self.n_kw = np.asarray(n_kw, dtype=np.int32)
         self.n_k = np.asarray(n_k, dtype=np.int64)
         self.n_dk = None if n_dk is None else np.asarray(n_dk, dtype=np.int32)
@@ -83,6 +158,8 @@ class TopicModel:
         self.word_df = None if word_df is None else np.asarray(word_df, dtype=np.int64)
         self.info = dict(info or {})
         self.z = None if z is None else np.asarray(z, dtype=np.int32)
+        self.labels = labels
+        self.doc_index = None if doc_index is None else np.asarray(doc_index, dtype=np.int64)
 
     # -- sizes ---------------------------------------------------------------
     @property
@@ -204,18 +281,229 @@ class TopicModel:
         np.cumsum(np.bincount(doc_of[keep], minlength=len(lens)), out=doc_ptr[1:])
         return doc_ptr, ids[keep].astype(np.int32), int(len(ids) - keep.sum())
 
+    def _topic(self, topic):
+        try:
+            k = int(topic)
+        except (TypeError, ValueError):
+            raise UserError(f"topic must be an integer, got {topic!r}") from None
+        if k != topic or not 0 <= k < self.num_topics:
+            raise UserError(f"topic {topic} does not exist; the model has topics "
+                            f"0..{self.num_topics - 1}")
+        return k
+
     def top_words(self, topic, n=10):
         """The ``n`` most probable words of ``topic`` as (word, probability) pairs.
 
-        Ties are broken by word id (lower first).
+        Words are ranked by their count in the topic's ``n_kw`` row (the order
+        of phi_kw, see :func:`top_word_ids`); ties are broken by word id (lower
+        first). Only the ``n`` probabilities returned are computed:
+        phi_kw = (n_kw + beta) / (n_k + V beta), equal to ``phi[topic, w]``.
+
+        Parameters
+        ----------
+        topic : int
+            0 <= topic < K.
+        n : int
+
+        Returns
+        -------
+        list of (str, float)
+
+        Raises
+        ------
+        UserError
+            If ``topic`` is not a topic of the model.
         """
-        row = self.phi[topic]
-        order = np.lexsort((np.arange(len(row)), -row))[:n]
-        return [(self.vocab[i], float(row[i])) for i in order]
+        k = self._topic(topic)
+        ids = top_word_ids(self.n_kw[k], n)
+        p = (self.n_kw[k, ids] + self.beta) / (self.n_k[k] + self.num_words * self.beta)
+        return [(self.vocab[i], float(x)) for i, x in zip(ids, p)]
 
     def topics(self, n=10):
-        """Top ``n`` words of every topic: a list of K lists of str."""
-        return [[w for w, _ in self.top_words(k, n)] for k in range(self.num_topics)]
+        """Top ``n`` words of every topic: K lists of str, ranked as :meth:`top_words`."""
+        return [[self.vocab[i] for i in row] for row in top_word_ids(self.n_kw, n)]
+
+    # -- labels --------------------------------------------------------------
+    @property
+    def labels(self):
+        """A label per topic: list of K str, "" where unset (a copy; set with :meth:`set_label`).
+
+        Assigning a list of K str (or None for no labels) replaces them all.
+        """
+        return list(self._labels)
+
+    @labels.setter
+    def labels(self, labels):
+        K = self.num_topics
+        if labels is None:
+            self._labels = [""] * K
+            return
+        labels = ["" if x is None else x for x in labels]
+        if len(labels) != K:
+            raise UserError(f"{len(labels)} topic labels given, but the model has {K} topics")
+        self._labels = [_check_label(x) for x in labels]
+
+    def set_label(self, topic, label):
+        """Label ``topic`` with ``label`` ("" or None removes its label).
+
+        Raises
+        ------
+        UserError
+            If ``topic`` is not a topic of the model, or ``label`` is not a
+            str or holds a tab or line break.
+        """
+        k = self._topic(topic)
+        self._labels[k] = _check_label("" if label is None else label)
+
+    def topic_name(self, topic):
+        """``"topic K"``, followed by the label in quotes when the topic has one."""
+        k = self._topic(topic)
+        return f"topic {k}" + (f' "{self._labels[k]}"' if self._labels[k] else "")
+
+    # -- documents -----------------------------------------------------------
+    def top_documents(self, topic, n=10, doc_labels=None):
+        """The ``n`` training documents with the highest theta_dk for ``topic``.
+
+        theta_dk = (n_dk + alpha_k) / (n_d + sum alpha), as :attr:`theta`; ties
+        are broken by lower document row.
+
+        Parameters
+        ----------
+        topic : int
+        n : int
+        doc_labels : sequence of length D, optional
+            A name per training document (row of ``n_dk``), e.g. titles. Default:
+            the corpus's ``doc_index`` kept in :attr:`doc_index`, else the row 0..D-1.
+
+        Returns
+        -------
+        list of (label, float)
+            Document label (int ``doc_index`` or row unless ``doc_labels``) and theta_dk,
+            highest first.
+
+        Raises
+        ------
+        UserError
+            If ``topic`` is not a topic of the model, ``n`` < 1, the model holds
+            no ``n_dk``, or ``doc_labels`` has the wrong length.
+        """
+        return self.top_documents_all(n, doc_labels, topics=[self._topic(topic)])[0]
+
+    def top_documents_all(self, n=10, doc_labels=None, topics=None):
+        """:meth:`top_documents` of several topics (default all), computing theta once.
+
+        Returns
+        -------
+        list of list of (label, float)
+            One list per topic of ``topics``.
+        """
+        if int(n) < 1:
+            raise UserError(f"number of documents must be >= 1, got {n}")
+        if self.n_dk is None:
+            raise UserError("this model holds no document-topic counts (n_dk), so it has "
+                            "no top documents")
+        if doc_labels is None:
+            doc_labels = list(range(self.num_docs)) if self.doc_index is None \
+                else self.doc_index.tolist()
+        doc_labels = list(doc_labels)
+        if len(doc_labels) != self.num_docs:
+            raise UserError(f"{len(doc_labels)} document labels given, but the model has "
+                            f"{self.num_docs} documents")
+        topics = range(self.num_topics) if topics is None else [self._topic(k) for k in topics]
+        theta = self.theta
+        out = []
+        for k in topics:
+            col = theta[:, k]
+            ids = _top_ids_generic(col, min(int(n), len(col))) if len(col) else []
+            out.append([(doc_labels[d], float(col[d])) for d in ids])
+        return out
+
+    # -- summary -------------------------------------------------------------
+    def summary_text(self, top_n=5, top_docs=0, doc_labels=None):
+        """The report :meth:`summary` prints, as a str.
+
+        Parameters
+        ----------
+        top_n : int
+            Top words per topic (>= 1).
+        top_docs : int
+            Top documents per topic to list (0: none).
+        doc_labels : sequence of length D, optional
+            As in :meth:`top_documents`.
+        """
+        if int(top_n) < 1:
+            raise UserError(f"top_n must be >= 1, got {top_n}")
+        c, K, V = self.config, self.num_topics, self.num_words
+        N = self.num_tokens
+        corpus = self.info.get("corpus")
+        lines = ["<Basic Info>",
+                 f"| {type(self).__name__} (LDA, {c.sampler} sampler)",
+                 f"| {self.num_docs} docs, {N} words",
+                 f"| Total Vocabs: {V}",
+                 "|", "<Training Corpus>",
+                 f"| {corpus if corpus else '(not recorded)'}",
+                 "|", "<Model Parameters>",
+                 f"| K: {K} (number of topics)",
+                 f"| sampler: {c.sampler}",
+                 f"| seed: {c.seed}"]
+        a = self.alpha
+        if np.all(a == a[0]):
+            lines.append(f"| alpha: {a[0]:.6g} per topic (symmetric; sum {a.sum():.6g})")
+        else:
+            lines.append(f"| alpha: asymmetric, min {a.min():.6g}, mean {a.mean():.6g}, "
+                         f"max {a.max():.6g} (sum {a.sum():.6g})")
+        lines.append(f"| beta: {self.beta:.6g}")
+        if getattr(c, "optimize_interval", 0):
+            lines.append(f"| hyperparameter optimization every {c.optimize_interval} "
+                         f"iterations")
+        done = self.log.get("iteration")
+        done = int(done[-1]) if done is not None and len(done) else 0
+        lines += ["|", "<Training>", f"| iterations: {done} done of {c.iterations} configured"]
+        ll = self.log.get("loglik_per_token")
+        if ll is not None and len(ll) and np.isfinite(ll).any():
+            last = int(np.flatnonzero(np.isfinite(ll))[-1])
+            it = int(self.log["iteration"][last]) if "iteration" in self.log else last + 1
+            lines.append(f"| log-likelihood per token: {float(ll[last]):.5f} "
+                         f"(iteration {it})")
+        if "seconds" in self.log and len(self.log["seconds"]):
+            lines.append(f"| sampling time: {float(np.sum(self.log['seconds'])):.2f} s")
+        lines += ["|", "<Topics>"]
+        words = top_word_ids(self.n_kw, top_n)
+        docs = None
+        if top_docs and self.n_dk is not None:
+            docs = self.top_documents_all(top_docs, doc_labels)
+        share = self.n_k / max(N, 1)
+        for k in range(K):
+            lines.append(f"| #{k} ({self.n_k[k]}, {100 * share[k]:.2f}%)"
+                         + (f' "{self._labels[k]}"' if self._labels[k] else "")
+                         + ": " + " ".join(self.vocab[i] for i in words[k]))
+            for label, p in docs[k] if docs else ():
+                lines.append(f"|     {p:.3f}  {label}")
+        lines.append("|")
+        return "\n".join(lines) + "\n"
+
+    def summary(self, top_n=5, file=None, top_docs=0, doc_labels=None):
+        """Print a tomotopy-like report of the model to ``file`` (default ``sys.stdout``).
+
+        It gives the corpus (D, N, V and its path), K, sampler, seed, alpha
+        (per topic, or min/mean/max when asymmetric), beta, iterations done,
+        the last log-likelihood per token of the training log, and per topic
+        its tokens n_k and share n_k / N, its label and its ``top_n`` words
+        (and with ``top_docs`` its top documents by theta).
+
+        Parameters
+        ----------
+        top_n : int
+        file : file-like, optional
+        top_docs : int
+        doc_labels : sequence of length D, optional
+
+        Returns
+        -------
+        None
+        """
+        text = self.summary_text(top_n, top_docs, doc_labels)
+        (sys.stdout if file is None else file).write(text)
 
     # -- storage -------------------------------------------------------------
     def save(self, path):
@@ -241,6 +529,11 @@ class TopicModel:
                 z_dtype = np.uint16 if self.num_topics <= 65536 else np.int32
                 f.create_dataset("z", data=self.z.astype(z_dtype), compression="gzip",
                                  compression_opts=1)
+            if any(self._labels):
+                f.create_dataset("topic_labels", data=np.array(self._labels, dtype=object),
+                                 dtype=h5py.string_dtype("utf-8"))
+            if self.doc_index is not None:
+                f.create_dataset("doc_index", data=self.doc_index)
             g = f.create_group("log")
             for k, v in self.log.items():
                 g.create_dataset(k, data=v)
@@ -319,6 +612,19 @@ class TopicModel:
         n_dk = dataset("n_dk", 2, "iu", required=False)
         word_df = dataset("word_df", 1, "iu", required=False)
         z = dataset("z", 1, "iu", required=False)
+        doc_index = dataset("doc_index", 1, "iu", required=False)
+        labels = None
+        if "topic_labels" in f:
+            ds = f["topic_labels"]
+            if not isinstance(ds, h5py.Dataset) or ds.shape != (K,) \
+                    or h5py.check_string_dtype(ds.dtype) is None:
+                raise UserError(f"{path}: 'topic_labels' must be {K} UTF-8 strings "
+                                f"(one per topic)")
+            try:
+                labels = [x.decode("utf-8") if isinstance(x, bytes) else str(x)
+                          for x in ds[()].tolist()]
+            except UnicodeDecodeError:
+                raise UserError(f"{path}: 'topic_labels' is not valid UTF-8") from None
         if "vocab" not in f or not isinstance(f["vocab"], h5py.Dataset) \
                 or f["vocab"].ndim != 1 or h5py.check_string_dtype(f["vocab"].dtype) is None:
             raise UserError(f"{path}: missing or malformed dataset 'vocab' (1-D UTF-8 strings)")
@@ -326,7 +632,10 @@ class TopicModel:
         for name, arr, shape in (("vocab", vocab, (V,)), ("n_k", n_k, (K,)),
                                  ("alpha", alpha, (K,)),
                                  ("n_dk", n_dk, (None if n_dk is None else len(n_dk), K)),
-                                 ("word_df", word_df, (V,))):
+                                 ("word_df", word_df, (V,)),
+                                 ("doc_index", doc_index,
+                                  (np.shape(doc_index)[0] if n_dk is None
+                                   else len(n_dk),) if doc_index is not None else None)):
             if arr is not None and np.shape(arr) != shape:
                 raise UserError(f"{path}: '{name}' has shape {np.shape(arr)} but n_kw is "
                                 f"{K} x {V}, so it must be {shape}")
@@ -373,7 +682,17 @@ class TopicModel:
                     raise UserError(f"{path}: 'log/{k}' is not a dataset")
                 log[k] = g[k][()]
         return cls(n_kw=n_kw, n_k=n_k, n_dk=n_dk, vocab=vocab, alpha=alpha, beta=float(beta),
-                   config=config, log=log, word_df=word_df, info=info, z=z)
+                   config=config, log=log, word_df=word_df, info=info, z=z,
+                   labels=labels, doc_index=doc_index)
+
+
+def _check_label(label):
+    """``label`` if it is a str without tabs or line breaks, else UserError."""
+    if not isinstance(label, str):
+        raise UserError(f"a topic label must be a str, got {label!r}")
+    if any(c in label for c in "\t\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        raise UserError(f"a topic label must be one line without tabs, got {label!r}")
+    return label.strip()
 
 
 def load_model(path):

@@ -161,9 +161,9 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     One panel per topic, at most :data:`GRID_COLUMNS` per row: its ``top``
     words by phi_kw (most probable at the top, ties by lower word id), bar
     length phi_kw; the panel title gives the topic's number and its share of
-    the training tokens n_k / N. Every panel has the same x axis (0 to the
-    largest phi_kw drawn, plus 10%), so bars compare across topics, with at
-    most four ticks labelled in percent.
+    the training tokens n_k / N, and its label when it has one. Every panel has
+    the same x axis (0 to the largest phi_kw drawn, plus 10%), so bars compare
+    across topics, with at most four ticks labelled in percent.
 
     Parameters
     ----------
@@ -185,7 +185,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     UserError
         Bad ``top`` or ``topics``.
     """
-    from .export import top_word_ids
+    from .model import top_word_ids
     if int(top) < 1:
         raise UserError(f"top must be >= 1, got {top}")
     chosen = choose_topics(model.num_topics, topics)
@@ -196,8 +196,10 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     fig = _new_figure(3.2 * ncols, 0.5 + max(rows_height, 2.5))
     N = max(model.num_tokens, 1)
     bars = []
-    for k in chosen:
-        ids = top_word_ids(model.n_kw[k], top)
+    ranked = top_word_ids(model.n_kw[chosen], top)
+    labels = model.labels
+    for i, k in enumerate(chosen):
+        ids = ranked[i]
         phi_k = (model.n_kw[k, ids] + model.beta) / (model.n_k[k] + model.num_words * model.beta)
         bars.append((k, ids, phi_k))
     xmax = max(max(float(phi_k.max()) for _, _, phi_k in bars) * 1.1, 1e-12)
@@ -209,7 +211,8 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
         ax.barh(y, phi_k, color="C0")
         ax.set_yticks(y, [_text(model.vocab[w]) for w in ids], fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
-        ax.set_title(f"topic {k} ({100.0 * model.n_k[k] / N:.1f}%)", fontsize=9)
+        ax.set_title(_text(f"topic {k}" + (f": {labels[k]}" if labels[k] else "")
+                           + f" ({100.0 * model.n_k[k] / N:.1f}%)"), fontsize=9)
         ax.grid(axis="x", color="0.9")
         ax.set_axisbelow(True)
     first.set_xlim(0, xmax)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import distributed
 from .config import TrainConfig
-from .corpus import Corpus, read_corpus, read_doc_ptr, slice_corpus
+from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
 from .errors import Interrupted, UserError
 from .model import LOG_FIELDS, TopicModel
 from .progress import TrainProgress
@@ -239,7 +239,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                     model = _interrupted_model(s, shard, config, comm, size, source, nthreads,
                                                records, time.perf_counter() - t_start,
                                                (D, V, N), corpus_sha, it, save_on_interrupt,
-                                               stop.name)
+                                               stop.name, labels=getattr(ckpt, "labels", None))
                     where += (f"; model of iteration {it} written to {save_on_interrupt}; "
                               f"continue with: esca train --continue {save_on_interrupt} "
                               f"-n {config.iterations}")
@@ -249,11 +249,11 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                 raise e
     wall = time.perf_counter() - t_start
     return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
-                   corpus_sha)
+                   corpus_sha, labels=getattr(ckpt, "labels", None))
 
 
 def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, wall, DVN,
-                       corpus_sha, it, path, signame):
+                       corpus_sha, it, path, signame, labels=None):
     """The model of iteration ``it`` (rank 0; None elsewhere), written to ``path`` by rank 0.
 
     Its configuration says ``it`` iterations, so that continuing it to the run's total
@@ -264,7 +264,7 @@ def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, 
         records["loglik_per_token"][-1] = s.loglik() / DVN[2]
     done = dataclasses.replace(config, iterations=it)
     model = _finish(s, shard, done, comm, rank, size, source, nthreads, records, wall, *DVN,
-                    corpus_sha)
+                    corpus_sha, labels=labels)
 
     def write():
         if rank == 0:
@@ -304,8 +304,8 @@ def _iteration(it, s, config, comm, N, records, callback, report):
 
 
 def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
-            corpus_sha):
-    """Gather the model on rank 0 (None elsewhere)."""
+            corpus_sha, labels=None):
+    """Gather the model on rank 0 (None elsewhere); ``labels``: the continued model's."""
     from .samplers import _kernels as kern
     word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
     n_dk = distributed.gather_rows(comm, s.n_dk)
@@ -328,10 +328,12 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
              "word-topic tables %s per rank", config.iterations, wall,
              ", ".join(f"{r / 2**20:.0f} MiB" for r in rss), sum(state) / N,
              ", ".join(f"{t / 2**20:.0f} MiB" for t in tables))
+    doc_index = None if isinstance(source, Corpus) else read_doc_index(source)
     return TopicModel(n_kw=s.n_wk.T.copy(), n_k=s.n_k.copy(), n_dk=n_dk, vocab=shard.vocab,
                       alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
-                      info=info, z=None if z is None else z.ravel())
+                      info=info, z=None if z is None else z.ravel(), doc_index=doc_index,
+                      labels=labels)
 
 
 class _SignalFlag:
@@ -536,7 +538,7 @@ def _load_init_model(init_model, comm):
                       corpus=corpus, corpus_sha256=model.info.get("corpus_sha256"),
                       z=model.z, n_dk=model.n_dk, n_wk=np.ascontiguousarray(model.n_kw.T),
                       n_k=model.n_k, alpha=model.alpha, beta=model.beta, log=model.log,
-                      ranks=model.info.get("ranks", 1), vocab=model.vocab)
+                      ranks=model.info.get("ranks", 1), vocab=model.vocab, labels=model.labels)
 
 
 def _optimize_priors(s, comm, rank):

@@ -114,6 +114,13 @@ def _cgs_model_without_z(name="m.h5"):
         import esca
         config = esca.TrainConfig(num_topics=3, iterations=1, sampler="cgs").to_json()
         _model(name, attrs={"config": config, "sampler": "cgs"})(d)
+def _labels_model(n, name="m.h5"):
+    """A K=3 model whose ``topic_labels`` dataset holds ``n`` strings."""
+    def build(d):
+        _model(name)(d)
+        with h5py.File(d / name, "a") as f:
+            f.create_dataset("topic_labels", data=np.array(["x"] * n, dtype=object),
+                             dtype=h5py.string_dtype("utf-8"))
     return build
 
 
@@ -608,6 +615,40 @@ CASES = [
          ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
          ("cgs model without every token's topic (z)",),
          _all(_cgs_model_without_z("m0.h5"), _corpus()), out="m.h5"),
+    # ---- topic labels and top documents
+    Case("label-bad-syntax", "label assignment without '='", ("label", "m.h5", "sports"),
+         ("'sports'", "must be TOPIC=LABEL"), _model()),
+    Case("label-topic-out-of-range", "label of topic 7 of a K=3 model",
+         ("label", "m.h5", "1=ok", "7=sports"), ("'7=sports'", "topic 7 does not exist",
+                                                "0..2"), _model()),
+    Case("label-topic-not-a-number", "label assignment with a word for the topic",
+         ("label", "m.h5", "space=nasa"), ("'space=nasa'", "'space' is not a number"),
+         _model()),
+    Case("label-with-tab", "a label holding a tab", ("label", "m.h5", "1=space\tnasa"),
+         ("'space\\tnasa'", "one line without tabs"), _model()),
+    Case("label-file-wrong-length", "--labels file with 2 lines for K=3",
+         ("label", "m.h5", "--labels", "labels.txt"),
+         ("labels.txt has 2 lines", "3 topics"), _all(_model(), _text("labels.txt", "a\nb\n"))),
+    Case("label-file-missing", "--labels file does not exist",
+         ("label", "m.h5", "--labels", "nosuch.txt"), ("no such file", "nosuch.txt"), _model()),
+    Case("topics-docs-negative", "--docs -1", ("topics", "m.h5", "--docs", "-1"),
+         ("--docs", "got -1"), _model()),
+    Case("topics-docs-without-n_dk", "--docs of a model without document-topic counts",
+         ("topics", "m.h5", "--docs", "2"), ("no document-topic counts",),
+         _model(drop=("n_dk",))),
+    Case("topics-titles-without-docs", "--titles without --docs",
+         ("topics", "m.h5", "--titles", "t.txt"), ("--titles", "--docs"),
+         _all(_model(), _text("t.txt", "a\nb\n"))),
+    Case("topics-titles-no-column", "--titles TSV whose header has no 'title' column",
+         ("topics", "m.h5", "--docs", "1", "--titles", "t.tsv"),
+         ("t.tsv", "no column 'title'", "doc_index, name", "--title-column"),
+         _all(_model(), _text("t.tsv", "doc_index\tname\n0\ta\n1\tb\n"))),
+    Case("topics-titles-too-short", "--titles with fewer names than documents",
+         ("topics", "m.h5", "--docs", "1", "--titles", "t.txt"),
+         ("t.txt", "1 names", "doc_index 1"), _all(_model(), _text("t.txt", "only one\n"))),
+    Case("topics-model-bad-topic-labels", "model whose topic_labels has the wrong length",
+         ("topics", "m.h5"), ("m.h5", "'topic_labels' must be 3 UTF-8 strings"),
+         _labels_model(2)),
 ]
 
 

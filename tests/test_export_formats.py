@@ -21,6 +21,7 @@ import esca
 from esca.export import (
     CSV_PHI,
     CSV_THETA,
+    CSV_TOPICS,
     EXPORT_FORMATS,
     MALLET_DOC_TOPICS,
     MALLET_TOPIC_KEYS,
@@ -185,8 +186,15 @@ def test_csv_tables_read_back_with_pandas(trained, tmp_path):
     d, model = trained
     paths = check_ok(run_cli(["export", d / "m.h5", "--format", "csv", "--out", "tables"],
                              tmp_path))
-    assert [os.path.basename(p) for p in paths] == [CSV_THETA, CSV_PHI]
+    assert [os.path.basename(p) for p in paths] == [CSV_THETA, CSV_PHI, CSV_TOPICS]
     topics = [f"topic_{k}" for k in range(K)]
+
+    table = pd.read_csv(paths[2], keep_default_na=False)
+    assert table.columns.tolist() == ["topic", "label", "tokens", "share", "top_words"]
+    assert table["topic"].tolist() == list(range(K)) and table["label"].tolist() == [""] * K
+    assert table["tokens"].tolist() == model.n_k.tolist()
+    np.testing.assert_allclose(table["share"], model.n_k / model.num_tokens, rtol=1e-15)
+    assert [t.split() for t in table["top_words"]] == model.topics(20)
 
     theta = pd.read_csv(paths[0], index_col=0)
     assert theta.shape == (D, K)

@@ -9,7 +9,6 @@ included), so a new option is checked without editing this file.
 import argparse
 
 import pytest
-from esca.cli.main import build_parser
 from test_help import commands
 
 #: Actions whose default is implied: help, version, subcommands, and --no-X flags (True).
