@@ -291,3 +291,21 @@ def test_version_1_checkpoint_resumes_and_its_corpus_is_found_by_checksum(tmp_pa
     assert_same_model(_train(iterations=12), resumed)
     assert corpus_file_checksum(str(tmp_path / "c.h5")) != ckpt.corpus_sha256
     np.testing.assert_array_equal(load_latest(ck).z, ckpt.z)  # the old files are untouched
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+def test_refusal_under_mpiexec_is_one_line_and_changes_nothing(tmp_path):
+    """mpiexec -n 2: a new run into another run's checkpoint folder stops both ranks with one
+    error line and exit status 2; the checkpoints are untouched."""
+    ck = tmp_path / "ck"
+    _train(iterations=4, seed=5, checkpoint_every=4, checkpoint_dir=ck)
+    before = _files(ck)
+    r, _ = run(esca_cmd(["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "-n", 8,
+                         "--top", 0, "--checkpoint-every", 4, "--checkpoint-dir", "ck"], 2),
+               tmp_path)
+    errors = [ln for ln in r.stderr.splitlines() if ln.startswith("esca: error:")]
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert len(errors) == 1 and "checkpoint folder ck holds checkpoints of another run" in \
+        errors[0] and "seed 5" in errors[0], r.stderr
+    assert _files(ck) == before
