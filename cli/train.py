@@ -34,7 +34,9 @@ A checkpoint holds the configuration, the iteration, every token's topic, the co
 priors and the corpus checksum; it is written atomically (a crash never damages the previous
 one). --resume continues from the newest valid checkpoint, bit-identically to an uninterrupted
 run, at any number of ranks; settings other than --iterations, --threads and --eval-every come
-from the checkpoint and conflicting values are refused.
+from the checkpoint and conflicting values are refused. The corpus defaults to the
+checkpoint's (its absolute path, else relative to DIR). A new run refuses a --checkpoint-dir
+that holds checkpoints (of another run, or of this one): resume, or give a new folder.
 SIGTERM or SIGINT (a scheduler's preemption) stops the run at the end of the current
 iteration, after writing a checkpoint when --checkpoint-dir is set, with exit status 75.
 

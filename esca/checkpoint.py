@@ -10,11 +10,36 @@ digits) holding the state after an iteration:
   are functions of ``z`` and are checked against it on loading;
 * ``alpha`` float64 (K,) and the ``beta`` attribute: the current priors (optimized or not);
 * ``log/<field>``: the training log of iterations 1..ITERATION;
-* attributes: ``format = "esca-checkpoint"``, ``format_version``, ``iteration``, ``config``
-  (:meth:`esca.TrainConfig.to_json`), ``corpus`` (its name), ``corpus_sha256``
-  (:func:`corpus_checksum`), ``D``, ``V``, ``N``, ``ranks``, ``esca_version`` and
-  ``state_sha256``, the SHA-256 of ``z``, ``n_dk``, ``n_wk``, ``n_k``, ``alpha`` and ``beta``,
-  which :func:`load_checkpoint` verifies.
+* attributes: ``format = "esca-checkpoint"``, ``format_version`` (2; version 1, without the
+  three attributes that follow ``state_sha256``, is still read), ``iteration``, ``config``
+  (:meth:`esca.TrainConfig.to_json`), ``corpus`` (the absolute path of the corpus file, or
+  ``builtin:NAME``, or ``<in-memory corpus>``), ``corpus_relpath`` (the corpus file's path
+  relative to the checkpoint folder; absent for builtin and in-memory corpora),
+  ``corpus_sha256`` (:func:`corpus_checksum`), ``D``, ``V``, ``N``, ``ranks``,
+  ``esca_version``, ``state_sha256`` (the SHA-256 of ``z``, ``n_dk``, ``n_wk``, ``n_k``,
+  ``alpha`` and ``beta``), ``run_identity`` (:func:`run_identity`: which run the checkpoint
+  belongs to) and ``meta_sha256`` (:func:`metadata_checksum`, the SHA-256 of every other
+  attribute and of the training log). :func:`load_checkpoint` verifies both checksums: a
+  checkpoint whose state or metadata (configuration, iteration, corpus, identity, log) was
+  edited after it was written is damaged.
+
+**Run identity.** Every run has an identity, the SHA-256 of its configuration without the
+settings a resumed run may change (``iterations``, ``threads``, ``eval_every``; and
+``optimize_burn_in`` when the priors are not optimized, since it then has no effect), which
+includes the seed, and of its corpus checksum. A fresh run (no resume) refuses a checkpoint
+folder that already holds checkpoints (:func:`check_fresh_folder`): of another run, which it
+would overwrite and prune, or of this same run, which ``resume`` continues. A resumed run
+continues the identity of the newest valid checkpoint; checkpoints of other identities in the
+folder are skipped with a warning and never pruned or overwritten. Checkpoints written before
+identities were stored (format version 1) get theirs computed from their configuration and
+corpus checksum.
+
+**Corpus location.** ``esca train --resume DIR`` without a corpus reads the checkpoint's
+corpus: the stored absolute path, else ``corpus_relpath`` relative to the checkpoint folder
+(a project folder moved or mounted elsewhere), else, for a version-1 checkpoint that stored
+the path as typed, that path relative to the current folder and to the checkpoint folder and
+its parent; a candidate is used only if its checksum is the stored one
+(:func:`locate_corpus`).
 
 Files are written with :func:`esca._io.atomic_path` (temporary file, fsync, rename, fsync of the
 folder), so a crash at any instant leaves the previous checkpoints intact; an interrupted
@@ -27,6 +52,7 @@ uninterrupted run would have made, at any number of ranks (ESCA; the AD-LDA form
 collapsed Gibbs baseline depends on the number of ranks by design).
 """
 
+import dataclasses
 import glob
 import hashlib
 import json
@@ -45,7 +71,12 @@ from .errors import UserError
 log = logging.getLogger("esca")
 
 FORMAT = "esca-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format versions :func:`load_checkpoint` reads (1: before run identities and ``meta_sha256``).
+READABLE_VERSIONS = (1, 2)
+#: Settings that may differ between a checkpoint and its resumed run (they do not change the
+#: result): the total iterations, the threads and how often the log-likelihood is logged.
+FREE_SETTINGS = ("iterations", "threads", "eval_every")
 _NAME = re.compile(r"^checkpoint-(\d{9})\.h5$")
 #: Test hook: the checkpoint of this iteration kills its own process (SIGKILL) half-written.
 CRASH_ENV = "ESCA_TEST_CRASH_IN_CHECKPOINT"
@@ -149,6 +180,67 @@ def state_checksum(z, n_dk, n_wk, n_k, alpha, beta):
     return h.hexdigest()
 
 
+def run_identity(config, corpus_sha256):
+    """The identity of a training run: which checkpoints belong to it.
+
+    Parameters
+    ----------
+    config : esca.TrainConfig
+    corpus_sha256 : str or None
+        :func:`corpus_checksum` of the training corpus.
+
+    Returns
+    -------
+    str
+        64 hex digits: the SHA-256 of the configuration without :data:`FREE_SETTINGS` (and
+        without ``optimize_burn_in`` when ``optimize_interval`` is 0), seed included, and of
+        ``corpus_sha256``. Two runs with the same identity compute the same iterations.
+    """
+    c = dataclasses.asdict(config)
+    for k in FREE_SETTINGS:
+        c.pop(k, None)
+    if not c.get("optimize_interval"):
+        c.pop("optimize_burn_in", None)
+    text = json.dumps({"config": c, "corpus_sha256": corpus_sha256}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def metadata_checksum(attrs, log_records):
+    """SHA-256 (hex) of a checkpoint's attributes (all but ``meta_sha256``) and its log.
+
+    Parameters
+    ----------
+    attrs : dict
+        The file's attributes as read back (:func:`esca.corpus._attrs`).
+    log_records : dict of str to array_like
+        The ``log/<field>`` datasets.
+
+    Returns
+    -------
+    str
+        64 hex digits, stored as ``meta_sha256`` and verified by :func:`load_checkpoint`.
+    """
+    h = hashlib.sha256()
+    for k in sorted(attrs):
+        if k != "meta_sha256":
+            h.update(json.dumps([k, _plain(attrs[k])], sort_keys=True).encode("utf-8") + b"\n")
+    for k in sorted(log_records):
+        a = np.ascontiguousarray(log_records[k])
+        h.update(f"log/{k} {a.dtype.str} {a.shape}\n".encode("utf-8"))
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
 class Checkpoint:
     """A loaded checkpoint (see the module docstring for the fields).
 
@@ -172,10 +264,16 @@ class Checkpoint:
         (``esca.train(init_model=...)``: ``z`` is None for ESCA models and ``vocab`` holds
         the model's words).
     vocab : list of str or None
+    identity : str
+        :func:`run_identity` (computed for version-1 checkpoints; None for a model).
+    corpus_relpath : str or None
+        The corpus file relative to the checkpoint folder (version 2).
     """
 
     kind = "checkpoint"
     vocab = None
+    identity = None
+    corpus_relpath = None
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
@@ -183,9 +281,12 @@ class Checkpoint:
 
 def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, n_dk, n_wk,
                      n_k, alpha, beta, log_records, ranks, keep=3):
-    """Write ``checkpoint-ITERATION.h5`` atomically and keep only the ``keep`` newest.
+    """Write ``checkpoint-ITERATION.h5`` atomically and keep only the ``keep`` newest of this
+    run (checkpoints of another :func:`run_identity` are left alone).
 
     Called on rank 0 with the gathered state (see the module docstring for the arrays).
+    ``corpus`` is the corpus's path (stored as an absolute path, and relative to
+    ``directory``), ``builtin:NAME`` or ``<in-memory corpus>``.
 
     Returns
     -------
@@ -195,21 +296,32 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     Raises
     ------
     UserError
-        If the folder cannot be created or written.
+        If the folder cannot be created or written, or ``checkpoint-ITERATION.h5`` is there
+        already and belongs to another run (it is kept).
     """
     from . import __version__
     check_output_dir(directory)
     os.makedirs(directory, exist_ok=True)
     path = checkpoint_path(directory, iteration)
+    identity = run_identity(config, corpus_sha256)
+    if os.path.exists(path) and identity_of(path) not in (identity, None):
+        raise UserError(f"{path} belongs to another run: not overwriting it (move it away, "
+                        "or write the checkpoints of this run into another folder)")
+    where = {"corpus": corpus}
+    if not corpus.startswith(("builtin:", "<")):
+        absolute = os.path.abspath(corpus)
+        where = {"corpus": absolute,
+                 "corpus_relpath": os.path.relpath(absolute, os.path.abspath(directory))}
     K = n_k.shape[0]
     z_dtype = np.uint16 if K <= 65536 else np.int32
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update({
             "format": FORMAT, "format_version": FORMAT_VERSION, "iteration": iteration,
-            "config": config.to_json(), "corpus": corpus, "corpus_sha256": corpus_sha256,
+            "config": config.to_json(), **where, "corpus_sha256": corpus_sha256,
             "D": n_dk.shape[0], "V": n_wk.shape[0], "N": len(z), "ranks": ranks,
             "esca_version": __version__, "beta": float(beta),
-            "state_sha256": state_checksum(z, n_dk, n_wk, n_k, alpha, beta)})
+            "state_sha256": state_checksum(z, n_dk, n_wk, n_k, alpha, beta),
+            "run_identity": identity})
         f.create_dataset("z", data=z.astype(z_dtype), compression="gzip", compression_opts=1)
         f.create_dataset("n_dk", data=n_dk, compression="gzip", compression_opts=1)
         if os.environ.get(CRASH_ENV) == str(iteration):  # fault-injection test hook
@@ -221,7 +333,10 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
         g = f.create_group("log")
         for k, v in log_records.items():
             g.create_dataset(k, data=np.asarray(v))
-    for _, old in list_checkpoints(directory)[max(1, keep):]:
+        from .corpus import _attrs  # the checksum of the attributes as a reader sees them
+        f.attrs["meta_sha256"] = metadata_checksum(_attrs(f), {k: v[()] for k, v in g.items()})
+    ours = [p for _, p in list_checkpoints(directory) if identity_of(p) == identity]
+    for old in ours[max(1, keep):]:
         _remove(old)
     for tmp in glob.glob(os.path.join(glob.escape(directory), ".checkpoint-*.tmp")):
         _remove(tmp)  # left by a crashed write; ours was renamed already
@@ -246,7 +361,8 @@ def load_checkpoint(path):
     ------
     UserError
         If the file is missing, not HDF5, not an esca checkpoint, of an unknown format
-        version, incomplete, or its state does not match its ``state_sha256``.
+        version, incomplete, its state does not match its ``state_sha256`` or (version 2) its
+        attributes and log do not match its ``meta_sha256``.
     """
     from .corpus import _as_int, _attrs
     try:
@@ -254,17 +370,29 @@ def load_checkpoint(path):
             a = _attrs(f)
             if a.get("format") != FORMAT:
                 raise UserError(f"{path} is not an esca checkpoint")
-            if _as_int(a.get("format_version")) != FORMAT_VERSION:
+            version = _as_int(a.get("format_version"))
+            if version not in READABLE_VERSIONS:
                 raise UserError(f"{path}: unknown checkpoint format version "
-                                f"{a.get('format_version')!r} (this esca reads {FORMAT_VERSION})")
+                                f"{a.get('format_version')!r} (this esca reads "
+                                f"{', '.join(map(str, READABLE_VERSIONS))})")
             fields = {name: f[name][()] for name in ("z", "n_dk", "n_wk", "n_k", "alpha")}
             logs = {k: v[()] for k, v in f["log"].items()}
+            if version >= 2 and metadata_checksum(a, logs) != a.get("meta_sha256"):
+                raise UserError(f"{path}: damaged checkpoint (its metadata, the attributes "
+                                "and log, do not match their checksum: edited after it was "
+                                "written?)")
             iteration, beta = _as_int(a.get("iteration")), float(a["beta"])
             config = TrainConfig.from_json(a["config"])
+            identity = run_identity(config, str(a["corpus_sha256"]))
+            if version >= 2 and a.get("run_identity") != identity:
+                raise UserError(f"{path}: damaged checkpoint (its run identity does not match "
+                                "its configuration and corpus checksum)")
     except UserError:
         raise
     except (OSError, KeyError, ValueError, TypeError, AttributeError) as e:
         raise UserError(f"{path}: unreadable or incomplete checkpoint ({e})") from None
+    if iteration is None or iteration < 0:
+        raise UserError(f"{path}: damaged checkpoint (iteration {a.get('iteration')!r})")
     z = fields["z"].astype(np.int32)
     digest = state_checksum(z, fields["n_dk"], fields["n_wk"], fields["n_k"], fields["alpha"],
                             beta)
@@ -273,14 +401,114 @@ def load_checkpoint(path):
     return Checkpoint(path=path, iteration=iteration, config=config, corpus=str(a["corpus"]),
                       corpus_sha256=str(a["corpus_sha256"]), z=z, n_dk=fields["n_dk"],
                       n_wk=fields["n_wk"], n_k=fields["n_k"], alpha=fields["alpha"], beta=beta,
-                      log=logs, ranks=int(a.get("ranks", 1)))
+                      log=logs, ranks=int(a.get("ranks", 1)), identity=identity,
+                      corpus_relpath=a.get("corpus_relpath"), format_version=version)
+
+
+def identity_of(path):
+    """The :func:`run_identity` of a checkpoint file, read from its attributes only (computed
+    for a version-1 file); None if the file or its attributes cannot be read.
+
+    A cheap look at a file: it does not verify the checksums (:func:`load_checkpoint` does).
+    """
+    from .corpus import _attrs
+    try:
+        with h5py.File(path, "r") as f:
+            a = _attrs(f)
+    except OSError:
+        return None
+    if a.get("format") != FORMAT:
+        return None
+    if isinstance(a.get("run_identity"), str):
+        return a["run_identity"]
+    try:
+        return run_identity(TrainConfig.from_json(a["config"]), str(a["corpus_sha256"]))
+    except (UserError, KeyError, ValueError, TypeError):
+        return None
+
+
+def _describe(path):
+    """``checkpoint-ITERATION.h5 (esca K=12 seed 4, corpus NAME)`` from a file's attributes."""
+    from .corpus import _attrs
+    name = os.path.basename(path)
+    try:
+        with h5py.File(path, "r") as f:
+            a = _attrs(f)
+        c = TrainConfig.from_json(a["config"])
+        return (f"{name} ({c.sampler} K={c.num_topics} seed {c.seed}, corpus "
+                f"{os.path.basename(str(a.get('corpus')))})")
+    except (OSError, UserError, KeyError, ValueError, TypeError):
+        return name
+
+
+def check_fresh_folder(directory, identity):
+    """Refuse to start a new run whose checkpoints would go into ``directory`` when it holds
+    checkpoint files already.
+
+    A new run writes ``checkpoint-ITERATION.h5`` files from iteration 1 on and prunes all but
+    the newest few, so it would overwrite and delete the checkpoints there: of another run
+    (continued by ``resume``, or to be kept), or of this same run (``resume`` continues it
+    instead of starting it over). Nothing is written when refused.
+
+    Parameters
+    ----------
+    directory : str
+        The checkpoint folder of the new run (it need not exist).
+    identity : str
+        :func:`run_identity` of the new run.
+
+    Raises
+    ------
+    UserError
+        Naming the folder, whose run its checkpoints belong to and what to do.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return
+    found = list_checkpoints(directory)
+    if not found:
+        return
+    ids = [(it, p, identity_of(p)) for it, p in found]
+    others = [(it, p) for it, p, i in ids if i not in (identity, None)]
+    unreadable = [(it, p) for it, p, i in ids if i is None]
+    if others:
+        it, p = others[0]
+        raise UserError(f"checkpoint folder {directory} holds checkpoints of another run "
+                        f"(newest {_describe(p)}, iteration {it}): continue that run with "
+                        f"--resume {directory}, or use a new --checkpoint-dir (a new run would "
+                        "overwrite and delete them)")
+    if unreadable:
+        raise UserError(f"checkpoint folder {directory} holds checkpoint files that cannot be "
+                        f"read ({', '.join(os.path.basename(p) for _, p in unreadable)}): move "
+                        "them away or use a new --checkpoint-dir")
+    raise UserError(f"checkpoint folder {directory} already holds checkpoints of this same "
+                    f"run (up to iteration {found[0][0]}): continue it with --resume "
+                    f"{directory}, or use a new --checkpoint-dir to start it over (a new run "
+                    "would overwrite them)")
+
+
+def check_resume_folder(directory, identity, first, last):
+    """Refuse to continue a run into ``directory`` when it would overwrite a checkpoint of
+    another run (one numbered ``first`` .. ``last``); warn about the others, which are kept.
+    """
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return
+    others = [(it, p) for it, p in list_checkpoints(directory) if identity_of(p) != identity]
+    clash = [(it, p) for it, p in others if first <= it <= last]
+    if clash:
+        it, p = clash[-1]
+        raise UserError(f"checkpoint folder {directory} holds {_describe(p)} of another run, "
+                        f"which continuing this run to iteration {last} could overwrite: move "
+                        "it away or give another --checkpoint-dir")
 
 
 def load_latest(directory):
     """The newest checkpoint in ``directory`` that loads and verifies.
 
     Damaged or unreadable checkpoints are skipped, each with a warning naming the file and
-    the reason.
+    the reason. Checkpoints of another run (another :func:`run_identity` than the one
+    returned) are skipped with a warning naming them (and kept).
 
     Returns
     -------
@@ -294,14 +522,81 @@ def load_latest(directory):
     if not os.path.isdir(directory):
         raise UserError(f"checkpoint folder not found: {directory}")
     found = list_checkpoints(directory)
-    for _, path in found:
+    for i, (_, path) in enumerate(found):
         try:
-            return load_checkpoint(path)
+            ckpt = load_checkpoint(path)
         except UserError as e:
             log.warning("skipping checkpoint %s", e)
+            continue
+        others = [p for _, p in found[i + 1:] if identity_of(p) not in (ckpt.identity, None)]
+        if others:
+            log.warning("skipping %d checkpoint(s) of another run in %s (kept): %s; resuming "
+                        "the run of the newest valid checkpoint, %s", len(others), directory,
+                        ", ".join(_describe(p) for p in others), os.path.basename(path))
+        return ckpt
     if found:
         raise UserError(f"no valid checkpoint in {directory} ({len(found)} damaged)")
     raise UserError(f"no checkpoint in {directory}")
+
+
+def locate_corpus(ckpt, checksum=None):
+    """The corpus file to continue checkpoint ``ckpt`` on when none is given.
+
+    Candidates, in order: the stored path (absolute since format version 2; a version-1
+    checkpoint stored it as typed, relative to the folder of that run); ``corpus_relpath``
+    relative to the checkpoint folder; a relative stored path relative to the checkpoint
+    folder and to its parent. Builtin corpora are returned as they are. When several
+    candidates exist, the first whose checksum is the checkpoint's ``corpus_sha256`` is taken
+    (one existing candidate is returned unchecked: training checks it).
+
+    Parameters
+    ----------
+    ckpt : Checkpoint
+    checksum : callable, optional
+        path -> SHA-256 (default :func:`corpus_file_checksum`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    UserError
+        If no candidate exists, or none of several has the checksum: names the corpus needed
+        (path, D, V, N, SHA-256) and the places looked in.
+    """
+    stored = ckpt.corpus
+    if stored.startswith("builtin:"):
+        return stored
+    folder = os.path.dirname(os.path.abspath(ckpt.path))
+    names = [stored]
+    if ckpt.corpus_relpath:
+        names.append(os.path.join(folder, ckpt.corpus_relpath))
+    if not os.path.isabs(stored):
+        names += [os.path.join(folder, stored), os.path.join(os.path.dirname(folder), stored)]
+    looked, found, seen = [], [], set()
+    for name in names:
+        key = os.path.abspath(name)
+        if key in seen:
+            continue
+        seen.add(key)
+        looked.append(name)
+        if os.path.isfile(name):
+            found.append(name)
+    need = (f"the corpus of {ckpt.kind} {ckpt.path} is needed: {stored} (D={ckpt.n_dk.shape[0]} "
+            f"V={ckpt.n_wk.shape[0]} N={int(ckpt.n_k.sum())}, sha256 "
+            f"{(ckpt.corpus_sha256 or '?')[:16]}...)")
+    if not found:
+        raise UserError(f"{need}, not found (looked in {', '.join(looked)}): give its path as "
+                        "the CORPUS argument")
+    if len(found) == 1 or ckpt.corpus_sha256 is None:
+        return found[0]
+    checksum = checksum or corpus_file_checksum
+    for name in found:
+        if checksum(name) == ckpt.corpus_sha256:
+            return name
+    raise UserError(f"{need}; none of {', '.join(found)} has its checksum: give its path as "
+                    "the CORPUS argument")
 
 
 def summary(ckpt):

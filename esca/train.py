@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from . import distributed
+from .checkpoint import FREE_SETTINGS as _FREE_ON_RESUME
 from .config import TrainConfig
 from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
 from .errors import Interrupted, UserError
@@ -144,7 +145,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
             if ckpt.corpus is None:
                 raise UserError(f"model {ckpt.path} was trained on an in-memory corpus: pass "
                                 "that corpus to continue it")
-            corpus = ckpt.corpus
+            corpus = distributed.agree(comm, _locate_corpus, ckpt, comm)
     elif config is None:
         config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
                              seed=seed, sampler=sampler, threads=threads, eval_every=eval_every,
@@ -166,6 +167,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     if ckpt is not None:
         distributed.agree(comm, _check_corpus_shape, ckpt, source, shard, (D, V, N))
     corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
+    if checkpoint_dir is not None and (checkpoint_every or handle_signals):
+        distributed.agree(comm, _check_checkpoint_dir, checkpoint_dir, config, corpus_sha, ckpt,
+                          resume, comm)
 
     from .samplers import SAMPLERS
     if rank == 0:
@@ -412,9 +416,32 @@ def _load_resume(directory, comm):
     return load_checkpoint(path)
 
 
-#: Settings that may differ between a checkpoint and its resumed run (they do not change the
-#: result): the total iterations, the threads and how often the log-likelihood is logged.
-_FREE_ON_RESUME = ("iterations", "threads", "eval_every")
+def _locate_corpus(ckpt, comm):
+    """The corpus to continue ``ckpt`` on (rank 0 looks, see
+    :func:`esca.checkpoint.locate_corpus`; a model's corpus as stored, else relative to the
+    model's folder), broadcast."""
+    from .checkpoint import locate_corpus
+    path = None
+    if comm.Get_rank() == 0:
+        path = locate_corpus(ckpt)
+    if comm.Get_size() > 1:
+        path = comm.bcast(path, root=0)
+    return path
+
+
+def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, resume, comm):
+    """Rank 0: refuse a checkpoint folder whose checkpoints this run would overwrite (see
+    :func:`esca.checkpoint.check_fresh_folder` and
+    :func:`esca.checkpoint.check_resume_folder`)."""
+    from .checkpoint import check_fresh_folder, check_resume_folder, run_identity
+    if comm.Get_rank() != 0:
+        return
+    identity = run_identity(config, corpus_sha)
+    if ckpt is not None and ckpt.kind == "checkpoint":
+        check_resume_folder(directory, identity, ckpt.iteration + 1, config.iterations)
+    else:
+        check_fresh_folder(directory, identity)
+
 
 
 def _resume_config(ckpt, config, iterations, threads, eval_every, settings):

@@ -171,6 +171,19 @@ def _all(*builders):
 DOCS_TXT = _text("docs.txt", "river bank stone\nthe café by the river\n")
 
 
+def _checkpoints(folder="ckpt", corpus="c.h5", seed=0, then_remove=()):
+    """Checkpoints of a one-iteration K=3 run on ``corpus`` (written by esca.train), then
+    the files ``then_remove`` removed."""
+    def build(d):
+        import esca
+        esca.train(str(d / corpus), num_topics=3, iterations=1, seed=seed, threads=1,
+                   eval_every=0, checkpoint_every=1, checkpoint_dir=str(d / folder),
+                   progress=False)
+        for name in then_remove:
+            (d / name).unlink()
+    return build
+
+
 # -- the table --------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -649,6 +662,27 @@ CASES = [
     Case("topics-model-bad-topic-labels", "model whose topic_labels has the wrong length",
          ("topics", "m.h5"), ("m.h5", "'topic_labels' must be 3 UTF-8 strings"),
          _labels_model(2)),
+    # ---- esca train: checkpoint folders and run identity (issue 13.2, 13.9)
+    Case("train-checkpoint-dir-of-another-run", "a new run into a --checkpoint-dir holding the "
+         "checkpoints of another run (seed 5)",
+         TRAIN + ("c.h5", "--checkpoint-every", "1", "--checkpoint-dir", "ckpt", "--out",
+                  "m.h5"),
+         ("checkpoint folder ckpt holds checkpoints of another run", "seed 5",
+          "--resume ckpt", "new --checkpoint-dir"), _all(_corpus(), _checkpoints(seed=5)),
+         out="m.h5"),
+    Case("train-checkpoint-dir-of-this-run", "a new run into a --checkpoint-dir holding its "
+         "own checkpoints (same settings, corpus and seed)",
+         TRAIN + ("c.h5", "--checkpoint-every", "1", "--checkpoint-dir", "ckpt", "--out",
+                  "m.h5"),
+         ("checkpoint folder ckpt already holds checkpoints of this same run",
+          "--resume ckpt"), _all(_corpus(), _checkpoints()), out="m.h5"),
+    Case("train-resume-corpus-not-found", "--resume when the checkpoint's corpus is nowhere "
+         "(removed)",
+         ("train", "--resume", "ckpt", "-n", "4", "--threads", "1", "--top", "0", "--out",
+          "m.h5"),
+         ("the corpus of checkpoint ckpt/checkpoint-000000001.h5 is needed", "c.h5 (D=3 V=6 N=7",
+          "not found (looked in", "give its path as the CORPUS argument"),
+         _all(_corpus(), _checkpoints(then_remove=("c.h5",))), out="m.h5"),
 ]
 
 
