@@ -158,7 +158,8 @@ def _model_identity(model):
               np.ascontiguousarray(model.alpha, dtype="<f8"), np.array([model.beta], "<f8")):
         h.update(a.tobytes())
     h.update("\n".join(model.vocab).encode("utf-8", "surrogatepass"))
-    return {"K": model.num_topics, "V": model.num_words, "counts and priors": h.hexdigest()[:16]}
+    return {"K": model.num_topics, "V": model.num_words,
+            "counts, priors and vocabulary": h.hexdigest()[:16]}
 
 
 def _read_on_every_rank(comm, read, path, identity, what):

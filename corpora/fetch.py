@@ -362,7 +362,8 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
                 offset = 0
                 length = resp.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
-            check.content_type = resp.headers.get("Content-Type")
+            if not url.lower().startswith("file:"):  # urllib guesses it from the file name
+                check.content_type = resp.headers.get("Content-Type")
             _write_json(meta_path, {"url": url, "etag": resp.headers.get("ETag"),
                                     "last_modified": resp.headers.get("Last-Modified")})
             if offset:

@@ -138,7 +138,7 @@ def test_evaluate_refuses_ranks_that_read_different_files(tmp_path, what,
     if what == "model":
         r = ranks("evaluate", "m{rank}.h5", "t0.h5", cwd=tmp_path)
         expect = ("the ranks read different models: rank 1 (m1.h5) differs from rank 0 "
-                  "(m0.h5) in counts and priors;")
+                  "(m0.h5) in counts, priors and vocabulary;")
     else:
         r = ranks("evaluate", "m0.h5", "t{rank}.h5", cwd=tmp_path)
         expect = ("the ranks read different test corpora: rank 1 (t1.h5) differs from rank 0 "
