@@ -148,3 +148,56 @@ def test_evaluate_refuses_ranks_that_read_different_files(tmp_path, what,
     assert sorted(os.listdir(tmp_path)) == before
     ok = ranks("evaluate", "m0.h5", "t0.h5", "--json", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+LIBRARY_SCRIPT = """
+import sys
+import numpy as np
+from mpi4py import MPI
+from esca.errors import UserError
+from esca.evaluate import document_completion
+from esca.left_to_right import left_to_right_perplexity
+
+comm = MPI.COMM_WORLD
+rank = comm.Get_rank()
+phi = np.full((2, 4), 0.25)
+word_ids = np.array([0, 1, 2, 3, 3, 2, 1, 0], np.int32)
+if rank == 1 and sys.argv[1] == "phi":
+    phi[0] = [0.1, 0.2, 0.3, 0.4]
+if rank == 1 and sys.argv[1] == "test":
+    word_ids = np.array([0, 1, 2, 3, 3, 2, 1, 9], np.int32)  # 9: out of range on rank 1 only
+fn = document_completion if sys.argv[2] == "completion" else left_to_right_perplexity
+try:
+    r = fn(phi, 0.1, (np.array([0, 4, 8]), word_ids), comm=comm)
+    line = f"rank {rank}: perplexity {r['perplexity']:.6f}"
+except UserError as e:
+    line = f"rank {rank}: error: {e}"
+with open(f"out{rank}.txt", "w") as f:  # one file per rank: their stdout may interleave
+    f.write(line)
+"""
+
+
+@pytest.mark.mpi
+@needs_mpi
+@pytest.mark.parametrize("fn", ["completion", "left-to-right"])
+@pytest.mark.parametrize("differs", ["phi", "test", "nothing"])
+def test_library_evaluation_refuses_ranks_with_different_inputs(tmp_path, fn, differs):
+    """Without the check, other inputs on rank 1 were scored as a mix, and a word id that only
+    rank 1 refuses left rank 0 waiting in allgather."""
+    (tmp_path / "s.py").write_text(LIBRARY_SCRIPT)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
+    env["NUMBA_NUM_THREADS"] = "1"
+    r = run([MPIEXEC, "-n", 2, sys.executable, "s.py", differs, fn], tmp_path, TIMEOUT,
+            env=env)[0]
+    assert r.returncode == 0, r.stderr
+    lines = [(tmp_path / f"out{rank}.txt").read_text() for rank in (0, 1)]
+    if differs == "nothing":
+        assert lines[0].split(":")[1] == lines[1].split(":")[1] and "perplexity" in lines[0]
+        return
+    where = "document_completion" if fn == "completion" else "left_to_right_perplexity"
+    field = "phi" if differs == "phi" else "test documents"
+    for rank, line in enumerate(lines):
+        assert line == (f"rank {rank}: error: the ranks read different inputs to {where}: "
+                        f"rank 1 differs from rank 0 in {field}; every rank must pass the same "
+                        "model, test documents and settings"), line
