@@ -46,6 +46,11 @@ recorded in CACHE/NAME/FILE.sha256 by the first download. A file without any (th
 is trusted on first use: its digest is recorded with a warning, and later downloads must
 match it. Wikipedia dumps are also checked against the SHA-1 published beside the dump
 (enwiki-DATE-sha1sums.txt). A mismatch deletes the download and exits with status 2.
+Before that, what arrived must be what its name says: an empty file, an HTML page (a
+mirror's error page sent with status 200) or a .gz/.bz2/.xz/.zip/.tar file without its magic
+bytes is deleted and nothing is recorded; a file trusted on first use must also decompress
+to its end. A cached file that fails the check (left by an older esca) is deleted with its
+recorded digest and fetched again. --force discards recorded digests.
 
 conversion (skipped with --no-convert; reuses 'esca prepare'):
   UCI            'esca prepare --format uci' of docword.NAME.txt.gz and vocab.NAME.txt; no

@@ -17,7 +17,8 @@ Evaluate MODEL.h5 and print a table (or JSON with --json):
                        coherence
 
 Under 'mpiexec -n R' the held-out estimates are split over the ranks by documents and give
-exactly the one-rank numbers; rank 0 computes the rest and prints.
+exactly the one-rank numbers; rank 0 computes the rest and prints. Every rank reads MODEL.h5
+and TEST_CORPUS itself; ranks that read different ones (stale copies on a node) are refused.
 
 examples:
   esca evaluate model.h5 corpus.test.h5
@@ -80,10 +81,12 @@ def run(args):
         if comm.Get_size() == 1:
             comm = None
     rank = 0 if comm is None else comm.Get_rank()
-    model = esca.load_model(args.model)
+    model = _read_on_every_rank(comm, esca.load_model, args.model, _model_identity, "models")
     out = {"model": args.model, "K": model.num_topics, "V": model.num_words}
     if args.test:
-        test = esca.read_corpus(args.test)
+        from esca.corpus import corpus_identity
+        test = _read_on_every_rank(comm, esca.read_corpus, args.test, corpus_identity,
+                                   "test corpora")
         doc_ptr, word_ids, skipped = model.map_documents(test)
         phi = model.phi  # computed once for both estimators
         res = ev.document_completion(phi, model.alpha, (doc_ptr, word_ids),
@@ -150,3 +153,30 @@ def run(args):
         print(f"| {t['topic']} | {label}{t['tokens']} | "
               + "".join(f"{t[m]:.3f} | " for m in measures) + " ".join(t["top_words"]) + " |")
     return 0
+
+
+def _model_identity(model):
+    """K, V and a SHA-256 (16 hex digits) of the counts, priors and vocabulary of a model."""
+    import hashlib
+
+    import numpy as np
+    h = hashlib.sha256()
+    for a in (np.ascontiguousarray(model.n_kw, dtype="<i8"),
+              np.ascontiguousarray(model.alpha, dtype="<f8"), np.array([model.beta], "<f8")):
+        h.update(a.tobytes())
+    h.update("\n".join(model.vocab).encode("utf-8", "surrogatepass"))
+    return {"K": model.num_topics, "V": model.num_words,
+            "counts, priors and vocabulary": h.hexdigest()[:16]}
+
+
+def _read_on_every_rank(comm, read, path, identity, what):
+    """``read(path)`` on every rank; under MPI a read error on one rank stops all of them and
+    ranks whose ``identity`` of what they read differs are refused (before any exchange)."""
+    if comm is None:
+        return read(path)
+    from esca.distributed import agree, same_on_all_ranks
+    value = agree(comm, read, path)
+    same_on_all_ranks(comm, agree(comm, identity, value), what, label=path,
+                      hint="every rank must read the same file: one path on a shared file "
+                           "system, or the same file copied to every node")
+    return value

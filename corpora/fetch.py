@@ -25,12 +25,22 @@ SHA-1 published in ``enwiki-DATE-sha1sums.txt`` beside the dump. On a mismatch t
 is deleted (a corrupt ``.part`` would otherwise be resumed forever) and nothing is placed
 under the final name; a verified file is renamed into place atomically.
 
+What arrived is also checked against what its name says it is (:func:`content_problem`)
+before any digest is compared or recorded: an empty file, an HTML page (a mirror's error page
+sent with status 200) where a data file is expected, or a ``.gz``/``.bz2``/``.xz``/``.zip``/
+``.tar`` file without its magic bytes is deleted and raises :class:`BadDownload`, and the next
+source is tried. A file that is to be trusted on first use (no pinned SHA-256, no published
+SHA-1) must moreover decompress completely and, where the registry knows its size, be at
+least half of it. A cached file that fails the quick check (left by an older esca, which did
+not check) is deleted together with the digest recorded for it, and downloaded again.
+
 Conversion reuses ``esca prepare`` (:func:`esca.corpora.prepare.prepare_corpus`): UCI files
 go through ``--format uci``; 20 Newsgroups posts and Wikipedia articles are tokenized into a
 ``NAME.tokens.txt.gz`` file (one document per line, tokens separated by spaces) that goes
 through ``--format text``, beside a ``NAME.docs.tsv`` naming each document.
 """
 
+import bz2
 import contextlib
 import fcntl
 import gzip
@@ -38,11 +48,13 @@ import hashlib
 import http.client
 import json
 import logging
+import lzma
 import os
 import re
 import tarfile
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 
 from esca import __version__
@@ -93,6 +105,121 @@ class DownloadError(UserError):
     """A file could not be downloaded (network, HTTP or timeout); a ``.part`` is kept."""
 
 
+class BadDownload(DownloadError):
+    """What arrived is not the file (an HTML error page, wrong type, damaged): it is deleted."""
+
+
+#: File name endings and the kind of file they promise, longest first.
+_KINDS = ((".tar.gz", "tar.gz"), (".tgz", "tar.gz"), (".tar.bz2", "tar.bz2"), (".gz", "gzip"),
+          (".bz2", "bz2"), (".xz", "xz"), (".zip", "zip"), (".tar", "tar"))
+#: Magic bytes (offset, prefixes) of each kind.
+_MAGIC = {"gzip": (0, (b"\x1f\x8b",)), "tar.gz": (0, (b"\x1f\x8b",)),
+          "bz2": (0, (b"BZh",)), "tar.bz2": (0, (b"BZh",)), "xz": (0, (b"\xfd7zXZ\x00",)),
+          "zip": (0, (b"PK\x03\x04", b"PK\x05\x06")), "tar": (257, (b"ustar",))}
+_KIND_WORDS = {"gzip": "a gzip file", "tar.gz": "a gzip-compressed tar archive",
+               "bz2": "a bzip2 file", "tar.bz2": "a bzip2-compressed tar archive",
+               "xz": "an xz file", "zip": "a zip archive", "tar": "a tar archive"}
+
+
+def file_kind(name):
+    """What a file name promises: ``gzip``, ``tar.gz``, ``bz2``, ``tar.bz2``, ``xz``, ``zip``,
+    ``tar``, or None (any other name: text or data without a signature)."""
+    low = name.lower()
+    return next((kind for end, kind in _KINDS if low.endswith(end)), None)
+
+
+def _human(n):
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n} bytes"
+
+
+def _looks_like_html(head):
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith(b"<") and any(
+        tag in text for tag in (b"<!doctype html", b"<html", b"<head", b"<body", b"<title"))
+
+
+def _decompress_problem(path, kind):
+    """None if ``path`` reads to its end as ``kind``; else the reader's complaint."""
+    try:
+        if kind in ("tar.gz", "tar.bz2", "tar"):
+            with tarfile.open(path, {"tar.gz": "r:gz", "tar.bz2": "r:bz2", "tar": "r:"}[kind]) \
+                    as tar:
+                for m in tar:
+                    if m.isfile():
+                        f = tar.extractfile(m)
+                        while f.read(CHUNK_BYTES):
+                            pass
+        elif kind == "zip":
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+            if bad is not None:
+                return f"member {bad} is damaged"
+        else:
+            opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}[kind]
+            with opener(path, "rb") as f:
+                while f.read(CHUNK_BYTES * 4):
+                    pass
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError,
+            zipfile.BadZipFile, ValueError) as e:
+        return _one_line(e)
+    return None
+
+
+def content_problem(path, name, *, content_type=None, size=None, deep=False):
+    """Why the file at ``path`` is not what its name ``name`` promises, or None.
+
+    Parameters
+    ----------
+    path : str
+        The downloaded (or cached) file.
+    name : str
+        Its name in the cache; its ending gives the expected kind (:func:`file_kind`).
+    content_type : str, optional
+        The ``Content-Type`` the server sent (``text/html`` names an error page).
+    size : int, optional
+        The size the registry knows (bytes); with ``deep``, a file under half of it is refused.
+    deep : bool
+        Also read the file to its end as its kind (gzip, bzip2, xz streams; every member of
+        a zip or tar archive) and check ``size``: done before a file is trusted on first use.
+
+    Returns
+    -------
+    str or None
+        A phrase such as ``"an HTML page of 1.2 kB (Content-Type text/html), not a gzip
+        file"``, or None when the file passes.
+    """
+    got = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    kind = file_kind(name)
+    want = _KIND_WORDS.get(kind, "the expected file")
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    served = f" (Content-Type {ctype})" if ctype else ""
+    if got == 0:
+        return f"an empty file{served}, not {want}"
+    is_html_name = name.lower().endswith((".html", ".htm"))
+    if not is_html_name and _looks_like_html(head):
+        return f"an HTML page of {_human(got)}{served}, not {want}"
+    if kind is not None:
+        offset, prefixes = _MAGIC[kind]
+        if not head[offset:].startswith(prefixes):
+            what = ("an HTML page" if ctype in ("text/html", "application/xhtml+xml")
+                    else "a file")
+            return (f"{what} of {_human(got)}{served} starting with {head[:16]!r}, not {want}")
+    if not deep:
+        return None
+    if size and got < size // 2:
+        return f"{_human(got)}, not the {_human(size)} file the registry lists"
+    if kind is not None:
+        why = _decompress_problem(path, kind)
+        if why is not None:
+            return f"{want} of {_human(got)} that is damaged ({why})"
+    return None
+
+
 def _remove(*paths):
     for p in paths:
         with contextlib.suppress(FileNotFoundError):
@@ -139,7 +266,7 @@ def _kept(part):
 
 
 def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAULT_TIMEOUT,
-             size_hint=None, expected_from=None):
+             size_hint=None, expected_from=None, recovery=""):
     """Download ``url`` to ``dest``, resuming ``dest + ".part"``, verify it, rename it into place.
 
     Parameters
@@ -158,6 +285,9 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
         Size in bytes for the progress bar when the server does not say.
     expected_from : str, optional
         Where the expected SHA-256 comes from, for the mismatch message.
+    recovery : str
+        Appended to the message of a mismatch or of a bad download (``"; fetch again
+        with: ..."``).
 
     Returns
     -------
@@ -170,6 +300,10 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
     DownloadError
         The server cannot be reached, answers with an HTTP error, or the connection breaks or
         times out; whatever arrived stays in ``dest + ".part"`` for the next attempt.
+    BadDownload
+        What arrived is not the file its name promises (:func:`content_problem`: empty, an
+        HTML page, no magic bytes; without an expected digest also damaged or under half of
+        ``size_hint``): it is deleted and no digest is recorded.
     UserError
         A digest differs from the expected one: the download is deleted, nothing is put at
         ``dest``; or the partial download cannot be resumed twice in a row.
@@ -177,7 +311,7 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
     part, meta_path = dest + ".part", dest + ".part.json"
     expected = {algo: hexd.lower() for algo, hexd in (("sha256", sha256), ("sha1", sha1))
                 if hexd}
-    check = _Check(url, dest, expected, expected_from)
+    check = _Check(url, dest, expected, expected_from, recovery, size_hint)
     opener = urllib.request.build_opener()  # reads the proxy settings of this moment
     for _attempt in range(3):
         offset = os.path.getsize(part) if os.path.exists(part) else 0
@@ -228,6 +362,8 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
                 offset = 0
                 length = resp.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
+            if not url.lower().startswith("file:"):  # urllib guesses it from the file name
+                check.content_type = resp.headers.get("Content-Type")
             _write_json(meta_path, {"url": url, "etag": resp.headers.get("ETag"),
                                     "last_modified": resp.headers.get("Last-Modified")})
             if offset:
@@ -239,8 +375,9 @@ def download(url, dest, *, sha256=None, sha1=None, progress=False, timeout=DEFAU
 class _Check:
     """What a download must hash to, and the words of the message when it does not."""
 
-    def __init__(self, url, dest, expected, expected_from):
+    def __init__(self, url, dest, expected, expected_from, recovery="", size=None):
         self.url, self.dest, self.expected, self.expected_from = url, dest, expected, expected_from
+        self.recovery, self.size, self.content_type = recovery, size, None
 
     def hashers(self):
         """Fresh hash objects: SHA-256 always, SHA-1 when one is expected."""
@@ -298,6 +435,17 @@ def _kept_after(part, received):
 def _finish(part, meta_path, check, hashers, resumed_from):
     """Check the digests of the complete ``part``; rename it to ``dest`` or delete it."""
     dest = check.dest
+    name = os.path.basename(dest)
+
+    def refuse(problem):
+        _remove(part, meta_path)
+        raise BadDownload(f"{name} downloaded from {check.url} is {problem}: deleted, no "
+                          f"checksum recorded{check.recovery}")
+
+    # What arrived must be what its name says before any digest of it is compared or trusted.
+    problem = content_problem(part, name, content_type=check.content_type)
+    if problem:
+        refuse(problem)
     if hashers is None:
         hashers = check.hashers()
         _hash_file(part, hashers)
@@ -306,9 +454,14 @@ def _finish(part, meta_path, check, hashers, resumed_from):
         if digests[algo] != want:
             _remove(part, meta_path)
             source = f" ({check.expected_from})" if algo == "sha256" and check.expected_from else ""
-            raise UserError(f"{algo} mismatch for {os.path.basename(dest)} downloaded from "
+            raise UserError(f"{algo} mismatch for {name} downloaded from "
                             f"{check.url}: expected {want}{source}, got {digests[algo]}; the "
-                            "download was deleted")
+                            f"download was deleted{check.recovery}")
+    if not check.expected:  # trust on first use: only a file that reads to its end
+        problem = content_problem(part, name, content_type=check.content_type,
+                                  size=check.size, deep=True)
+        if problem:
+            refuse(problem)
     size = os.path.getsize(part)
     os.replace(part, dest)
     _remove(meta_path)
@@ -358,8 +511,8 @@ class _Item:
     """One file to fetch: where it goes, where it comes from, what it must hash to."""
 
     def __init__(self, name, role, urls, sha256=None, sha256_source="", sha1=None,
-                 sha1_source="", size=None):
-        self.name, self.role, self.urls = name, role, list(urls)
+                 sha1_source="", size=None, corpus="NAME"):
+        self.name, self.role, self.urls, self.corpus = name, role, list(urls), corpus
         self.sha256, self.sha256_source = sha256, sha256_source
         self.sha1, self.sha1_source = sha1, sha1_source
         self.size = size
@@ -404,7 +557,8 @@ def _plan(spec, folder, *, mirror, dump_date, sha256, timeout):
         urls = ([mirror.rstrip("/") + "/" + f.mirror_name.format(date=date)] if mirror
                 else [u.format(date=date) for u in f.urls])
         items.append(_Item(f.name.format(date=date), f.role, urls, f.sha256,
-                           f"registry ({f.sha256_source})" if f.sha256 else "", size=f.size))
+                           f"registry ({f.sha256_source})" if f.sha256 else "", size=f.size,
+                           corpus=spec.name))
     if spec.checksum_file:
         _apply_checksum_file(spec, items, folder, mirror, date, timeout)
     if sha256:
@@ -504,13 +658,38 @@ def fetch_file(item, folder, *, progress=False, timeout=DEFAULT_TIMEOUT):
     ------
     DownloadError, UserError
         As :func:`download`; also a cached file whose digest differs from the expected one.
+        A cached file that is not what its name promises (:func:`content_problem`, e.g. an
+        HTML page cached by an older esca) is deleted with a warning, together with a
+        recorded digest of it, and downloaded again.
     """
     dest = os.path.join(folder, item.name)
     record_path = dest + ".sha256"
     recorded = _read_record(record_path)
+    force = f"esca corpora fetch {item.corpus} --force"
+    if os.path.exists(dest):
+        problem = content_problem(dest, item.name)
+        if problem:  # left by an esca that did not check what arrived: drop it and its record
+            bad = file_digest(dest)
+            _remove(dest)
+            dropped = ""
+            if recorded == bad:
+                _remove(record_path)
+                recorded, dropped = None, f" and the sha256 recorded for it in {record_path}"
+            logger.warning("warning: the cached %s is %s (an earlier download, perhaps a "
+                           "mirror's error page); deleted it%s; downloading it again", dest,
+                           problem, dropped)
     expected = item.sha256 or recorded
     how = (f"pinned: {item.sha256_source}" if item.sha256
            else f"recorded in {record_path}" if recorded else None)
+    if item.sha256:
+        recovery = ("; retry later, or fetch from another source with --mirror URL")
+    elif recorded:
+        recovery = (f"; if the recorded sha256 is wrong (an older esca could record a mirror's "
+                    f"error page) or the file changed at its source, discard the record and "
+                    f"fetch again with: {force}")
+    else:
+        recovery = (f"; retry later, or fetch from another source: esca corpora fetch "
+                    f"{item.corpus} --mirror URL")
     downloaded = 0
     if os.path.exists(dest):
         if recorded is not None and recorded == expected:
@@ -519,17 +698,17 @@ def fetch_file(item, folder, *, progress=False, timeout=DEFAULT_TIMEOUT):
             got = file_digest(dest)
             if expected and got != expected:
                 raise UserError(f"cached {dest} has sha256 {got}, expected {expected} "
-                                f"({how}); delete it or fetch with --force")
+                                f"({how}); delete it or fetch again with: {force}")
             if item.sha1 and file_digest(dest, "sha1") != item.sha1:
                 raise UserError(f"cached {dest} does not match the sha1 published in "
-                                f"{item.sha1_source}; delete it or fetch with --force")
+                                f"{item.sha1_source}; delete it or fetch again with: {force}")
     else:
         for url in item.urls:
             logger.info("downloading %s", url)
             try:
                 result = download(url, dest, sha256=expected, sha1=item.sha1,
                                   progress=progress, timeout=timeout, size_hint=item.size,
-                                  expected_from=how)
+                                  expected_from=how, recovery=recovery)
                 break
             except DownloadError as e:
                 # Another source may continue a .part only when a digest will check the result.
@@ -665,16 +844,23 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, convert=True, mirror=None,
         if done and not (force or reconvert):
             logger.debug("%s is already converted: %s", spec.name, out)
             return result
-        if spec.kind == "uci":
-            stats = prepare_corpus(paths["docword"], "uci", out, vocab=paths["vocab"],
-                                   holdout=holdout, seed=seed, **prune)
-        elif spec.kind == "20newsgroups":
-            stats = convert_20newsgroups(paths["archive"], out, folder, prune)
-        elif spec.kind == "wikipedia":
-            stats = convert_wikipedia(paths["dump"], out, folder, prune, holdout=holdout,
-                                      seed=seed, processes=processes, force=force)
-        else:
-            raise UserError(f"{spec.name}: unknown corpus kind {spec.kind!r}")
+        try:
+            if spec.kind == "uci":
+                stats = prepare_corpus(paths["docword"], "uci", out, vocab=paths["vocab"],
+                                       holdout=holdout, seed=seed, **prune)
+            elif spec.kind == "20newsgroups":
+                stats = convert_20newsgroups(paths["archive"], out, folder, prune)
+            elif spec.kind == "wikipedia":
+                stats = convert_wikipedia(paths["dump"], out, folder, prune, holdout=holdout,
+                                          seed=seed, processes=processes, force=force)
+            else:
+                raise UserError(f"{spec.name}: unknown corpus kind {spec.kind!r}")
+        except UserError as e:
+            if not any(p in str(e) for p in paths.values()):
+                raise
+            # A cached download that is damaged (cached by an older esca, or changed since).
+            raise UserError(f"{e}; if the downloaded file is damaged, discard it and fetch "
+                            f"again with: esca corpora fetch {spec.name} --force") from None
         result.update(stats=stats, converted=True)
         return result
 

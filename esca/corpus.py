@@ -15,6 +15,7 @@ Each MPI rank reads ``doc_ptr`` (small) and then only its own slice of
 """
 
 import dataclasses
+import hashlib
 import json
 import os
 
@@ -622,6 +623,87 @@ def read_corpus_attrs(path):
     path = os.fspath(path)
     with _open_h5(path) as f:
         return _attrs(f)
+
+
+#: Tokens in each of the :data:`IDENTITY_WINDOWS` windows of ``word_ids`` that
+#: :func:`corpus_identity` hashes.
+IDENTITY_WINDOW = 4096
+IDENTITY_WINDOWS = 16
+
+
+def _digest(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else np.ascontiguousarray(p).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _identity_windows(N):
+    """Start of each hashed window of ``word_ids`` (evenly spaced, the last one ends at N)."""
+    if N <= IDENTITY_WINDOW * IDENTITY_WINDOWS:
+        return [0], N
+    return np.linspace(0, N - IDENTITY_WINDOW, IDENTITY_WINDOWS).astype(np.int64).tolist(), \
+        IDENTITY_WINDOW
+
+
+def corpus_identity(source):
+    """A cheap identity of a whole corpus, to check that every MPI rank opened the same one.
+
+    Reads only ``doc_ptr``, the vocabulary, the attributes and 16 windows of 4,096 tokens of
+    ``word_ids`` (the whole of a corpus of up to 65,536 tokens), never the whole token array;
+    see :func:`esca.distributed.same_on_all_ranks`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or Corpus
+        An esca HDF5 corpus, ``builtin:NAME``, or a whole in-memory corpus.
+
+    Returns
+    -------
+    dict
+        ``D``, ``V``, ``N`` (int); ``doc_ptr``, ``vocabulary`` and ``word ids`` (the first
+        16 hex digits of the SHA-256 of the document offsets as little-endian int64, of the
+        words joined by newlines in UTF-8, and of the sampled windows of word ids as
+        little-endian int32); and ``stored sha256`` when the file has a ``corpus_sha256``
+        or ``sha256`` attribute (a full checksum written with it). Equal for two copies of
+        the same corpus, whatever their paths.
+
+    Raises
+    ------
+    UserError
+        As :func:`read_corpus`, for an unreadable or malformed file.
+    """
+    if isinstance(source, Corpus):
+        doc_ptr, vocab, attrs = source.doc_ptr, source.vocab, source.attrs
+        N = int(doc_ptr[-1])
+        starts, width = _identity_windows(N)
+        sample = np.concatenate([np.asarray(source.word_ids[a:a + width], dtype="<i4")
+                                 for a in starts])
+    elif isinstance(source, str) and source.startswith(BUILTIN_PREFIX):
+        return corpus_identity(read_corpus(source))
+    else:
+        path = os.fspath(source)
+        with _open_h5(path) as f:
+            try:
+                doc_ptr, N, _ = _read_header(f, path)
+                vocab = _read_vocab(f, path)
+                starts, width = _identity_windows(N)
+                ds = f["word_ids"]
+                sample = np.concatenate([np.asarray(ds[a:a + width], dtype="<i4")
+                                         for a in starts])
+                attrs = _attrs(f)
+            except _H5_ERRORS as e:
+                if isinstance(e, UserError):
+                    raise
+                raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    out = {"D": len(doc_ptr) - 1, "V": len(vocab), "N": int(doc_ptr[-1]),
+           "doc_ptr": _digest(np.asarray(doc_ptr, dtype="<i8")),
+           "vocabulary": _digest("\n".join(vocab).encode("utf-8", "surrogatepass")),
+           "word ids": _digest(sample)}
+    stored = (attrs or {}).get("corpus_sha256", (attrs or {}).get("sha256"))
+    if stored is not None:
+        out["stored sha256"] = str(stored)
+    return out
 
 
 def read_doc_index(path):

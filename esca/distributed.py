@@ -136,3 +136,60 @@ def agree(comm, fn, *args, **kwargs):
     elif err is not None:
         raise UserError(err)
     return result
+
+
+def same_on_all_ranks(comm, value, what, label=None, hint=""):
+    """Check that ``value`` is equal on every rank (a collective call); refuse it otherwise.
+
+    Used before the first count exchange on what every rank read by itself (the corpus, a
+    model, a test corpus): ranks that opened different files would otherwise train on the
+    mix, or crash inside MPI when their table sizes differ.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator
+    value : dict
+        This rank's identity of ``what``: field name -> picklable value compared with ``==``
+        (ints such as ``D``, ``V``, ``N`` are shown in the message; other fields, such as
+        hashes, are named only).
+    what : str
+        What the values identify, plural, for the message (``"corpora"``, ``"models"``).
+    label : str, optional
+        Where this rank read it (a path), shown in the message but not compared: equal
+        copies at different paths are accepted.
+    hint : str
+        Appended to the message (what to do).
+
+    Returns
+    -------
+    dict
+        ``value``, the same on every rank.
+
+    Raises
+    ------
+    UserError
+        On every rank, when some rank's ``value`` differs from rank 0's: names those ranks,
+        their ``label`` and the fields that differ.
+    """
+    from .errors import UserError
+    if comm.Get_size() == 1:
+        return value
+    values = comm.allgather((value, label))
+    first, first_label = values[0]
+    bad = [r for r, (v, _) in enumerate(values) if v != first]
+    if not bad:
+        return value
+    r = bad[0]
+    other, other_label = values[r]
+    fields = [k for k in dict.fromkeys([*first, *other]) if first.get(k) != other.get(k)]
+    shown = [f"{k} ({other.get(k)} vs {first.get(k)})"
+             if isinstance(first.get(k, 0), int) and isinstance(other.get(k, 0), int) else k
+             for k in fields]
+    ranks = (f"rank {r}" if len(bad) == 1 else
+             f"ranks {', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''}")
+
+    def where(lbl):
+        return f" ({lbl})" if lbl is not None else ""
+    raise UserError(f"the ranks read different {what}: {ranks}{where(other_label)} "
+                    f"differ{'s' if len(bad) == 1 else ''} from rank 0{where(first_label)} in "
+                    f"{', '.join(shown)}{'; ' + hint if hint else ''}")

@@ -24,6 +24,7 @@ Fold-in random numbers come from :func:`esca.rng.token_draw`, keyed by
 not depend on the thread count or on how documents are split into chunks.
 """
 
+import hashlib
 import itertools
 import json
 import math
@@ -34,7 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from .corpus import Corpus, check_doc_ptr, check_word_ids
-from .distributed import partition_documents
+from .distributed import partition_documents, same_on_all_ranks
 from .errors import UserError
 from .rng import STREAM_FOLDIN, split_seed, token_draw, token_uniform
 from .samplers._kernels import search_cumulative, vose_alias
@@ -710,6 +711,44 @@ def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
                         progress=progress, chunk_tokens=chunk_tokens)
 
 
+def _digest(x):
+    """dtype, shape and SHA-256 (16 hex digits) of an array's bytes; a type name otherwise."""
+    try:
+        a = np.ascontiguousarray(x)
+    except (TypeError, ValueError):
+        return type(x).__name__
+    if a.dtype.kind == "O":
+        return type(x).__name__
+    return f"{a.dtype.str}{a.shape}:{hashlib.sha256(a.tobytes()).hexdigest()[:16]}"
+
+
+def same_inputs(comm, where, phi, alpha, test, **settings):
+    """Under MPI, refuse ranks that pass different inputs (a collective call).
+
+    Every rank of :func:`document_completion` and
+    :func:`esca.left_to_right.left_to_right_perplexity` must pass the same model, test
+    documents and settings; ranks that do not would score a mix of them, or one of them
+    would stop alone while the others wait. Compared before any input is checked:
+    SHA-256 of ``phi``, ``alpha``, the test documents' ``doc_ptr`` and ``word_ids``,
+    and the settings' ``repr``.
+
+    Raises
+    ------
+    UserError
+        On every rank, naming the ranks and the inputs that differ
+        (:func:`esca.distributed.same_on_all_ranks`).
+    """
+    if comm is None or comm.Get_size() == 1:
+        return
+    docs = (test.doc_ptr, test.word_ids) if isinstance(test, Corpus) else (
+        tuple(test) if isinstance(test, (tuple, list)) and len(test) == 2 else (test, None))
+    ident = {"phi": _digest(phi), "alpha": _digest(alpha),
+             "test documents": _digest(docs[0]) + " " + _digest(docs[1]),
+             **{k: repr(v) for k, v in settings.items()}}
+    same_on_all_ranks(comm, ident, f"inputs to {where}",
+                      hint="every rank must pass the same model, test documents and settings")
+
+
 def _test_documents(test, V, where):
     """(doc_ptr, word_ids, token_offset) of a test set given as a Corpus (its ``token_start``
     is the offset) or a (doc_ptr, word_ids) pair (offset 0), checked against V words."""
@@ -785,9 +824,11 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     UserError
         Everything :func:`fold_in` raises; a held-out word with probability
         0 under every topic; a Corpus whose vocabulary size differs from
-        phi's V; no held-out token at all (every document has < 2 tokens).
+        phi's V; no held-out token at all (every document has < 2 tokens);
+        ranks that pass different inputs (:func:`same_inputs`).
     """
     where = "document_completion"
+    same_inputs(comm, where, phi, alpha, test, sweeps=sweeps, burn_in=burn_in, seed=seed)
     phi, alpha = _check_model(phi, alpha, where)
     K, V = phi.shape
     doc_ptr, word_ids, _ = _test_documents(test, V, where)

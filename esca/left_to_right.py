@@ -39,7 +39,15 @@ from numba import njit, prange
 
 from .distributed import partition_documents
 from .errors import UserError
-from .evaluate import _check_docs, _check_model, _check_seed, _chunks, _test_documents, _word_rows
+from .evaluate import (
+    _check_docs,
+    _check_model,
+    _check_seed,
+    _chunks,
+    _test_documents,
+    _word_rows,
+    same_inputs,
+)
 from .rng import STREAM_L2R, STREAM_L2R_RESAMPLE, split_seed, token_uniform
 from .samplers._kernels import search_cumulative
 
@@ -308,9 +316,12 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
     ------
     UserError
         Everything :func:`left_to_right` raises; a Corpus whose vocabulary
-        size differs from phi's V; a test set without tokens.
+        size differs from phi's V; a test set without tokens; ranks that pass
+        different inputs (:func:`esca.evaluate.same_inputs`).
     """
     where = "left_to_right_perplexity"
+    same_inputs(comm, where, phi, alpha, test, particles=particles, resample=resample,
+                seed=seed)
     phi, alpha = _check_model(phi, alpha, where)
     doc_ptr, word_ids, token_offset = _test_documents(test, phi.shape[1], where)
     if len(word_ids) == 0:

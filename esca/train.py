@@ -121,7 +121,8 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     UserError
         On a bad configuration value, an unreadable or invalid corpus, a
         corpus with no tokens, count tables that would not fit in memory, no
-        valid checkpoint to resume from, a corpus that is not the
+        valid checkpoint to resume from, ranks that opened different corpora
+        (:func:`esca.distributed.same_on_all_ranks`), a corpus that is not the
         checkpoint's or model's, settings that conflict with the checkpoint's
         or model's, a model that cannot be continued (no ``n_dk``, or a cgs
         model without ``z``), ``iterations`` not above the model's, or both
@@ -156,6 +157,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     if checkpoint_every and checkpoint_dir is None:
         raise UserError("checkpoint_every needs a checkpoint folder (checkpoint_dir)")
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
+    _same_corpus(comm, source)  # before anything is exchanged
     K = config.num_topics
     from .memory import check_memory  # before the sampler allocates its tables
     on_node = distributed.ranks_on_node(comm)
@@ -611,6 +613,19 @@ def _setup(config, corpus, comm):
     else:
         shard = read_corpus(source, (a, b))
     return nthreads, source, shard, (D, V, N)
+
+
+def _same_corpus(comm, source):
+    """Refuse ranks that opened different corpora (stale node-local copies, a typo in one
+    rank's path): compare :func:`esca.corpus.corpus_identity` across ranks."""
+    if comm.Get_size() == 1:
+        return
+    from .corpus import corpus_identity
+    ident = distributed.agree(comm, corpus_identity, source)
+    distributed.same_on_all_ranks(
+        comm, ident, "corpora", label=_name(source),
+        hint="every rank must read the same corpus: one path on a shared file system, or the "
+             "same file copied to every node")
 
 
 def _set_threads(n):

@@ -187,6 +187,28 @@ def _checkpoints(folder="ckpt", corpus="c.h5", seed=0, then_remove=()):
     return build
 
 
+def _bytes_in(folder, name, data):
+    def build(d):
+        (d / folder).mkdir(parents=True, exist_ok=True)
+        (d / folder / name).write_bytes(data)
+    return build
+
+
+def _fetch_lock(name):
+    """The lock file 'esca corpora fetch' creates in the cache, so that the folder is unchanged."""
+    return _bytes_in(f"cache/{name}", ".lock", b"")
+
+
+#: The case's folder as a file:// mirror (a process's /proc/self/cwd is its working folder).
+MIRROR = "file:///proc/self/cwd/mirror/"
+ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>"
+              b"<body><h1>Service Unavailable</h1><p>The mirror is down for maintenance."
+              b"</p></body></html>\n" * 8)
+UCI_GZ = gzip.compress(b"2\n4\n3\n1 1 2\n1 3 1\n2 4 5\n", mtime=0)
+MPI_MARKS = (pytest.mark.mpi, pytest.mark.skipif(test_mpi.MPIEXEC is None,
+                                                  reason="no mpiexec next to python or on PATH"))
+
+
 # -- the table --------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +219,9 @@ class Case:
     ``out`` is the output named on the command line and ``out_kind`` what to put there
     first ("file": an earlier output file, "dir": a folder holding an earlier export or
     plot, see :func:`earlier_output_name`; None: nothing, the case is about the output
-    path itself).
+    path itself). With ``ranks`` > 1 the command runs under ``mpiexec -n RANKS`` through
+    ``tests/rank_args.py``, which gives each rank its own files (``{rank}`` in an argument
+    becomes the rank).
     """
 
     id: str
@@ -208,6 +232,7 @@ class Case:
     out: str = None
     out_kind: str = "file"
     marks: tuple = ()
+    ranks: int = 1
 
 
 TRAIN = ("train", "-k", "3", "-n", "2", "--threads", "1", "--top", "0")
@@ -686,6 +711,50 @@ CASES = [
          ("the corpus of checkpoint ckpt/checkpoint-000000001.h5 is needed", "c.h5 (D=3 V=6 N=7",
           "not found (looked in", "give its path as the CORPUS argument"),
          _all(_corpus(), _checkpoints(then_remove=("c.h5",))), out="m.h5"),
+    # ---- issue 13.7: a mirror's error page, and a cache poisoned by an older esca
+    Case("corpora-fetch-html-error-page", "the mirror answers an HTML error page with status "
+         "200 for docword.kos.txt.gz",
+         ("corpora", "fetch", "kos", "--cache-dir", "cache", "--mirror", MIRROR, "--no-convert"),
+         ("docword.kos.txt.gz downloaded from " + MIRROR + "docword.kos.txt.gz is an HTML page "
+          "of 1.31 kB", "not a gzip file: deleted, no checksum recorded",
+          "esca corpora fetch kos --mirror URL"),
+         _all(_bytes_in("mirror", "docword.kos.txt.gz", ERROR_PAGE),
+              _bytes_in("mirror", "vocab.kos.txt", b"a\nb\nc\nd\n"), _fetch_lock("kos"))),
+    Case("corpora-fetch-poisoned-record", "the cache records the sha256 of an error page (an "
+         "older esca trusted it); the real file arrives",
+         ("corpora", "fetch", "kos", "--cache-dir", "cache", "--mirror", MIRROR, "--no-convert"),
+         ("sha256 mismatch for docword.kos.txt.gz", "(recorded in",
+          "discard the record and fetch again with: esca corpora fetch kos --force"),
+         _all(_bytes_in("mirror", "docword.kos.txt.gz", UCI_GZ),
+              _bytes_in("mirror", "vocab.kos.txt", b"a\nb\nc\nd\n"), _fetch_lock("kos"),
+              _bytes_in("cache/kos", "docword.kos.txt.gz.sha256",
+                        f"{hashlib.sha256(ERROR_PAGE).hexdigest()}  docword.kos.txt.gz\n"
+                        .encode()))),
+    # ---- issue 13.8: ranks that read different files (mpiexec -n 2; rank r reads c{r}.h5)
+    Case("train-ranks-read-different-corpora", "rank 1 reads another corpus of the same D, V "
+         "and N (a stale node-local copy)", TRAIN + ("c{rank}.h5", "--out", "m.h5"),
+         ("the ranks read different corpora: rank 1 (c1.h5) differs from rank 0 (c0.h5) in "
+          "word ids", "every rank must read the same corpus"),
+         _all(_corpus("c0.h5"), _corpus("c1.h5", word_ids=WORD_IDS[::-1])), out="m.h5",
+         marks=MPI_MARKS, ranks=2),
+    Case("train-ranks-read-different-V", "rank 1 reads a corpus of another V",
+         TRAIN + ("c{rank}.h5", "--out", "m.h5"),
+         ("the ranks read different corpora: rank 1 (c1.h5) differs from rank 0 (c0.h5) in "
+          "V (7 vs 6), vocabulary",),
+         _all(_corpus("c0.h5"), _corpus("c1.h5", vocab=VOCAB + ["extra"])), out="m.h5",
+         marks=MPI_MARKS, ranks=2),
+    Case("evaluate-ranks-read-different-test-corpora", "rank 1 reads another test corpus",
+         ("evaluate", "m.h5", "t{rank}.h5"),
+         ("the ranks read different test corpora: rank 1 (t1.h5) differs from rank 0 (t0.h5) "
+          "in word ids",),
+         _all(_model(), _corpus("t0.h5"), _corpus("t1.h5", word_ids=WORD_IDS[::-1])),
+         marks=MPI_MARKS, ranks=2),
+    Case("evaluate-ranks-read-different-models", "rank 1 reads another model",
+         ("evaluate", "m{rank}.h5", "c.h5"),
+         ("the ranks read different models: rank 1 (m1.h5) differs from rank 0 (m0.h5) in "
+          "counts, priors and vocabulary",),
+         _all(_model("m0.h5"), _model("m1.h5", vocab=VOCAB[::-1]), _corpus()),
+         marks=MPI_MARKS, ranks=2),
 ]
 
 
@@ -707,6 +776,15 @@ def run(cmd, cwd, timeout=TIMEOUT):
 
 def esca(*argv):
     return [sys.executable, "-m", "esca", *argv]
+
+
+def command(case):
+    """``python -m esca ARGV``; for ``ranks`` > 1 under ``mpiexec -n RANKS`` through
+    tests/rank_args.py (each ``{rank}`` in an argument becomes the rank)."""
+    if case.ranks == 1:
+        return esca(*case.argv)
+    return [test_mpi.MPIEXEC, "-n", case.ranks, sys.executable,
+            ROOT / "tests" / "rank_args.py", *case.argv]
 
 
 def one_error_line(r, expect):
@@ -759,7 +837,7 @@ def set_up(case, folder):
 def test_bad_input(case, tmp_path):
     set_up(case, tmp_path)
     before = snapshot(tmp_path)
-    r = run(esca(*case.argv), tmp_path)
+    r = run(command(case), tmp_path, timeout=TIMEOUT if case.ranks == 1 else MPI_TIMEOUT)
     one_error_line(r, case.expect)
     assert snapshot(tmp_path) == before  # nothing lost, nothing half-written, no temp file
     if case.out is not None and case.out_kind == "file":
@@ -908,7 +986,7 @@ def _actual_message(case):
             set_up(case, d)
         except pytest.skip.Exception:
             return f"esca: error: {' ... '.join(case.expect)} (not run when the tests run as root)"
-        r = run(esca(*case.argv), d)
+        r = run(command(case), d, timeout=TIMEOUT if case.ranks == 1 else MPI_TIMEOUT)
         return " ".join(r.stderr.strip().splitlines()[-1:]).replace(str(d.resolve()), ".") \
             .replace(str(d), ".")
 
@@ -918,7 +996,8 @@ def write_docs_table(path=DOCS):
     rows = ["| case | input | command | message (stderr; exit status 2) |", "|---|---|---|---|"]
     for c in CASES:
         msg = _actual_message(c)
-        rows.append(f"| `{c.id}` | {_cell(c.input)} | `esca {_cell(' '.join(c.argv))}` | "
+        mpi = f"mpiexec -n {c.ranks} " if c.ranks > 1 else ""
+        rows.append(f"| `{c.id}` | {_cell(c.input)} | `{mpi}esca {_cell(' '.join(c.argv))}` | "
                     f"`{_cell(msg)}` |")
     text = path.read_text(encoding="utf-8")
     a, b = text.index(BEGIN) + len(BEGIN), text.index(END)

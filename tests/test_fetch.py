@@ -42,6 +42,7 @@ class _State:
         self.drop_after = {}     # URL path -> bytes to send before closing (once)
         self.ignore_range = set()
         self.stall = {}          # URL path -> seconds to wait after the headers (once)
+        self.content_type = {}   # URL path -> Content-Type header to send
         self.requests = []       # (path, headers dict, status)
 
 
@@ -81,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Length", str(len(chunk)))
         self.send_header("ETag", etag)
+        if path in st.content_type:
+            self.send_header("Content-Type", st.content_type[path])
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.end_headers()
@@ -488,3 +491,170 @@ def test_cli_fetch_through_a_mirror(server, tmp_path):
     assert server.state.requests[-2][1]["Range"] == "bytes=50-"
     r = run_cli(["corpora", "list", "--cache-dir", cache], tmp_path)
     assert re.search(r"^kos .* converted ", r.stdout, re.MULTILINE), r.stdout
+
+
+# ----------------------------------------------------------------------------- bad downloads
+
+ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>"
+              b"<body><h1>Service Unavailable</h1><p>The mirror is down for maintenance."
+              b"</p></body></html>\n" * 8)
+
+
+def _tar_bytes():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("a.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    return buf.getvalue()
+
+
+def _zip_bytes():
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.txt", "abc" * 100)
+    return buf.getvalue()
+
+
+GOOD = {"f.gz": gzip.compress(b"1 2 3\n" * 100, mtime=0), "f.bz2": bz2.compress(b"x" * 1000),
+        "f.zip": _zip_bytes(), "f.tar": _tar_bytes(), "f.txt": b"word0\nword1\n",
+        "f.tar.gz": gzip.compress(_tar_bytes(), mtime=0)}
+WORDS = {"f.gz": "not a gzip file", "f.bz2": "not a bzip2 file", "f.zip": "not a zip archive",
+         "f.tar": "not a tar archive", "f.txt": "not the expected file",
+         "f.tar.gz": "not a gzip-compressed tar archive"}
+
+
+@pytest.mark.parametrize("name", sorted(GOOD))
+def test_html_error_page_with_status_200_is_refused_and_not_trusted(server, tmp_path, name):
+    """A mirror answering its error page with 200: nothing is kept or recorded as trusted."""
+    spec = one_file_spec(server, name, ERROR_PAGE)
+    server.state.content_type[f"/files/{name}"] = "text/html; charset=utf-8"
+    with pytest.raises(fetch.BadDownload) as e:
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert f"{name} downloaded from {server.url}/files/{name} is an HTML page of 1.31 kB " \
+           f"(Content-Type text/html), {WORDS[name]}: deleted, no checksum recorded" in msg
+    assert "esca corpora fetch blob --mirror URL" in msg
+    assert sorted(os.listdir(tmp_path / "blob")) == [".lock"]  # no file, .part or .sha256
+    # The mirror recovers: the next fetch gets the real file and trusts it.
+    server.state.files[f"/files/{name}"] = GOOD[name]
+    del server.state.content_type[f"/files/{name}"]
+    r = fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    assert r["files"][0]["sha256"] == sha256(GOOD[name])
+    assert (tmp_path / "blob" / name).read_bytes() == GOOD[name]
+
+
+@pytest.mark.parametrize("name", ["f.gz", "f.bz2", "f.zip", "f.tar"])
+def test_wrong_type_without_content_type_is_refused(server, tmp_path, name):
+    """No Content-Type, not HTML, but not the promised kind either (no magic bytes)."""
+    spec = one_file_spec(server, name, b"plain text where a compressed file belongs\n" * 20)
+    with pytest.raises(fetch.BadDownload, match=f"is a file of 860 bytes starting with "
+                                                f"b'plain text where', {WORDS[name]}"):
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    assert sorted(os.listdir(tmp_path / "blob")) == [".lock"]
+
+
+@pytest.mark.parametrize("name", ["f.gz", "f.bz2", "f.zip", "f.tar.gz"])
+def test_damaged_file_is_not_trusted_on_first_use(server, tmp_path, name):
+    """Right magic bytes but cut short: it must decompress to its end before it is trusted."""
+    data = GOOD[name] if name != "f.gz" else gzip.compress(np.random.default_rng(0).bytes(
+        50_000), mtime=0)
+    spec = one_file_spec(server, name, data[:len(data) * 2 // 3])
+    with pytest.raises(fetch.BadDownload, match="that is damaged"):
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    assert sorted(os.listdir(tmp_path / "blob")) == [".lock"]
+
+
+def test_empty_file_and_size_far_below_the_registry_size(server, tmp_path):
+    spec = one_file_spec(server, "e.txt", b"")
+    with pytest.raises(fetch.BadDownload, match="is an empty file, not the expected file"):
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    data = GOOD["f.gz"]
+    server.state.files["/files/s.gz"] = data
+    spec = StandardCorpus(name="blob", kind="uci", title="t", description="d", license="-",
+                          homepage="-", files=(RemoteFile("s.gz", "docword",
+                                                          (server.url + "/files/s.gz",),
+                                                          size=10 * len(data)),))
+    with pytest.raises(fetch.BadDownload, match=f"is {len(data)} bytes, not the "
+                                                f"{fetch._human(10 * len(data))} file the "
+                                                "registry lists"):
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    assert sorted(os.listdir(tmp_path / "blob")) == [".lock"]
+
+
+def test_error_page_from_the_first_source_tries_the_next(server, tmp_path):
+    data = GOOD["f.gz"]
+    server.state.files["/a/f.gz"] = ERROR_PAGE
+    server.state.files["/b/f.gz"] = data
+    spec = StandardCorpus(name="blob", kind="uci", title="t", description="d", license="-",
+                          homepage="-", files=(RemoteFile(
+                              "f.gz", "docword", (server.url + "/a/f.gz", server.url + "/b/f.gz"),
+                              sha256=sha256(data), sha256_source="test"),))
+    r = fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    assert r["files"][0]["sha256"] == sha256(data)
+    assert [p for p, _, _ in server.state.requests] == ["/a/f.gz", "/b/f.gz"]
+
+
+def test_cache_poisoned_by_an_older_esca_is_repaired(server, tmp_path, caplog):
+    """An older esca cached the error page and recorded its digest as trusted."""
+    docword, vocab, (D, V, N) = make_uci("tiny")
+    spec = uci_spec(server, "tiny", docword, vocab)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    (folder / "docword.tiny.txt.gz").write_bytes(ERROR_PAGE)
+    (folder / "docword.tiny.txt.gz.sha256").write_text(
+        f"{sha256(ERROR_PAGE)}  docword.tiny.txt.gz\n")
+    r = fetch_corpus(spec, cache_dir=tmp_path)
+    c = read_corpus(r["corpus"])
+    assert (c.num_docs, c.num_words, c.num_tokens) == (D, V, N)
+    assert (folder / "docword.tiny.txt.gz").read_bytes() == docword
+    assert fetch._read_record(str(folder / "docword.tiny.txt.gz.sha256")) == sha256(docword)
+    assert any("is an HTML page of 1.31 kB, not a gzip file" in m and "deleted it and the "
+               "sha256 recorded for it" in m for m in caplog.messages), caplog.messages
+
+
+def test_poisoned_record_alone_names_the_recovery(server, tmp_path):
+    """Only the record is left (the page itself was deleted): the mismatch says --force."""
+    data = GOOD["f.gz"]
+    spec = one_file_spec(server, "f.gz", data)
+    (tmp_path / "blob").mkdir()
+    (tmp_path / "blob" / "f.gz.sha256").write_text(f"{sha256(ERROR_PAGE)}  f.gz\n")
+    with pytest.raises(UserError) as e:
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False)
+    msg = str(e.value)
+    assert f"expected {sha256(ERROR_PAGE)} (recorded in" in msg and "\n" not in msg
+    assert msg.endswith("discard the record and fetch again with: esca corpora fetch blob "
+                        "--force")
+    r = fetch_corpus(spec, cache_dir=tmp_path, convert=False, force=True)
+    assert r["files"][0]["sha256"] == sha256(data)
+
+
+def test_damaged_cached_file_names_force_at_conversion(server, tmp_path):
+    """A cached gzip with the right magic bytes but cut short (and its digest recorded)."""
+    docword, vocab, _ = make_uci("tiny")
+    spec = uci_spec(server, "tiny", docword, vocab)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    cut = docword[:len(docword) // 2]
+    (folder / "docword.tiny.txt.gz").write_bytes(cut)
+    (folder / "docword.tiny.txt.gz.sha256").write_text(f"{sha256(cut)}  docword.tiny.txt.gz\n")
+    with pytest.raises(UserError) as e:
+        fetch_corpus(spec, cache_dir=tmp_path)
+    assert str(e.value).endswith("if the downloaded file is damaged, discard it and fetch again "
+                                 "with: esca corpora fetch tiny --force"), str(e.value)
+    r = fetch_corpus(spec, cache_dir=tmp_path, force=True)
+    assert read_corpus(r["corpus"]).num_docs == 12
+
+
+def test_cli_error_page_is_one_line(server, tmp_path):
+    server.state.files["/m/docword.kos.txt.gz"] = ERROR_PAGE
+    server.state.content_type["/m/docword.kos.txt.gz"] = "text/html"
+    cache = tmp_path / "cache"
+    r = run_cli(["corpora", "fetch", "kos", "--cache-dir", cache, "--mirror", server.url + "/m/"],
+                tmp_path)
+    one_error_line(r, "docword.kos.txt.gz downloaded from", "is an HTML page of 1.31 kB "
+                   "(Content-Type text/html), not a gzip file: deleted, no checksum recorded",
+                   "esca corpora fetch kos --mirror URL")
+    assert sorted(os.listdir(cache / "kos")) == [".lock"]
