@@ -497,8 +497,6 @@ def test_verbose_draws_a_progress_bar_on_stderr(data, capfd, caplog):
         LDA(**FAST, verbose=-1).fit(data["X"], vocabulary=data["vocab"])
 
 
-@pytest.mark.skipif(not hasattr(esca.TopicModel, "summary"),
-                    reason="TopicModel.summary (helper h1's branch) is not merged yet")
 def test_summary_is_the_models_summary(fitted):
     import io
     mine, theirs = io.StringIO(), io.StringIO()
@@ -507,6 +505,8 @@ def test_summary_is_the_models_summary(fitted):
     assert mine.getvalue() == theirs.getvalue()
     assert (got is None and expected is None) or got == expected
     assert mine.getvalue() != ""
+    assert f"K={fitted.n_components}" in mine.getvalue().replace(" ", "") or \
+        str(fitted.n_components) in mine.getvalue()
 
 
 def test_set_output_pandas(fitted, data):
