@@ -637,7 +637,7 @@ CASES = [
     Case("export-csv-would-replace-the-model", "export --format csv into the folder of a model "
          "named theta.csv", ("export", "d/theta.csv", "--format", "csv", "--out", "d"),
          ("--out d would overwrite the input MODEL.h5 d/theta.csv (as theta.csv)",),
-         _model("d/theta.csv"), out="d", out_kind=None),
+         _all(_mkdir("d"), _model("d/theta.csv")), out="d", out_kind=None),
     Case("export-mallet-out-is-the-corpus", "export --format mallet --out names --corpus",
          ("export", "m.h5", "--format", "mallet", "--corpus", "c.h5", "--out", "c.h5"),
          ("--out c.h5 would overwrite the input --corpus c.h5",), _all(_model(), _corpus()),
