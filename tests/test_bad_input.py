@@ -670,6 +670,11 @@ CASES = [
          ("infer", "m.h5", "c.h5", "--out", "link.h5"),
          ("--out link.h5 would overwrite the input MODEL.h5 m.h5",),
          _all(_model(), _corpus(), _link("link.h5", "m.h5")), out="link.h5", out_kind=None),
+    Case("bench-out-holds-the-corpus-as-its-split", "bench the train split of an earlier "
+         "bench into the same folder", ("bench", "out/data/train.h5", "-k", "3", "--out", "out"),
+         ("--out out would overwrite the input CORPUS.h5 out/data/train.h5 (as data/train.h5)",),
+         _all(_mkdir("out"), _mkdir("out/data"), _corpus("out/data/train.h5")), out="out",
+         out_kind=None),
 ]
 
 
