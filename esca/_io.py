@@ -178,7 +178,7 @@ def remove_stale_temporaries(folder):
     """
     folder = os.fspath(folder) or "."
     now = time.time()
-    removed, size = [], 0
+    removed, size, folders = [], 0, 0
     try:
         entries = [e for e in os.scandir(folder) if e.name.startswith(".")]
     except OSError:
@@ -188,7 +188,8 @@ def remove_stale_temporaries(folder):
             continue
         try:
             n = _size(e.path)
-            if e.is_dir(follow_symlinks=False):
+            is_dir = e.is_dir(follow_symlinks=False)
+            if is_dir:
                 shutil.rmtree(e.path)
             else:
                 os.unlink(e.path)
@@ -196,11 +197,14 @@ def remove_stale_temporaries(folder):
             continue
         removed.append(e.path)
         size += n
+        folders += is_dir
     if removed:
-        log.warning("removed %d temporary %s (%.1f MB) left in %s by esca processes that "
-                    "no longer run: %s", len(removed),
-                    "file" if len(removed) == 1 else "files/folders", size / 1e6,
-                    os.path.abspath(folder), ", ".join(os.path.basename(p) for p in removed))
+        files = len(removed) - folders
+        what = " and ".join(f"{n} temporary {kind}{'s' if n > 1 else ''}" for n, kind in (
+            (files, "file"), (folders, "folder")) if n)
+        log.warning("removed %s (%.1f MB) left in %s by esca processes that no longer run: %s",
+                    what, size / 1e6, os.path.abspath(folder),
+                    ", ".join(os.path.basename(p) for p in removed))
     return removed
 
 

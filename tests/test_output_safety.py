@@ -308,8 +308,9 @@ def test_remove_stale_temporaries_rules(tmp_path, caplog):
     assert sorted(os.path.basename(p) for p in removed) == sorted(n for n, s in names.items() if s)
     assert sorted(os.listdir(tmp_path)) == sorted(n for n, s in names.items() if not s)
     [record] = caplog.records
-    assert record.getMessage().startswith(f"removed 4 temporary files/folders (0.0 MB) left in "
-                                          f"{tmp_path} by esca processes that no longer run: ")
+    assert record.getMessage().startswith(
+        f"removed 2 temporary files and 2 temporary folders (0.0 MB) left in {tmp_path} by "
+        "esca processes that no longer run: ")
     assert _io.remove_stale_temporaries(tmp_path) == []
 
 
