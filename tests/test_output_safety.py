@@ -23,8 +23,10 @@ import numpy as np
 import pytest
 
 import esca
+import test_fetch
 from esca import _io
 from esca.errors import UserError
+from test_fetch import http_server, server  # noqa: F401 - the local HTTP server fixtures
 
 TIMEOUT = 120
 
@@ -320,3 +322,21 @@ def test_temporary_names_carry_pid_and_host(tmp_path):
         Path(tmp).write_bytes(b"x")
     assert "." not in _io._host() and "@" not in _io._host()
     assert os.listdir(tmp_path) == ["m.h5"]
+
+
+def test_corpora_fetch_refuses_an_out_that_is_a_download(server, tmp_path):
+    """``esca corpora fetch 20newsgroups --out`` naming the downloaded archive (earlier, the
+    archive was replaced by the converted corpus, and the next fetch found it corrupt)."""
+    from esca.corpora.fetch import fetch_corpus
+    data = test_fetch.make_20news_tarball()
+    server.state.files["/ng/20news-bydate.tar.gz"] = data
+    archive = tmp_path / "20newsgroups" / "20news-bydate.tar.gz"
+    kwargs = dict(cache_dir=tmp_path, mirror=server.url + "/ng/",
+                  sha256={None: test_fetch.sha256(data)}, no_below=1)
+    fetch_corpus("20newsgroups", convert=False, **kwargs)
+    before = _files(tmp_path)
+    with pytest.raises(UserError, match=r"^--out .*20news-bydate\.tar\.gz would overwrite the "
+                       r"input download .*20news-bydate\.tar\.gz; choose another path$"):
+        fetch_corpus("20newsgroups", out=str(archive), **kwargs)
+    assert archive.read_bytes() == data
+    assert _files(tmp_path) == before
