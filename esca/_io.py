@@ -112,8 +112,9 @@ STALE_SECONDS = 24 * 3600
 
 
 def _host():
-    """This host's name as it appears in temporary names (letters, digits, ``_``, ``-``)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname().split(".")[0]) or "host"
+    """This host's full name as it appears in temporary names (letters, digits, ``_``, ``-``;
+    the dots of a domain become ``_``, so that node1 of two clusters stays apart)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
 
 
 def temp_tag():
