@@ -69,7 +69,7 @@ def run(args):
         that cannot be written.
     """
     import esca
-    from esca._io import check_output_dir, check_output_file
+    from esca._io import check_not_input, check_output_dir, check_output_file
     from esca.errors import UserError
     from esca.export import EXPORT_FORMATS, doc_labels_from_corpus, export_model
 
@@ -82,13 +82,16 @@ def run(args):
     if args.corpus is not None and fmt not in ("mallet", "csv"):
         raise UserError(f"--corpus names documents for --format mallet or csv, not {fmt}")
     # Check the output before the (possibly slow) model load and export.
+    inputs = [("MODEL.h5", args.model), ("--corpus", args.corpus)]
+    check_not_input(args.out, inputs)
     (check_output_file if fmt == "pyldavis" else check_output_dir)(args.out)
     if fmt == "pyldavis":
         from esca.export import _import_pyldavis
         _import_pyldavis()
     model = esca.load_model(args.model)
     labels = None if args.corpus is None else doc_labels_from_corpus(model, args.corpus)
-    paths = export_model(model, fmt, args.out, num_words=args.num_words, doc_labels=labels)
+    paths = export_model(model, fmt, args.out, num_words=args.num_words, doc_labels=labels,
+                         protect=inputs)
     for path in paths:
         print(f"wrote {path}")
     return 0

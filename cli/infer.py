@@ -56,13 +56,12 @@ def run(args):
     UserError
         On an unreadable model or corpus, bad options or an unwritable output.
     """
-    import os
     import time
 
     import numba
 
     import esca
-    from esca._io import check_output_file
+    from esca._io import check_not_input, check_output_file
     from esca.corpus import BUILTIN_PREFIX, read_doc_index
     from esca.errors import UserError
     from esca.evaluate import fold_in
@@ -70,10 +69,9 @@ def run(args):
 
     from .main import show_progress_bar
     check_output_file(args.out)
-    for name, path in (("MODEL.h5", args.model), ("CORPUS.h5", args.corpus)):
-        if (not path.startswith(BUILTIN_PREFIX) and os.path.exists(path)
-                and os.path.exists(args.out) and os.path.samefile(path, args.out)):
-            raise UserError(f"--out {args.out} would overwrite the input {name} {path}")
+    check_not_input(args.out, [(name, path) for name, path in (
+        ("MODEL.h5", args.model), ("CORPUS.h5", args.corpus))
+        if not path.startswith(BUILTIN_PREFIX)])
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
             raise UserError(f"--threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, "

@@ -21,6 +21,14 @@ so (rank 0, no ``--quiet``, standard error a terminal) and log plain lines
 otherwise (see :mod:`esca.progress`); while bars may be drawn and standard
 output is a terminal too, log lines go through ``tqdm.write`` so that they
 appear above the bar instead of breaking it.
+
+Signals outside training: SIGTERM (a scheduler's time limit, ``kill``) raises
+:class:`Terminated` like SIGINT raises KeyboardInterrupt, so that the atomic writers
+remove their temporary files and folders before the command ends; it prints
+``esca: stopped by SIGTERM ...`` and exits with 143 (128 + SIGTERM; SIGINT: 130).
+Temporaries that a SIGKILL leaves are removed by the next write into the same folder
+(:func:`esca._io.remove_stale_temporaries`). ``esca train`` handles both signals itself
+while it trains (status 75, see :class:`esca.errors.Interrupted`).
 """
 
 import argparse
@@ -29,7 +37,9 @@ import difflib
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 
 from esca.errors import EXIT_INTERRUPTED, Interrupted, UserError
@@ -39,6 +49,35 @@ EXIT_BUG = 1
 #: Standard output closed early (``esca topics m.h5 | head``): 128 + SIGPIPE, the status a
 #: shell reports for ``ls | head`` under ``set -o pipefail``; no message, no traceback.
 EXIT_BROKEN_PIPE = 141
+#: Stopped by SIGTERM outside training (temporary files removed): 128 + SIGTERM, as a shell
+#: reports for a process killed by it. SIGINT gives 130 (128 + SIGINT).
+EXIT_TERMINATED = 143
+EXIT_SIGINT = 130
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived outside training; raised in the main thread by the CLI's handler.
+
+    A BaseException, as KeyboardInterrupt, so that ``except Exception`` does not catch it
+    while ``finally`` blocks and the atomic writers' cleanup still run.
+    """
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """While the command runs, SIGTERM raises :class:`Terminated` (restored afterwards)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 EPILOG = """\
 examples:
@@ -51,7 +90,8 @@ examples:
   esca info
 
 'esca COMMAND --help' shows each command's options and examples. Exit status: 0 done,
-1 a bug (traceback), 2 bad input (one line), 75 stopped by SIGTERM/SIGINT (resume it),
+1 a bug (traceback), 2 bad input (one line), 75 training stopped by SIGTERM/SIGINT (resume
+it), 130/143 another command stopped by SIGINT/SIGTERM (its temporary files removed),
 141 standard output closed early (as 'esca topics m.h5 | head'; nothing printed).
 """
 
@@ -201,7 +241,7 @@ def main(argv=None):
     rank = _rank()
     _configure_logging(args.quiet, rank)
     try:
-        with _bar_safe_logging(args):
+        with _sigterm_raises(), _bar_safe_logging(args):
             status = args.func(args) or 0
         sys.stdout.flush()  # here, so that a closed pipe is seen below and not at exit
         return status
@@ -219,8 +259,14 @@ def main(argv=None):
         if rank == 0:
             print(f"esca: stopped: {e}", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
+    except Terminated:
+        if rank == 0:
+            print(f"esca: stopped by SIGTERM; temporary files removed, earlier outputs kept "
+                  f"(exit status {EXIT_TERMINATED})", file=sys.stderr, flush=True)
+        _abort_mpi_job(EXIT_TERMINATED)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
-        return 130
+        return EXIT_SIGINT
     except Exception:
         traceback.print_exc()
         sys.stderr.flush()

@@ -61,16 +61,20 @@ def run(args):
         Unreadable model, bad options or an output folder that cannot be written.
     """
     import esca
-    from esca._io import check_output_dir
+    from esca._io import check_not_input, check_output_dir, check_outputs_not_inputs
     from esca.errors import UserError
-    from esca.plot import plot_model
+    from esca.plot import PLOT_FILES, plot_model
     if args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")
     if not 10 <= args.dpi <= 1000:
         raise UserError(f"--dpi must be between 10 and 1000, got {args.dpi}")
     topics = None if args.topics is None else parse_topics(args.topics)
+    inputs = [("MODEL.h5", args.model)]
+    check_not_input(args.out, inputs)
+    check_outputs_not_inputs(args.out, PLOT_FILES, inputs)
     check_output_dir(args.out)
     model = esca.load_model(args.model)
-    for path in plot_model(model, args.out, top=args.top, topics=topics, dpi=args.dpi):
+    for path in plot_model(model, args.out, top=args.top, topics=topics, dpi=args.dpi,
+                           protect=inputs):
         print(f"wrote {path}")
     return 0

@@ -130,7 +130,7 @@ def run(args):
         if args.threads > max(limit, os.cpu_count() or 1):
             os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
     import esca
-    from esca._io import check_output_dir, check_output_file
+    from esca._io import check_not_input, check_output_dir, check_output_file
     from esca.errors import UserError
     given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
     if args.log_every is not None and args.log_every < 0:
@@ -141,11 +141,12 @@ def run(args):
         raise UserError("--resume and --continue cannot be combined: continue from a "
                         "checkpoint folder or from a model")
     ckpt_dir = args.checkpoint_dir or args.resume
+    inputs = [("CORPUS.h5", args.corpus), ("--continue model", args.continue_from)]
     if args.out:
+        check_not_input(args.out, inputs)
         check_output_file(args.out)
-        if args.corpus and os.path.exists(args.corpus) and os.path.exists(args.out) \
-                and os.path.samefile(args.out, args.corpus):
-            raise UserError(f"--out {args.out} is the corpus; choose another file")
+    if ckpt_dir:
+        check_not_input(ckpt_dir, inputs, "--checkpoint-dir")
     if ckpt_dir and args.checkpoint_every:
         check_output_dir(ckpt_dir)
     kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,

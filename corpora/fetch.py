@@ -58,7 +58,7 @@ import zipfile
 import zlib
 
 from esca import __version__
-from esca._io import atomic_path
+from esca._io import atomic_path, check_not_input
 from esca.errors import UserError
 
 from .prepare import holdout_path, prepare_corpus
@@ -834,6 +834,9 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, convert=True, mirror=None,
         stem = (os.path.basename(paths["dump"]).split("-pages-")[0]
                 if spec.kind == "wikipedia" else spec.name)
         out = os.path.abspath(out) if out else os.path.join(folder, stem + ".h5")
+        downloads = [("download", path) for path in paths.values()]
+        check_not_input(out, downloads)
+        check_not_input(holdout_path(out), downloads, "the test corpus")
         prune = {k: (spec.prune.get(k) if v is _DEFAULT else v)
                  for k, v in (("no_below", no_below), ("no_above", no_above),
                               ("keep_n", keep_n))}

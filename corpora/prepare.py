@@ -22,13 +22,12 @@ import json
 import logging
 import numbers
 import os
-import tempfile
 import time
 from itertools import repeat
 
 import numpy as np
 
-from esca._io import atomic_path, check_output_file
+from esca._io import atomic_path, check_not_input, check_output_file, make_temp_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
 
@@ -163,11 +162,12 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         raise UserError(f"--holdout must be a fraction in (0, 1), got {holdout!r}")
     stop_path = None if stopwords in (None, "none", ENGLISH) else check_file(
         stopwords, "--stopwords file")
-    inputs = [None if folder else input_path, vocab, dictionary, stop_path]
+    inputs = [("file", None if folder else input_path), ("--vocab", vocab),
+              ("--dictionary", dictionary), ("--stopwords", stop_path)]
     out = _check_output(out, inputs)
     files = list_text_files(input_path) if folder else None
     if folder and _final is None:
-        _check_output(docs_path(out), inputs)
+        _check_output(docs_path(out), inputs, "the document list")
         with atomic_path(docs_path(out)) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write("doc_index\tpath\n")
@@ -179,7 +179,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         stats["docs_tsv"] = docs_path(out)
         return stats
     if holdout is not None:
-        _check_output(holdout_path(out), inputs)
+        _check_output(holdout_path(out), inputs, "the --holdout test file")
         check_output_file(out)
         return _prepare_and_split(
             out, holdout, seed, t0, lambda path: prepare_corpus(
@@ -231,10 +231,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
 
 def _prepare_and_split(out, fraction, seed, t0, convert):
     """Run ``convert(tmp)`` into a temporary file beside ``out``, split it, rename it to ``out``."""
-    folder = os.path.dirname(os.path.abspath(out))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".", suffix=".tmp",
-                               dir=folder)
-    os.close(fd)
+    tmp = make_temp_file(out)
     try:
         stats = convert(tmp)
         stats["holdout"] = write_holdout(tmp, fraction, seed, holdout_path(out))
@@ -276,13 +273,11 @@ def _check_pruning(no_below, no_above, keep_n):
         raise UserError(f"--keep-n must be an integer >= 1, got {keep_n!r}")
 
 
-def _check_output(out, inputs):
+def _check_output(out, inputs, option="--out"):
     out = os.fspath(out)
     if os.path.isdir(out):
-        raise UserError(f"--out is a folder, not a file: {out}")
-    for path in inputs:
-        if path is not None and os.path.exists(out) and os.path.samefile(out, path):
-            raise UserError(f"--out {out} would overwrite the input file {path}")
+        raise UserError(f"{option} is a folder, not a file: {out}")
+    check_not_input(out, inputs, option)
     return out
 
 

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from . import __version__
-from ._io import atomic_path, check_output_dir
+from ._io import atomic_path, check_not_input, check_output_dir, check_outputs_not_inputs
 from .config import TrainConfig, _int
 from .corpus import read_corpus, write_corpus
 from .errors import UserError
@@ -101,7 +101,8 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
     ------
     UserError
         On a bad value (K < 1, alpha or beta <= 0, holdout outside (0, 1), an unknown system,
-        burn-in >= sweeps, ...), an unreadable corpus or an unusable output folder.
+        burn-in >= sweeps, ...), an unreadable corpus, an unusable output folder, or one
+        whose files (``data/train.h5`` ...) would replace the corpus.
     """
     ks = list(dict.fromkeys(num_topics))
     if not ks:
@@ -122,6 +123,10 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
         n = _int(f"iterations for {key!r}", n, 1)
         iters.update((name, n) for name in _match(key, "--iterations-for") if name in iters)
     out = os.fspath(out)
+    inputs = [("CORPUS.h5", os.fspath(corpus))]
+    check_not_input(out, inputs)
+    check_outputs_not_inputs(out, ["data/train.h5", "data/test.h5", "bench.json", "bench.md",
+                                   "tokens_per_s.png", "perplexity_vs_seconds.png"], inputs)
     check_output_dir(out)
     whole, train, test, split_info, data = _split(corpus, holdout, seed, out)
 

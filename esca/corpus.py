@@ -240,7 +240,11 @@ class CorpusWriter:
     def __enter__(self):
         self._ctx = atomic_path(self.path)
         tmp = self._ctx.__enter__()
-        self._f = h5py.File(tmp, "w")
+        try:
+            self._f = h5py.File(tmp, "w")
+        except BaseException as e:  # the temporary file goes (a signal, a full disk)
+            self._ctx.__exit__(type(e), e, e.__traceback__)
+            raise
         # HDF5 chunks of 64K tokens (256 KiB): a small corpus stays a small file.
         self._ds = self._f.create_dataset("word_ids", shape=(0,), maxshape=(None,), dtype=np.int32,
                                           chunks=(min(self._chunk, 1 << 16),))

@@ -40,11 +40,11 @@ import html
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 
-from ._io import atomic_path, check_output_dir, check_output_file
+from ._io import (atomic_path, check_not_input, check_output_dir, check_output_file,
+                  check_outputs_not_inputs, make_temp_dir)
 from .errors import UserError
 from .model import top_word_ids
 
@@ -67,29 +67,33 @@ _PYLDAVIS_MISSING = "pyLDAvis is not installed: pip install 'esca-lda[viz]'"
 
 # -- shared helpers -----------------------------------------------------------------------------
 
-def _write_into_dir(out_dir, write):
+def _write_into_dir(out_dir, write, protect=()):
     """Run ``write(tmp_dir)`` and move every file it made into ``out_dir``; returns their paths.
 
-    The files are written into a temporary folder inside ``out_dir``, synced,
-    and renamed over any files of the same names only after ``write``
-    returned, so an earlier export survives a failure. Other files of
-    ``out_dir`` are left alone.
+    The files are written into a temporary folder inside ``out_dir`` (named after
+    this process; stale ones of killed processes are removed first, see
+    :func:`esca._io.remove_stale_temporaries`), synced, and renamed over any files of
+    the same names only after ``write`` returned, so an earlier export survives a
+    failure. Other files of ``out_dir`` are left alone.
 
     Raises
     ------
     UserError
         If ``out_dir`` is an existing file or not writable, or the folder that
-        holds it does not exist or is not writable.
+        holds it does not exist or is not writable, or a file written would
+        replace one of ``protect`` (``(name, path)`` pairs of the inputs).
     """
-    out_dir = os.path.abspath(out_dir)
+    check_not_input(out_dir, protect)
+    shown, out_dir = out_dir, os.path.abspath(out_dir)
     check_output_dir(out_dir)
     if os.path.isdir(out_dir) and not os.access(out_dir, os.W_OK):
         raise UserError(f"output folder is not writable: {out_dir}")
     os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".esca-export-", dir=out_dir)
+    tmp = make_temp_dir(out_dir)
     try:
         write(tmp)
         names = sorted(os.listdir(tmp))
+        check_outputs_not_inputs(shown, names, protect)
         for name in names:
             with open(os.path.join(tmp, name), "rb+") as f:
                 os.fsync(f.fileno())
@@ -223,7 +227,7 @@ def to_gensim(model, dictionary=None):
     return lda
 
 
-def export_gensim(model, out_dir):
+def export_gensim(model, out_dir, *, protect=()):
     """Write ``out_dir/lda.model`` (gensim ``LdaModel.save``) and ``out_dir/dictionary.dict``.
 
     Load them with ``gensim.models.LdaModel.load(out_dir + "/lda.model")``
@@ -240,8 +244,10 @@ def export_gensim(model, out_dir):
     ------
     esca.UserError
         If ``out_dir`` is an existing file, or the folder that holds it does
-        not exist or is not writable.
+        not exist or is not writable, or a file written would replace one of
+        ``protect`` (see :func:`export_model`).
     """
+    check_not_input(out_dir, protect)
     out_dir = os.path.abspath(out_dir)
     check_output_dir(out_dir)
     dictionary = to_gensim_dictionary(model)
@@ -251,7 +257,7 @@ def export_gensim(model, out_dir):
         dictionary.save(os.path.join(tmp, GENSIM_DICTIONARY))
         lda.save(os.path.join(tmp, GENSIM_MODEL))
 
-    _write_into_dir(out_dir, write)
+    _write_into_dir(out_dir, write, protect)
     return os.path.join(out_dir, GENSIM_MODEL)
 
 
@@ -370,7 +376,7 @@ def write_mallet_doc_topics(model, path, doc_labels=None):
             f.write(f"{d}\t{name}\t" + "\t".join(map(fmt, theta[d].tolist())) + "\n")
 
 
-def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None):
+def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None, *, protect=()):
     """Write ``out_dir/topic-keys.txt`` and ``out_dir/doc-topics.txt`` as Mallet 2.0.8 does.
 
     See :func:`mallet_topic_keys` and :func:`write_mallet_doc_topics` for
@@ -388,8 +394,9 @@ def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None):
     Raises
     ------
     UserError
-        Bad ``num_words`` or ``doc_labels``, a model without ``n_dk``, or an
-        output folder that cannot be written.
+        Bad ``num_words`` or ``doc_labels``, a model without ``n_dk``, an
+        output folder that cannot be written, or a file written that would replace
+        one of ``protect`` (see :func:`export_model`).
     """
     _require_theta(model, MALLET_DOC_TOPICS)
     labels = document_labels(model, doc_labels)
@@ -408,7 +415,7 @@ def export_mallet(model, out_dir, num_words=MALLET_NUM_WORDS, doc_labels=None):
                       newline="\n") as f:
                 f.writelines(f"{k}\t{_one_field(x)}\n" for k, x in enumerate(topic_names))
 
-    _write_into_dir(out_dir, write)
+    _write_into_dir(out_dir, write, protect)
     out_dir = os.path.abspath(out_dir)
     return [os.path.join(out_dir, name) for name in names]
 
@@ -462,7 +469,7 @@ def topics_dataframe(model, num_words=CSV_TOPIC_WORDS):
                          "top_words": [" ".join(w) for w in model.topics(num_words)]})
 
 
-def export_csv(model, out_dir, doc_labels=None):
+def export_csv(model, out_dir, doc_labels=None, *, protect=()):
     """Write ``out_dir/theta.csv`` (D x K), ``out_dir/phi.csv`` (K x V) and ``out_dir/topics.csv``.
 
     Comma-separated, UTF-8, written by :meth:`pandas.DataFrame.to_csv`: the
@@ -484,7 +491,8 @@ def export_csv(model, out_dir, doc_labels=None):
     Raises
     ------
     UserError
-        As :func:`to_dataframes`, or an output folder that cannot be written.
+        As :func:`to_dataframes`, an output folder that cannot be written, or a file
+        written that would replace one of ``protect`` (see :func:`export_model`).
     """
     theta, phi = to_dataframes(model, doc_labels)
     topics = topics_dataframe(model)
@@ -496,7 +504,7 @@ def export_csv(model, out_dir, doc_labels=None):
         topics.to_csv(os.path.join(tmp, CSV_TOPICS), index=False, encoding="utf-8",
                       lineterminator="\n")
 
-    _write_into_dir(out_dir, write)
+    _write_into_dir(out_dir, write, protect)
     out_dir = os.path.abspath(out_dir)
     return [os.path.join(out_dir, name) for name in (CSV_THETA, CSV_PHI, CSV_TOPICS)]
 
@@ -669,7 +677,8 @@ def pyldavis_html(prepared, title="esca topic model", note=""):
         data=_inline_json(prepared.to_json()))
 
 
-def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None):
+def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None, *,
+                    protect=()):
     """Write an interactive pyLDAvis page of the model to ``out_html`` (atomically).
 
     The page works offline: everything it needs is inlined (see
@@ -696,8 +705,10 @@ def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None)
     Raises
     ------
     UserError
-        pyLDAvis missing, ``terms`` out of range, or an output path that cannot be written.
+        pyLDAvis missing, ``terms`` out of range, an output path that cannot be written,
+        or one of ``protect`` (see :func:`export_model`).
     """
+    check_not_input(out_html, protect)
     out_html = os.path.abspath(out_html)
     check_output_file(out_html)
     _import_pyldavis()
@@ -720,7 +731,7 @@ def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None)
     return out_html
 
 
-def export_model(model, fmt, out, *, num_words=None, doc_labels=None):
+def export_model(model, fmt, out, *, num_words=None, doc_labels=None, protect=()):
     """Export ``model`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`) to ``out``.
 
     Parameters
@@ -735,6 +746,10 @@ def export_model(model, fmt, out, *, num_words=None, doc_labels=None):
         chart (default 30); ignored by gensim and csv.
     doc_labels : sequence of length D, optional
         Document names for mallet and csv (default 0..D-1).
+    protect : iterable of (str, str)
+        ``(name, path)`` of files that must not be replaced, e.g. ``[("MODEL.h5",
+        "m.h5")]``: an output that is one of them (also through symbolic or hard
+        links) raises :class:`UserError` before anything is written.
 
     Returns
     -------
@@ -747,16 +762,17 @@ def export_model(model, fmt, out, *, num_words=None, doc_labels=None):
         An unknown format, or as the format's own export function.
     """
     if fmt == "gensim":
-        export_gensim(model, out)
+        export_gensim(model, out, protect=protect)
         out = os.path.abspath(out)
         return [os.path.join(out, GENSIM_MODEL), os.path.join(out, GENSIM_DICTIONARY)]
     if fmt == "mallet":
         return export_mallet(model, out, MALLET_NUM_WORDS if num_words is None else num_words,
-                             doc_labels)
+                             doc_labels, protect=protect)
     if fmt == "csv":
-        return export_csv(model, out, doc_labels)
+        return export_csv(model, out, doc_labels, protect=protect)
     if fmt == "pyldavis":
-        return [export_pyldavis(model, out, PYLDAVIS_TERMS if num_words is None else num_words)]
+        return [export_pyldavis(model, out, PYLDAVIS_TERMS if num_words is None else num_words,
+                                protect=protect)]
     raise UserError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
 
 

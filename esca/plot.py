@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from ._io import atomic_path, check_output_dir
+from ._io import atomic_path, check_not_input, check_output_dir, check_outputs_not_inputs
 from .errors import UserError
 
 PLOT_FILES = ("loglik_iteration.png", "loglik_seconds.png", "tokens_per_s.png", "top_words.png")
@@ -226,7 +226,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     return _save(fig, path, dpi)
 
 
-def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI):
+def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI, protect=()):
     """Write the training curves and the top-word grid of ``model`` as PNGs into ``out_dir``.
 
     Parameters
@@ -242,6 +242,9 @@ def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI):
         topics of a large model would be unreadable).
     dpi : int
         Resolution (default 100: 640 x 420 pixels for a curve).
+    protect : iterable of (str, str)
+        ``(name, path)`` of the inputs, e.g. ``[("MODEL.h5", "m.h5")]``: a plot that
+        would replace one of them (also through links) raises :class:`UserError`.
 
     Returns
     -------
@@ -253,8 +256,10 @@ def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI):
     ------
     UserError
         If ``out_dir`` cannot be created or written, or on bad ``top``,
-        ``topics`` or ``dpi``.
+        ``topics`` or ``dpi``, or a plot would replace one of ``protect``.
     """
+    check_not_input(out_dir, protect)
+    check_outputs_not_inputs(out_dir, PLOT_FILES, protect)
     out_dir = os.path.abspath(os.fspath(out_dir))
     if not 10 <= int(dpi) <= 1000:
         raise UserError(f"dpi must be between 10 and 1000, got {dpi}")

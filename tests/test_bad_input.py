@@ -164,6 +164,17 @@ def _mkdir(name, mode=None):
     return build
 
 
+def _link(name, target, symbolic=True):
+    """``name`` as a symbolic (or hard) link to ``target`` (both relative to the folder)."""
+    def build(d):
+        (d / name).parent.mkdir(parents=True, exist_ok=True)
+        if symbolic:
+            os.symlink(target, d / name)
+        else:
+            os.link(d / target, d / name)
+    return build
+
+
 def _all(*builders):
     def build(d):
         for b in builders:
@@ -425,7 +436,8 @@ CASES = [
          ("K=100000000 needs about", "on this node", "MemAvailable"), _wide_corpus(),
          out="m.h5"),
     Case("train-out-is-corpus", "--out names the training corpus",
-         TRAIN + ("c.h5", "--out", "c.h5"), ("--out c.h5 is the corpus",), _corpus()),
+         TRAIN + ("c.h5", "--out", "c.h5"),
+         ("--out c.h5 would overwrite the input CORPUS.h5 c.h5",), _corpus()),
     Case("train-resume-missing-dir", "--resume names a folder that does not exist",
          TRAIN + ("--resume", "ckpt", "--out", "m.h5"),
          ("checkpoint folder not found", "ckpt"), out="m.h5"),
@@ -755,6 +767,61 @@ CASES = [
           "counts, priors and vocabulary",),
          _all(_model("m0.h5"), _model("m1.h5", vocab=VOCAB[::-1]), _corpus()),
          marks=MPI_MARKS, ranks=2),
+    # ---- an output that is one of the command's inputs (issue 13.3); also through links
+    Case("export-pyldavis-out-is-the-model", "export --format pyldavis --out names the model",
+         ("export", "m.h5", "--format", "pyldavis", "--out", "m.h5"),
+         ("--out m.h5 would overwrite the input MODEL.h5 m.h5",), _model(), out="m.h5",
+         out_kind=None),
+    Case("export-out-is-hard-link-to-model", "export --out names a hard link to the model",
+         ("export", "m.h5", "--format", "pyldavis", "--out", "page.html"),
+         ("--out page.html would overwrite the input MODEL.h5 m.h5",),
+         _all(_model(), _link("page.html", "m.h5", symbolic=False)), out="page.html",
+         out_kind=None),
+    Case("export-csv-out-folder-is-the-model", "export --format csv --out names the model file",
+         ("export", "m.h5", "--format", "csv", "--out", "m.h5"),
+         ("--out m.h5 would overwrite the input MODEL.h5 m.h5",), _model(), out="m.h5",
+         out_kind=None),
+    Case("export-csv-would-replace-the-model", "export --format csv into the folder of a model "
+         "named theta.csv", ("export", "d/theta.csv", "--format", "csv", "--out", "d"),
+         ("--out d would overwrite the input MODEL.h5 d/theta.csv (as theta.csv)",),
+         _all(_mkdir("d"), _model("d/theta.csv")), out="d", out_kind=None),
+    Case("export-mallet-out-is-the-corpus", "export --format mallet --out names --corpus",
+         ("export", "m.h5", "--format", "mallet", "--corpus", "c.h5", "--out", "c.h5"),
+         ("--out c.h5 would overwrite the input --corpus c.h5",), _all(_model(), _corpus()),
+         out="c.h5", out_kind=None),
+    Case("plot-out-is-the-model-via-symlinked-folder", "plot --out through a linked folder "
+         "names the model", ("plot", "m.h5", "--out", "up/m.h5"),
+         ("--out up/m.h5 would overwrite the input MODEL.h5 m.h5",),
+         _all(_model(), _link("up", ".")), out="up/m.h5", out_kind=None),
+    Case("train-out-is-the-continue-model", "train --continue m0.h5 --out m0.h5",
+         ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m0.h5"),
+         ("--out m0.h5 would overwrite the input --continue model m0.h5",),
+         _all(_model("m0.h5"), _corpus()), out="m0.h5", out_kind=None),
+    Case("train-out-is-symlink-to-corpus", "train --out names a symbolic link to the corpus",
+         TRAIN + ("c.h5", "--out", "link.h5"),
+         ("--out link.h5 would overwrite the input CORPUS.h5 c.h5",),
+         _all(_corpus(), _link("link.h5", "c.h5")), out="link.h5", out_kind=None),
+    Case("train-checkpoint-dir-is-the-corpus", "train --checkpoint-dir names the corpus file",
+         TRAIN + ("c.h5", "--checkpoint-dir", "c.h5", "--out", "m.h5"),
+         ("--checkpoint-dir c.h5 would overwrite the input CORPUS.h5 c.h5",), _corpus(),
+         out="m.h5"),
+    Case("prepare-out-is-hard-link-to-input", "prepare --out names a hard link to the input",
+         ("prepare", "docs.txt", "--format", "text", "--out", "c.h5"),
+         ("--out c.h5 would overwrite the input file docs.txt",),
+         _all(DOCS_TXT, _link("c.h5", "docs.txt", symbolic=False)), out="c.h5", out_kind=None),
+    Case("prepare-holdout-file-is-input", "prepare --holdout whose test file is the input",
+         ("prepare", "c.test.h5", "--format", "text", "--holdout", "0.5", "--out", "c.h5"),
+         ("the --holdout test file", "would overwrite the input file c.test.h5",),
+         _text("c.test.h5", "river bank stone\nthe café by the river\n"), out="c.h5"),
+    Case("infer-out-is-symlink-to-model", "infer --out names a symbolic link to the model",
+         ("infer", "m.h5", "c.h5", "--out", "link.h5"),
+         ("--out link.h5 would overwrite the input MODEL.h5 m.h5",),
+         _all(_model(), _corpus(), _link("link.h5", "m.h5")), out="link.h5", out_kind=None),
+    Case("bench-out-holds-the-corpus-as-its-split", "bench the train split of an earlier "
+         "bench into the same folder", ("bench", "out/data/train.h5", "-k", "3", "--out", "out"),
+         ("--out out would overwrite the input CORPUS.h5 out/data/train.h5 (as data/train.h5)",),
+         _all(_mkdir("out"), _mkdir("out/data"), _corpus("out/data/train.h5")), out="out",
+         out_kind=None),
 ]
 
 
