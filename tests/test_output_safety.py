@@ -144,7 +144,7 @@ def test_existing_writable_folder_with_read_only_parent_is_accepted(tmp_path, mo
     from esca.export import export_csv
     model = _model(tmp_path / "m.h5")
     paths = export_csv(model, str(folder))
-    assert [os.path.basename(p) for p in paths] == ["theta.csv", "phi.csv"]
+    assert [os.path.basename(p) for p in paths] == ["theta.csv", "phi.csv", "topics.csv"]
 
 
 def _non_root():
