@@ -28,6 +28,7 @@ from itertools import repeat
 
 import numpy as np
 
+from esca._checks import check_int
 from esca._io import atomic_path, check_output_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
@@ -264,16 +265,13 @@ def _check_side_files(fmt, vocab, dictionary):
 
 
 def _check_pruning(no_below, no_above, keep_n):
-    def is_int(x):
-        return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-    if no_below is not None and not (is_int(no_below) and no_below >= 0):
-        raise UserError(f"--no-below must be an integer >= 0, got {no_below!r}")
+    if no_below is not None:
+        check_int("--no-below", no_below, 0)
     if no_above is not None and not (isinstance(no_above, numbers.Real)
                                      and not isinstance(no_above, bool) and 0 < no_above <= 1):
         raise UserError(f"--no-above must be a fraction in (0, 1], got {no_above!r}")
-    if keep_n is not None and not (is_int(keep_n) and keep_n >= 1):
-        raise UserError(f"--keep-n must be an integer >= 1, got {keep_n!r}")
+    if keep_n is not None:
+        check_int("--keep-n", keep_n, 1)
 
 
 def _check_output(out, inputs):

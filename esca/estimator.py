@@ -40,7 +40,8 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
 from . import distributed
-from .config import MAX_SEED, TrainConfig
+from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
+from .config import TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
 from .model import TopicModel
@@ -530,7 +531,7 @@ vectorizer, optional
                            burn_in=burn_in, seed=self.model_.config.seed)
 
     def _transform_sweeps(self):
-        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1)
+        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1, MAX_ITERATIONS)
         burn_in = _int_param("transform_burn_in", self.transform_burn_in, 0)
         if burn_in >= sweeps:
             raise UserError(f"LDA: transform_burn_in must be less than transform_sweeps "
@@ -1046,12 +1047,8 @@ def _token_ids(docs, index):
 
 # -- parameters ----------------------------------------------------------------------------------
 
-def _int_param(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise UserError(f"LDA: {name} must be an integer, got {value!r}")
-    if value < lo:
-        raise UserError(f"LDA: {name} must be >= {lo}, got {value!r}")
-    return int(value)
+def _int_param(name, value, lo, hi=None):
+    return check_int(f"LDA: {name}", value, lo, hi)
 
 
 def _draw_seed(random_state, comm):
@@ -1063,9 +1060,7 @@ def _draw_seed(random_state, comm):
         If ``random_state`` is not None, an int in 0..2**63-1, a RandomState or a Generator.
     """
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if not 0 <= random_state <= MAX_SEED:
-            raise UserError(f"LDA: random_state must be in 0..2**63-1, got {random_state!r}")
-        return int(random_state)
+        return check_int("LDA: random_state", random_state, 0, MAX_SEED)
     if isinstance(random_state, np.random.Generator):
         seed = int(random_state.integers(np.iinfo(np.int32).max))
     elif random_state is None or isinstance(random_state, np.random.RandomState):

@@ -16,6 +16,7 @@ case, one slot per token up to V x K).
 
 import math
 
+from ._checks import check_int
 from .errors import UserError
 
 MEMINFO = "/proc/meminfo"
@@ -65,16 +66,10 @@ def estimate_train_bytes(D, V, N, K, ranks=1, threads=1, *, sampler="esca", kern
     UserError
         If a size is negative or ``ranks``, ``threads`` or K is below 1.
     """
-    for name, value, lo in (("D", D, 0), ("V", V, 0), ("N", N, 0), ("K", K, 1),
-                            ("ranks", ranks, 1), ("threads", threads, 1)):
-        try:
-            bad = int(value) != value or value < lo
-        except (TypeError, ValueError, OverflowError):
-            bad = True
-        if bad:
-            raise UserError(f"estimate_train_bytes: {name} must be an integer >= {lo}, "
-                            f"got {value!r}")
-    D, V, N, K, ranks, threads = (int(x) for x in (D, V, N, K, ranks, threads))
+    D, V, N, K, ranks, threads = (
+        check_int(f"estimate_train_bytes: {name}", value, lo)
+        for name, value, lo in (("D", D, 0), ("V", V, 0), ("N", N, 0), ("K", K, 1),
+                                ("ranks", ranks, 1), ("threads", threads, 1)))
     D_r, N_r = math.ceil(D / ranks), math.ceil(N / ranks)
     VK = V * K
     out = {

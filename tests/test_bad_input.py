@@ -403,7 +403,7 @@ CASES = [
          ("beta must be a finite number > 0, got inf",), _corpus(), out="m.h5"),
     Case("train-iterations-0", "--iterations 0",
          ("train", "c.h5", "-k", "3", "--iterations", "0", "--out", "m.h5"),
-         ("iterations must be >= 1, got 0",), _corpus(), out="m.h5"),
+         ("iterations must be in 1..2**32-1, got 0",), _corpus(), out="m.h5"),
     Case("train-log-every-negative", "--log-every -1",
          TRAIN + ("c.h5", "--log-every", "-1", "--out", "m.h5"),
          ("--log-every must be >= 0, got -1",), _corpus(), out="m.h5"),
@@ -520,7 +520,7 @@ CASES = [
          out="c.h5", out_kind=None),
     Case("infer-sweeps-0", "infer --sweeps 0",
          ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--sweeps", "0"),
-         ("sweeps must be >= 1, got 0",), _all(_model(), _corpus()), out="theta.h5"),
+         ("sweeps must be in 1..2**32-1, got 0",), _all(_model(), _corpus()), out="theta.h5"),
     # ---- esca corpora
     Case("corpora-fetch-unknown-name", "corpora fetch of a name not in the registry",
          ("corpora", "fetch", "nosuch", "--cache-dir", "cache"),
@@ -608,6 +608,18 @@ CASES = [
          ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
          ("cgs model without every token's topic (z)",),
          _all(_cgs_model_without_z("m0.h5"), _corpus()), out="m.h5"),
+    # ---- issue 13.6: integers checked as integers (not through float), one range per kind
+    Case("train-seed-above-max", "--seed 2**63 (one above the largest seed)",
+         TRAIN + ("c.h5", "--seed", "9223372036854775808", "--out", "m.h5"),
+         ("seed must be in 0..2**63-1, got 9223372036854775808",), _corpus(), out="m.h5"),
+    Case("train-iterations-huge", "--iterations 99999999999999999999",
+         ("train", "c.h5", "-k", "3", "--iterations", "99999999999999999999", "--out", "m.h5"),
+         ("iterations must be in 1..2**32-1, got 99999999999999999999",), _corpus(),
+         out="m.h5"),
+    Case("infer-seed-above-max", "infer --seed 2**63",
+         ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--seed", "9223372036854775808"),
+         ("seed must be in 0..2**63-1, got 9223372036854775808",), _all(_model(), _corpus()),
+         out="theta.h5"),
 ]
 
 
