@@ -32,6 +32,7 @@ from esca._checks import check_int
 from esca._io import atomic_path, check_output_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
+from esca.memory import check_allocation
 
 from .readers import (
     LdacCorpus,
@@ -51,6 +52,9 @@ FORMATS = ("text", "uci", "mm", "ldac")
 
 #: Input documents between two calls of a ``progress`` callable.
 REPORT_EVERY = 1000
+#: A bag-of-words document expanding to this many bytes or more is first checked against
+#: the memory available (:func:`esca.memory.check_allocation`).
+EXPAND_CHECK_BYTES = 64 << 20
 
 logger = logging.getLogger(__name__)
 
@@ -385,9 +389,19 @@ def _bow_documents(source, words, prune, progress=None):
                 ids, counts = ids[order], counts[order]
             new = remap[ids]
             keep = (new >= 0) & (counts > 0)
-            yield k, np.repeat(new[keep], counts[keep])
+            _check_expansion(source, k, counts[keep])
+            yield k, np.repeat(new[keep].astype(np.int32), counts[keep])
 
     return words, docs()
+
+
+def _check_expansion(source, k, counts):
+    """Refuse a document whose tokens (int32, the sum of its ``counts``) would not fit in
+    the memory available (a count of 2**31 - 1 asks for 8 GiB), before expanding it."""
+    n = int(counts.sum())
+    if 4 * n >= EXPAND_CHECK_BYTES:
+        check_allocation(4 * n, f"{source.path}: {source._id_name} {k + 1} ({n} tokens, the "
+                                "sum of its counts)")
 
 
 def _bow_reported(source, progress, stage):

@@ -44,6 +44,7 @@ from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
 from .config import TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
+from .memory import check_allocation
 from .model import TopicModel
 
 try:  # scikit-learn >= 1.6
@@ -939,6 +940,7 @@ def _matrix_tokens(X, where):
     cum = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=cum[1:])
     doc_ptr = cum[X.indptr]
+    _check_expansion(int(cum[-1]), where)
     word_ids = np.repeat(X.indices.astype(np.int32), counts)
     return doc_ptr, word_ids
 
@@ -1014,7 +1016,14 @@ def _bow_tokens(docs, V, where):
     reps = counts_arr.astype(np.int64)
     cum = np.zeros(len(reps) + 1, dtype=np.int64)
     np.cumsum(reps, out=cum[1:])
+    _check_expansion(int(cum[-1]), where)
     return cum[pair_ptr], np.repeat(ids_arr.astype(np.int32), reps)
+
+
+def _check_expansion(n_tokens, where):
+    """Refuse counts whose tokens (int32) would not fit in the memory available."""
+    if 4 * n_tokens >= 64 << 20:
+        check_allocation(4 * n_tokens, f"{where}: X ({n_tokens} tokens, the sum of its counts)")
 
 
 def _doc_of(lens, j):

@@ -620,6 +620,19 @@ CASES = [
          ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--seed", "9223372036854775808"),
          ("seed must be in 0..2**63-1, got 9223372036854775808",), _all(_model(), _corpus()),
          out="theta.h5"),
+    # ---- issue 13.5: a bag-of-words document that asks for more memory than there is
+    Case("prepare-uci-counts-beyond-memory", "UCI docID 1 with 8192 counts of 2**31-1 "
+         "(64 TiB of tokens, from a 131 kB file)",
+         ("prepare", "docword.txt", "--format", "uci", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("docword.txt: docID 1 (17592186036224 tokens, the sum of its counts) needs about "
+          "65536.0 GiB of memory but only ", "is available ("),
+         _uci("1 1 2147483647\n" * 8192, header=(1, 4, 8192)), out="c.h5"),
+    Case("prepare-ldac-counts-beyond-memory", "LDA-C line with 8192 counts of 2**31-1",
+         ("prepare", "corpus.ldac", "--format", "ldac", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("corpus.ldac: line 1 (17592186036224 tokens, the sum of its counts) needs about "
+          "65536.0 GiB of memory but only ", "is available ("),
+         _all(_text("corpus.ldac", "8192" + " 0:2147483647" * 8192 + "\n"),
+              _text("vocab.txt", "a\nb\n")), out="c.h5"),
 ]
 
 
