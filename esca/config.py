@@ -2,11 +2,10 @@
 
 import dataclasses
 import json
-import math
 
 import numpy as np
 
-from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
+from ._checks import MAX_ITERATIONS, MAX_SEED, check_int, check_prior
 from .errors import UserError
 
 SAMPLERS = ("esca", "cgs")
@@ -63,7 +62,8 @@ class TrainConfig:
     ------
     UserError
         On any value outside the ranges above (K < 1, alpha or beta <= 0,
-        NaN or inf, iterations < 1, unknown sampler, ...).
+        NaN or inf, or outside 1e-100..1e6 (see :func:`esca._checks.check_prior`),
+        iterations < 1, unknown sampler, ...).
     """
 
     num_topics: int = 100
@@ -164,10 +164,4 @@ class TrainConfig:
 
 
 def _positive(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise UserError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
+    return check_prior(name, value)

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._checks import MAX_ITERATIONS, check_int, check_seed
+from ._checks import MAX_ITERATIONS, MAX_PRIOR, MIN_PRIOR, check_int, check_prior, check_seed
 from .corpus import Corpus, check_doc_ptr, check_word_ids
 from .distributed import partition_documents
 from .errors import UserError
@@ -242,6 +242,7 @@ def phi_from_counts(n_kw, beta):
         raise UserError(f"beta must be a positive number, got {beta!r}") from None
     if not (beta > 0 and math.isfinite(beta)):
         raise UserError(f"beta must be a positive finite number, got {beta!r}")
+    check_prior("beta", beta)
     V = n_kw.shape[1]
     n_k = n_kw.sum(axis=1, dtype=np.int64 if n_kw.dtype.kind in "iu" else np.float64)
     return (n_kw + beta) / (n_k[:, None] + V * beta)
@@ -276,6 +277,8 @@ def _check_model(phi, alpha, where):
         raise UserError(f"{where}: alpha has shape {alpha.shape} but phi has K = {K} topics")
     if not (np.isfinite(alpha).all() and alpha.min() > 0):
         raise UserError(f"{where}: alpha must be positive and finite, got minimum {alpha.min()!r}")
+    if not (MIN_PRIOR <= alpha.min() and alpha.max() <= MAX_PRIOR):
+        check_prior(f"{where}: alpha", alpha.min() if alpha.min() < MIN_PRIOR else alpha.max())
     alpha = np.ascontiguousarray(alpha)
     rows = phi.sum(axis=1)
     bad = np.flatnonzero(~np.isfinite(rows))

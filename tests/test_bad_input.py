@@ -633,6 +633,13 @@ CASES = [
           "65536.0 GiB of memory but only ", "is available ("),
          _all(_text("corpus.ldac", "8192" + " 0:2147483647" * 8192 + "\n"),
               _text("vocab.txt", "a\nb\n")), out="c.h5"),
+    # ---- priors whose log-likelihood would be meaningless (-inf, NaN, rounding noise)
+    Case("train-alpha-below-range", "--alpha 1e-320 (the log-likelihood was -inf)",
+         TRAIN + ("c.h5", "--alpha", "1e-320", "--out", "m.h5"),
+         ("alpha must be in 1e-100..1e6", "got 1e-320"), _corpus(), out="m.h5"),
+    Case("train-beta-above-range", "--beta 1e300 (the log-likelihood was rounding noise)",
+         TRAIN + ("c.h5", "--beta", "1e300", "--out", "m.h5"),
+         ("beta must be in 1e-100..1e6", "got 1e+300"), _corpus(), out="m.h5"),
 ]
 
 

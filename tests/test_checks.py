@@ -90,3 +90,54 @@ def test_cli_trains_with_the_largest_seed(tmp_path):
                            capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
     assert esca.TopicModel.load(str(tmp_path / "m.h5")).config.seed == 2**63 - 1
+
+
+# -- priors: 1e-100 .. 1e6 (esca._checks.MIN_PRIOR, MAX_PRIOR) -------------------------------
+
+def _random_corpus():
+    rng = np.random.default_rng(0)
+    lens = rng.integers(5, 30, 50)
+    doc_ptr = np.concatenate([[0], np.cumsum(lens)])
+    word_ids = rng.integers(0, 30, doc_ptr[-1]).astype(np.int32)
+    return esca.Corpus(doc_ptr, word_ids, [f"w{i}" for i in range(30)])
+
+
+@pytest.mark.parametrize("prior", [1e-100, 1e6])
+@pytest.mark.parametrize("sampler, kernel, optimize", [
+    ("esca", "dense", 0), ("esca", "sparse", 0), ("cgs", "auto", 0), ("esca", "dense", 2)])
+def test_boundary_priors_train_with_a_finite_log_likelihood(prior, sampler, kernel, optimize,
+                                                            restore_numba_threads):
+    """alpha = beta = 1e-100 and 1e6 train with every sampler and the prior optimizer, and
+    the log-likelihood is finite (alpha = 1e-320 gave -inf, or NaN priors when optimized;
+    alpha = beta = 1e-300 divided by zero in the sparse kernel)."""
+    m = esca.train(_random_corpus(), num_topics=5, iterations=6, alpha=prior, beta=prior,
+                   sampler=sampler, kernel=kernel, threads=1, optimize_interval=optimize,
+                   optimize_burn_in=1 if optimize else None, eval_every=1)
+    ll = m.log["loglik_per_token"]
+    assert len(ll) == 6 and np.isfinite(ll).all()
+    assert np.isfinite(m.alpha).all() and 1e-100 <= np.min(m.alpha) <= np.max(m.alpha) <= 1e6
+    assert 1e-100 <= m.beta <= 1e6
+    if prior == 1e6 and not optimize:  # nearly uniform: -ln V - ln K per token, accurately
+        assert abs(ll[-1] - (-np.log(30) - np.log(5))) < 1e-6
+
+
+@pytest.mark.parametrize("name, value", [("alpha", 1e-320), ("alpha", 1e300), ("beta", 1e-320),
+                                         ("beta", 1e300), ("beta", 1e-101), ("alpha", 1.01e6)])
+def test_priors_outside_the_range_are_refused_with_it(name, value):
+    msg = rf"{name} must be in 1e-100\.\.1e6 \(where the log-likelihood .*\), got {value!r}"
+    with pytest.raises(UserError, match=msg.replace("+", r"\+")):
+        TrainConfig(num_topics=3, **{name: value})
+    with pytest.raises(UserError, match="^LDA: " + msg.replace("+", r"\+")):
+        esca.LDA(n_components=2, max_iter=1, n_threads=1, **{name: value}).fit(
+            np.array([[1, 2], [3, 0]]), vocabulary=["a", "b"])
+    if name == "alpha":
+        with pytest.raises(UserError, match=r"TrainConfig|alpha must be in 1e-100\.\.1e6"):
+            TrainConfig(num_topics=2, alpha=(0.1, value))
+        from esca.evaluate import fold_in
+        with pytest.raises(UserError, match=r"fold_in: alpha must be in 1e-100\.\.1e6"):
+            fold_in(np.full((2, 3), 1 / 3), np.array([0.1, value]), np.array([0, 2]),
+                    np.array([0, 2], dtype=np.int32), sweeps=2, burn_in=1)
+    else:
+        from esca.evaluate import phi_from_counts
+        with pytest.raises(UserError, match=r"beta must be in 1e-100\.\.1e6"):
+            phi_from_counts(np.ones((2, 3)), value)
