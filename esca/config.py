@@ -165,3 +165,7 @@ class TrainConfig:
 
 def _positive(name, value):
     return check_prior(name, value)
+
+
+#: The integer check under the name modules used before esca._checks (same function).
+_int = check_int
