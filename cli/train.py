@@ -79,7 +79,8 @@ def setup_arguments(subparsers):
                    "over topics: Mallet --alpha 5 equals esca --alpha 5/K. Default 5/K")
     p.add_argument("--beta", type=float, default=None, metavar="B",
                    help="topic-word prior (gensim's eta; default 0.01, as Mallet)")
-    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default 0)")
+    p.add_argument("--seed", type=int, default=None, metavar="S",
+                   help="random seed, 0..2**63-1 (default 0)")
     p.add_argument("--sampler", choices=("esca", "cgs"), default=None,
                    help="esca (parallel, default) or cgs (collapsed Gibbs baseline; AD-LDA over "
                    "several ranks)")

@@ -27,9 +27,11 @@ from itertools import repeat
 
 import numpy as np
 
+from esca._checks import check_int
 from esca._io import atomic_path, check_not_input, check_output_file, make_temp_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
+from esca.memory import check_allocation
 
 from .readers import (
     LdacCorpus,
@@ -49,6 +51,9 @@ FORMATS = ("text", "uci", "mm", "ldac")
 
 #: Input documents between two calls of a ``progress`` callable.
 REPORT_EVERY = 1000
+#: A bag-of-words document expanding to this many bytes or more is first checked against
+#: the memory available (:func:`esca.memory.check_allocation`).
+EXPAND_CHECK_BYTES = 64 << 20
 
 logger = logging.getLogger(__name__)
 
@@ -261,16 +266,13 @@ def _check_side_files(fmt, vocab, dictionary):
 
 
 def _check_pruning(no_below, no_above, keep_n):
-    def is_int(x):
-        return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-    if no_below is not None and not (is_int(no_below) and no_below >= 0):
-        raise UserError(f"--no-below must be an integer >= 0, got {no_below!r}")
+    if no_below is not None:
+        check_int("--no-below", no_below, 0)
     if no_above is not None and not (isinstance(no_above, numbers.Real)
                                      and not isinstance(no_above, bool) and 0 < no_above <= 1):
         raise UserError(f"--no-above must be a fraction in (0, 1], got {no_above!r}")
-    if keep_n is not None and not (is_int(keep_n) and keep_n >= 1):
-        raise UserError(f"--keep-n must be an integer >= 1, got {keep_n!r}")
+    if keep_n is not None:
+        check_int("--keep-n", keep_n, 1)
 
 
 def _check_output(out, inputs, option="--out"):
@@ -382,9 +384,19 @@ def _bow_documents(source, words, prune, progress=None):
                 ids, counts = ids[order], counts[order]
             new = remap[ids]
             keep = (new >= 0) & (counts > 0)
-            yield k, np.repeat(new[keep], counts[keep])
+            _check_expansion(source, k, counts[keep])
+            yield k, np.repeat(new[keep].astype(np.int32), counts[keep])
 
     return words, docs()
+
+
+def _check_expansion(source, k, counts):
+    """Refuse a document whose tokens (int32, the sum of its ``counts``) would not fit in
+    the memory available (a count of 2**31 - 1 asks for 8 GiB), before expanding it."""
+    n = int(counts.sum())
+    if 4 * n >= EXPAND_CHECK_BYTES:
+        check_allocation(4 * n, f"{source.path}: {source._id_name} {k + 1} ({n} tokens, the "
+                                "sum of its counts)")
 
 
 def _bow_reported(source, progress, stage):

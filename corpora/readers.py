@@ -437,6 +437,8 @@ class LdacCorpus:
         pairs, an id not below ``vocab_size``, or a count of 2**31 or more.
     """
 
+    _id_name = "line"
+
     def __init__(self, path, vocab_size):
         self.path = path
         self.vocab_size = vocab_size

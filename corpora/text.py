@@ -25,6 +25,7 @@ import dataclasses
 import json
 import re
 
+from esca._checks import check_int
 from esca.errors import UserError
 
 DEFAULT_MIN_LENGTH = 2
@@ -162,10 +163,7 @@ class Tokenizer:
 
     def __post_init__(self):
         for name in ("min_length", "max_length"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be an integer >= 1, "
-                                f"got {value!r}")
+            check_int(f"--{name.replace('_', '-')}", getattr(self, name), 1)
         if self.max_length < self.min_length:
             raise UserError(f"--max-length {self.max_length} is below --min-length "
                             f"{self.min_length}")

@@ -27,8 +27,9 @@ import sys
 import numpy as np
 
 from . import __version__
+from ._checks import MAX_ITERATIONS, check_int
 from ._io import atomic_path, check_not_input, check_output_dir, check_outputs_not_inputs
-from .config import TrainConfig, _int
+from .config import TrainConfig
 from .corpus import read_corpus, write_corpus
 from .errors import UserError
 
@@ -110,17 +111,17 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
     configs = {K: TrainConfig(num_topics=K, iterations=iterations, alpha=alpha, beta=beta,
                               seed=seed) for K in ks}
     base = configs[ks[0]]
-    eval_every = _int("eval_every", eval_every, 0)
-    eval_sweeps = _int("eval_sweeps", eval_sweeps, 1)
-    eval_burn_in = _int("eval_burn_in", eval_burn_in, 0)
+    eval_every = check_int("eval_every", eval_every, 0)
+    eval_sweeps = check_int("eval_sweeps", eval_sweeps, 1, MAX_ITERATIONS)
+    eval_burn_in = check_int("eval_burn_in", eval_burn_in, 0)
     if eval_burn_in >= eval_sweeps:
         raise UserError(f"eval_burn_in ({eval_burn_in}) must be less than eval_sweeps "
                         f"({eval_sweeps})")
-    repeats = _int("repeats", repeats, 1)
+    repeats = check_int("repeats", repeats, 1)
     names = select_systems(systems)
     iters = dict.fromkeys(names, base.iterations)
     for key, n in (iterations_for or {}).items():
-        n = _int(f"iterations for {key!r}", n, 1)
+        n = check_int(f"iterations for {key!r}", n, 1, MAX_ITERATIONS)
         iters.update((name, n) for name in _match(key, "--iterations-for") if name in iters)
     out = os.fspath(out)
     inputs = [("CORPUS.h5", os.fspath(corpus))]

@@ -2,15 +2,14 @@
 
 import dataclasses
 import json
-import math
 
 import numpy as np
 
+from ._checks import MAX_ITERATIONS, MAX_SEED, check_int, check_prior
 from .errors import UserError
 
 SAMPLERS = ("esca", "cgs")
 KERNELS = ("auto", "dense", "sparse")
-MAX_SEED = 2**63 - 1
 #: Largest default ``optimize_burn_in`` (Mallet's default); shorter runs use iterations // 4.
 DEFAULT_BURN_IN = 200
 
@@ -24,7 +23,8 @@ class TrainConfig:
     num_topics : int
         K, the number of topics (>= 1).
     iterations : int
-        Number of sweeps over the corpus (>= 1).
+        Number of sweeps over the corpus, 1..2**32-1 (the iteration is a 32-bit word of
+        the random-number counter, see :mod:`esca._checks`).
     alpha : float or tuple of float, optional
         Document-topic Dirichlet prior, *per topic*. A scalar gives the
         symmetric prior alpha_k = alpha; a length-K tuple an asymmetric one.
@@ -35,7 +35,7 @@ class TrainConfig:
         Topic-word Dirichlet prior (symmetric). gensim calls it ``eta``.
         Default 0.01 (Mallet's and tomotopy's default).
     seed : int
-        Key of the counter-based random numbers (0 <= seed < 2**63).
+        Key of the counter-based random numbers, 0..2**63-1 (:data:`esca._checks.MAX_SEED`).
     sampler : {"esca", "cgs"}
         ESCA (parallel, stale tables) or the collapsed Gibbs baseline.
     threads : int or None
@@ -62,7 +62,8 @@ class TrainConfig:
     ------
     UserError
         On any value outside the ranges above (K < 1, alpha or beta <= 0,
-        NaN or inf, iterations < 1, unknown sampler, ...).
+        NaN or inf, or outside 1e-100..1e6 (see :func:`esca._checks.check_prior`),
+        iterations < 1, unknown sampler, ...).
     """
 
     num_topics: int = 100
@@ -81,16 +82,16 @@ class TrainConfig:
         def set_(name, value):
             object.__setattr__(self, name, value)
 
-        set_("num_topics", _int("num_topics (K)", self.num_topics, 1))
-        set_("iterations", _int("iterations", self.iterations, 1))
-        set_("eval_every", _int("eval_every", self.eval_every, 0))
-        set_("optimize_interval", _int("optimize_interval", self.optimize_interval, 0))
+        set_("num_topics", check_int("num_topics (K)", self.num_topics, 1))
+        set_("iterations", check_int("iterations", self.iterations, 1, MAX_ITERATIONS))
+        set_("eval_every", check_int("eval_every", self.eval_every, 0))
+        set_("optimize_interval", check_int("optimize_interval", self.optimize_interval, 0))
         if self.optimize_burn_in is None:
             set_("optimize_burn_in", min(DEFAULT_BURN_IN, self.iterations // 4))
-        set_("optimize_burn_in", _int("optimize_burn_in", self.optimize_burn_in, 0))
-        set_("seed", _int("seed", self.seed, 0, MAX_SEED))
+        set_("optimize_burn_in", check_int("optimize_burn_in", self.optimize_burn_in, 0))
+        set_("seed", check_int("seed", self.seed, 0, MAX_SEED))
         if self.threads is not None:
-            set_("threads", _int("threads", self.threads, 1))
+            set_("threads", check_int("threads", self.threads, 1))
         if self.sampler not in SAMPLERS:
             raise UserError(f"unknown sampler {self.sampler!r} (choose from {', '.join(SAMPLERS)})")
         if self.kernel not in KERNELS:
@@ -162,24 +163,9 @@ class TrainConfig:
             raise UserError(f"{where}: {e}") from None
 
 
-def _int(name, value, lo, hi=None):
-    try:
-        if isinstance(value, bool) or float(value) != int(value):
-            raise ValueError
-        v = int(value)
-    except (TypeError, ValueError, OverflowError):
-        raise UserError(f"{name} must be an integer, got {value!r}") from None
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise UserError(f"{name} must be {rng}, got {v}")
-    return v
-
-
 def _positive(name, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise UserError(f"{name} must be a finite number > 0, got {value!r}")
-    return v
+    return check_prior(name, value)
+
+
+#: The integer check under the name modules used before esca._checks (same function).
+_int = check_int

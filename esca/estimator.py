@@ -40,9 +40,11 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
 
 from . import distributed
-from .config import MAX_SEED, TrainConfig
+from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
+from .config import TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
+from .memory import check_allocation
 from .model import TopicModel
 
 try:  # scikit-learn >= 1.6
@@ -530,7 +532,7 @@ vectorizer, optional
                            burn_in=burn_in, seed=self.model_.config.seed)
 
     def _transform_sweeps(self):
-        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1)
+        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1, MAX_ITERATIONS)
         burn_in = _int_param("transform_burn_in", self.transform_burn_in, 0)
         if burn_in >= sweeps:
             raise UserError(f"LDA: transform_burn_in must be less than transform_sweeps "
@@ -938,6 +940,7 @@ def _matrix_tokens(X, where):
     cum = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=cum[1:])
     doc_ptr = cum[X.indptr]
+    _check_expansion(int(cum[-1]), where)
     word_ids = np.repeat(X.indices.astype(np.int32), counts)
     return doc_ptr, word_ids
 
@@ -1013,7 +1016,14 @@ def _bow_tokens(docs, V, where):
     reps = counts_arr.astype(np.int64)
     cum = np.zeros(len(reps) + 1, dtype=np.int64)
     np.cumsum(reps, out=cum[1:])
+    _check_expansion(int(cum[-1]), where)
     return cum[pair_ptr], np.repeat(ids_arr.astype(np.int32), reps)
+
+
+def _check_expansion(n_tokens, where):
+    """Refuse counts whose tokens (int32) would not fit in the memory available."""
+    if 4 * n_tokens >= 64 << 20:
+        check_allocation(4 * n_tokens, f"{where}: X ({n_tokens} tokens, the sum of its counts)")
 
 
 def _doc_of(lens, j):
@@ -1046,12 +1056,8 @@ def _token_ids(docs, index):
 
 # -- parameters ----------------------------------------------------------------------------------
 
-def _int_param(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise UserError(f"LDA: {name} must be an integer, got {value!r}")
-    if value < lo:
-        raise UserError(f"LDA: {name} must be >= {lo}, got {value!r}")
-    return int(value)
+def _int_param(name, value, lo, hi=None):
+    return check_int(f"LDA: {name}", value, lo, hi)
 
 
 def _draw_seed(random_state, comm):
@@ -1063,9 +1069,7 @@ def _draw_seed(random_state, comm):
         If ``random_state`` is not None, an int in 0..2**63-1, a RandomState or a Generator.
     """
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if not 0 <= random_state <= MAX_SEED:
-            raise UserError(f"LDA: random_state must be in 0..2**63-1, got {random_state!r}")
-        return int(random_state)
+        return check_int("LDA: random_state", random_state, 0, MAX_SEED)
     if isinstance(random_state, np.random.Generator):
         seed = int(random_state.integers(np.iinfo(np.int32).max))
     elif random_state is None or isinstance(random_state, np.random.RandomState):

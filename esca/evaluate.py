@@ -28,12 +28,12 @@ import hashlib
 import itertools
 import json
 import math
-import operator
 
 import numba
 import numpy as np
 from numba import njit, prange
 
+from ._checks import MAX_ITERATIONS, MAX_PRIOR, MIN_PRIOR, check_int, check_prior, check_seed
 from .corpus import Corpus, check_doc_ptr, check_word_ids
 from .distributed import partition_documents, same_on_all_ranks
 from .errors import UserError
@@ -243,6 +243,7 @@ def phi_from_counts(n_kw, beta):
         raise UserError(f"beta must be a positive number, got {beta!r}") from None
     if not (beta > 0 and math.isfinite(beta)):
         raise UserError(f"beta must be a positive finite number, got {beta!r}")
+    check_prior("beta", beta)
     V = n_kw.shape[1]
     n_k = n_kw.sum(axis=1, dtype=np.int64 if n_kw.dtype.kind in "iu" else np.float64)
     return (n_kw + beta) / (n_k[:, None] + V * beta)
@@ -250,23 +251,13 @@ def phi_from_counts(n_kw, beta):
 
 # -- argument checks -----------------------------------------------------------------------------
 
-def _check_seed(seed):
-    try:
-        s = operator.index(seed)
-    except TypeError:
-        raise UserError(f"seed must be an integer, got {seed!r}") from None
-    if not 0 <= s < 2**64:
-        raise UserError(f"seed must be in 0 .. 2**64-1, got {seed!r}")
-    return s
+def _check_seed(seed, name="seed"):
+    return check_seed(name, seed)
 
 
 def _check_sweeps(sweeps, burn_in):
-    try:
-        sweeps, burn_in = operator.index(sweeps), operator.index(burn_in)
-    except TypeError:
-        raise UserError(f"sweeps and burn_in must be integers, got {sweeps!r}, {burn_in!r}") from None
-    if sweeps < 1:
-        raise UserError(f"sweeps must be >= 1, got {sweeps}")
+    sweeps = check_int("sweeps", sweeps, 1, MAX_ITERATIONS)
+    burn_in = check_int("burn_in", burn_in)
     if not 0 <= burn_in < sweeps:
         raise UserError(f"burn_in must be in 0 .. sweeps-1 = {sweeps - 1}, got {burn_in}")
     return sweeps, burn_in
@@ -287,6 +278,8 @@ def _check_model(phi, alpha, where):
         raise UserError(f"{where}: alpha has shape {alpha.shape} but phi has K = {K} topics")
     if not (np.isfinite(alpha).all() and alpha.min() > 0):
         raise UserError(f"{where}: alpha must be positive and finite, got minimum {alpha.min()!r}")
+    if not (MIN_PRIOR <= alpha.min() and alpha.max() <= MAX_PRIOR):
+        check_prior(f"{where}: alpha", alpha.min() if alpha.min() < MIN_PRIOR else alpha.max())
     alpha = np.ascontiguousarray(alpha)
     rows = phi.sum(axis=1)
     bad = np.flatnonzero(~np.isfinite(rows))
@@ -664,7 +657,7 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0, pro
     burn_in : int
         Sweeps left out of the average, 0 <= burn_in < sweeps.
     seed : int
-        0 <= seed < 2**64.
+        0 <= seed <= 2**63-1 (:data:`esca._checks.MAX_SEED`).
     progress : callable, optional
         Called as ``progress("fold-in", done, D)`` with the documents done: once
         before the first chunk (0) and after each chunk of documents.
@@ -686,7 +679,7 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0, pro
         summing to 1, alpha is not positive or does not have K entries, a
         word id is outside 0..V-1, a word that occurs has probability 0
         under every topic, ``doc_ptr`` is invalid, sweeps < 1, burn_in not in
-        0..sweeps-1, or seed is not an integer in 0..2**64-1.
+        0..sweeps-1, or seed is not an integer in 0..2**63-1.
     """
     if progress is not None and chunk_tokens is None:
         chunk_tokens = max(MIN_CHUNK_TOKENS, -(-len(word_ids) // PROGRESS_CHUNKS))

@@ -9,6 +9,7 @@ histograms (exact when summed over MPI ranks), so every rank computes the same u
 import numpy as np
 from scipy.special import digamma
 
+from ._checks import MAX_PRIOR, MIN_PRIOR
 from .errors import UserError
 
 
@@ -56,7 +57,8 @@ def optimize_alpha(alpha, topic_hist, length_hist, iterations=200, tol=1e-10):
     -------
     ndarray of float64, shape (K,)
         The new alpha; a topic with no tokens keeps a tiny positive value (1e-10) so that
-        alpha stays a valid Dirichlet parameter.
+        alpha stays a valid Dirichlet parameter, and no value exceeds the largest prior
+        accepted, 1e6 (:data:`esca._checks.MAX_PRIOR`).
     """
     alpha = np.asarray(alpha, dtype=np.float64).copy()
     ks, ns = np.nonzero(topic_hist)
@@ -70,7 +72,7 @@ def optimize_alpha(alpha, topic_hist, length_hist, iterations=200, tol=1e-10):
         den = float(np.dot(lcounts, digamma(lens + a0) - digamma(a0)))
         num = np.bincount(ks, weights=counts * (digamma(ns + alpha[ks]) - digamma(alpha[ks])),
                           minlength=len(alpha))
-        new = np.maximum(alpha * num / den, 1e-10)
+        new = np.clip(alpha * num / den, 1e-10, MAX_PRIOR)
         done = np.max(np.abs(new - alpha) / alpha) < tol
         alpha = new
         if done:
@@ -89,6 +91,8 @@ def optimize_beta(beta, n_wk, n_k, iterations=200, tol=1e-10):
     Returns
     -------
     float
+        Kept within the priors accepted, 1e-100..1e6 (:data:`esca._checks.MIN_PRIOR`,
+        ``MAX_PRIOR``): the fixed point of a corpus without topic structure is infinite.
     """
     V = n_wk.shape[0]
     nz = n_wk[n_wk > 0].astype(np.float64)
@@ -96,7 +100,7 @@ def optimize_beta(beta, n_wk, n_k, iterations=200, tol=1e-10):
     for _ in range(iterations):
         num = float(np.sum(digamma(nz + beta) - digamma(beta)))
         den = V * float(np.sum(digamma(nk + V * beta) - digamma(V * beta)))
-        new = beta * num / den
+        new = min(max(beta * num / den, MIN_PRIOR), MAX_PRIOR)
         done = abs(new - beta) / beta < tol
         beta = new
         if done:

@@ -37,6 +37,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._checks import check_int
 from .distributed import partition_documents
 from .errors import UserError
 from .evaluate import (
@@ -134,15 +135,7 @@ def _left_to_right(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, particles, resa
 
 
 def _check_particles(particles, where):
-    try:
-        p = operator.index(particles)
-    except TypeError:
-        raise UserError(f"{where}: particles must be an integer >= 1, got {particles!r}") from None
-    if p < 1:
-        raise UserError(f"{where}: particles must be >= 1, got {particles!r}")
-    if p > MAX_ITERATION:
-        raise UserError(f"{where}: particles must be at most 2**32, got {particles!r}")
-    return p
+    return check_int(f"{where}: particles", particles, 1, MAX_ITERATION)
 
 
 def _check_resample(resample, where):
@@ -156,12 +149,8 @@ def _run(phi, alpha, doc_ptr, word_ids, particles, resample, seed, token_offset,
     particles = _check_particles(particles, where)
     resample = _check_resample(resample, where)
     seed = _check_seed(seed)
-    try:
-        token_offset = operator.index(token_offset)
-    except TypeError:
-        raise UserError(f"{where}: token_offset must be an integer, got {token_offset!r}") \
-            from None
-    if not 0 <= token_offset <= 2**63 - 1 - len(word_ids):
+    token_offset = check_int(f"{where}: token_offset", token_offset, 0)
+    if token_offset > 2**63 - 1 - len(word_ids):
         raise UserError(f"{where}: token_offset must be in 0 .. 2**63-1-N, got {token_offset!r}")
     D = len(doc_ptr) - 1
     longest = int(np.diff(doc_ptr).max()) if D else 0
@@ -243,7 +232,7 @@ def left_to_right(phi, alpha, doc_ptr, word_ids, *, particles=10, resample=False
         Resample the earlier topics before each position (Algorithm 3 as
         written); costs O(N_d^2) per document.
     seed : int
-        0 <= seed < 2**64.
+        0 <= seed <= 2**63-1 (:data:`esca._checks.MAX_SEED`).
     token_offset : int
         Global index of ``word_ids[0]`` (``Corpus.token_start`` of a shard), >= 0.
 
@@ -261,7 +250,7 @@ def left_to_right(phi, alpha, doc_ptr, word_ids, *, particles=10, resample=False
         ``doc_ptr`` is invalid, a word id is outside 0..V-1, a word that
         occurs has probability 0 under every topic, particles is not an
         integer in 1..2**32, resample is not a bool, seed is not an integer in
-        0..2**64-1, token_offset is negative, or with resampling
+        0..2**63-1, token_offset is negative, or with resampling
         particles * N_d > 2**32 for some document.
     """
     where = "left_to_right"

@@ -27,6 +27,8 @@ import math
 import sys
 import time
 
+from ._checks import check_int
+
 log = logging.getLogger(__name__)
 
 #: Seconds a stage of :class:`StageProgress` runs before its bar appears (short inputs show none).
@@ -102,9 +104,8 @@ class TrainProgress:
     """
 
     def __init__(self, log_every=1, bar=False, file=None, interval=None, clock=None):
-        if log_every is not None and (isinstance(log_every, bool)
-                                      or not isinstance(log_every, int) or log_every < 0):
-            raise ValueError(f"log_every must be None or an integer >= 0, got {log_every!r}")
+        if log_every is not None:
+            log_every = check_int("log_every", log_every, 0)
         self.log_every = log_every
         self.bar = bool(bar)
         self.file = file

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from . import distributed
+from ._checks import check_int
 from .checkpoint import FREE_SETTINGS as _FREE_ON_RESUME
 from .config import TrainConfig
 from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
@@ -152,8 +153,8 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                              seed=seed, sampler=sampler, threads=threads, eval_every=eval_every,
                              kernel=kernel, optimize_interval=optimize_interval,
                              optimize_burn_in=optimize_burn_in)
-    checkpoint_every = _int_arg("checkpoint_every", checkpoint_every, 0)
-    keep_checkpoints = _int_arg("keep_checkpoints", keep_checkpoints, 1)
+    checkpoint_every = check_int("checkpoint_every", checkpoint_every, 0)
+    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints, 1)
     if checkpoint_every and checkpoint_dir is None:
         raise UserError("checkpoint_every needs a checkpoint folder (checkpoint_dir)")
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
@@ -400,11 +401,6 @@ def _warn_oversubscribed(threads, ranks_on_node):
         log.warning("warning: %d thread(s) x %d rank(s) on this node = %d, more than its %d "
                     "core(s) available: slower than with fewer threads (the result is the same)",
                     threads, ranks_on_node, threads * ranks_on_node, cores)
-
-
-def _int_arg(name, value, lo):
-    from .config import _int
-    return _int(name, value, lo)
 
 
 def _load_resume(directory, comm):

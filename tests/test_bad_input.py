@@ -463,7 +463,7 @@ CASES = [
          ("beta must be a finite number > 0, got inf",), _corpus(), out="m.h5"),
     Case("train-iterations-0", "--iterations 0",
          ("train", "c.h5", "-k", "3", "--iterations", "0", "--out", "m.h5"),
-         ("iterations must be >= 1, got 0",), _corpus(), out="m.h5"),
+         ("iterations must be in 1..2**32-1, got 0",), _corpus(), out="m.h5"),
     Case("train-log-every-negative", "--log-every -1",
          TRAIN + ("c.h5", "--log-every", "-1", "--out", "m.h5"),
          ("--log-every must be >= 0, got -1",), _corpus(), out="m.h5"),
@@ -580,7 +580,7 @@ CASES = [
          out="c.h5", out_kind=None),
     Case("infer-sweeps-0", "infer --sweeps 0",
          ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--sweeps", "0"),
-         ("sweeps must be >= 1, got 0",), _all(_model(), _corpus()), out="theta.h5"),
+         ("sweeps must be in 1..2**32-1, got 0",), _all(_model(), _corpus()), out="theta.h5"),
     # ---- esca corpora
     Case("corpora-fetch-unknown-name", "corpora fetch of a name not in the registry",
          ("corpora", "fetch", "nosuch", "--cache-dir", "cache"),
@@ -822,6 +822,38 @@ CASES = [
          ("--out out would overwrite the input CORPUS.h5 out/data/train.h5 (as data/train.h5)",),
          _all(_mkdir("out"), _mkdir("out/data"), _corpus("out/data/train.h5")), out="out",
          out_kind=None),
+    # ---- issue 13.6: integers checked as integers (not through float), one range per kind
+    Case("train-seed-above-max", "--seed 2**63 (one above the largest seed)",
+         TRAIN + ("c.h5", "--seed", "9223372036854775808", "--out", "m.h5"),
+         ("seed must be in 0..2**63-1, got 9223372036854775808",), _corpus(), out="m.h5"),
+    Case("train-iterations-huge", "--iterations 99999999999999999999",
+         ("train", "c.h5", "-k", "3", "--iterations", "99999999999999999999", "--out", "m.h5"),
+         ("iterations must be in 1..2**32-1, got 99999999999999999999",), _corpus(),
+         out="m.h5"),
+    Case("infer-seed-above-max", "infer --seed 2**63",
+         ("infer", "m.h5", "c.h5", "--out", "theta.h5", "--seed", "9223372036854775808"),
+         ("seed must be in 0..2**63-1, got 9223372036854775808",), _all(_model(), _corpus()),
+         out="theta.h5"),
+    # ---- issue 13.5: a bag-of-words document that asks for more memory than there is
+    Case("prepare-uci-counts-beyond-memory", "UCI docID 1 with 8192 counts of 2**31-1 "
+         "(64 TiB of tokens, from a 131 kB file)",
+         ("prepare", "docword.txt", "--format", "uci", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("docword.txt: docID 1 (17592186036224 tokens, the sum of its counts) needs about "
+          "65536.0 GiB of memory but only ", "is available ("),
+         _uci("1 1 2147483647\n" * 8192, header=(1, 4, 8192)), out="c.h5"),
+    Case("prepare-ldac-counts-beyond-memory", "LDA-C line with 8192 counts of 2**31-1",
+         ("prepare", "corpus.ldac", "--format", "ldac", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("corpus.ldac: line 1 (17592186036224 tokens, the sum of its counts) needs about "
+          "65536.0 GiB of memory but only ", "is available ("),
+         _all(_text("corpus.ldac", "8192" + " 0:2147483647" * 8192 + "\n"),
+              _text("vocab.txt", "a\nb\n")), out="c.h5"),
+    # ---- priors whose log-likelihood would be meaningless (-inf, NaN, rounding noise)
+    Case("train-alpha-below-range", "--alpha 1e-320 (the log-likelihood was -inf)",
+         TRAIN + ("c.h5", "--alpha", "1e-320", "--out", "m.h5"),
+         ("alpha must be in 1e-100..1e6", "got 1e-320"), _corpus(), out="m.h5"),
+    Case("train-beta-above-range", "--beta 1e300 (the log-likelihood was rounding noise)",
+         TRAIN + ("c.h5", "--beta", "1e300", "--out", "m.h5"),
+         ("beta must be in 1e-100..1e6", "got 1e+300"), _corpus(), out="m.h5"),
 ]
 
 

@@ -608,7 +608,7 @@ def test_bad_gensim_and_vocabulary_input():
 
 @pytest.mark.parametrize("params, match", [
     ({"n_components": 0}, "n_components must be >= 1, got 0"),
-    ({"max_iter": 0}, "max_iter must be >= 1, got 0"),
+    ({"max_iter": 0}, r"max_iter must be in 1..2\*\*32-1, got 0"),
     ({"alpha": -1.0}, "alpha must be a finite number > 0, got -1.0"),
     ({"alpha": [0.1, 0.2]}, "alpha has 2 values but there are K=3 topics"),
     ({"beta": 0}, "beta must be a finite number > 0, got 0"),
@@ -625,7 +625,7 @@ def test_bad_parameters_are_value_errors_at_fit(params, match, data):
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"transform_sweeps": 0}, "transform_sweeps must be >= 1, got 0"),
+    ({"transform_sweeps": 0}, r"transform_sweeps must be in 1..2\*\*32-1, got 0"),
     ({"transform_burn_in": 50}, "transform_burn_in must be less than transform_sweeps"),
     ({"transform_burn_in": 1.5}, "transform_burn_in must be an integer, got 1.5"),
 ])

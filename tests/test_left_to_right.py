@@ -234,9 +234,9 @@ def test_left_to_right_rejects_bad_arguments():
     phi, alpha = _model(4, 10, 0)
     call = lambda **kw: left_to_right(kw.pop("phi", phi), alpha, c.doc_ptr,
                                       kw.pop("word_ids", c.word_ids), **kw)
-    cases = [({"particles": 0}, "particles must be >= 1, got 0"),
+    cases = [({"particles": 0}, "particles must be in 1..2\\*\\*32, got 0"),
              ({"particles": -3}, "got -3"), ({"particles": "x"}, "particles .* got 'x'"),
-             ({"particles": 2.0}, "got 2.0"), ({"particles": 2**32 + 1}, "at most 2\\*\\*32"),
+             ({"particles": 2.0}, "got 2.0"), ({"particles": 2**32 + 1}, "particles must be in 1..2\\*\\*32, got"),
              ({"particles": 2**31, "resample": True}, "particles \\* longest document"),
              ({"resample": "yes"}, "resample"),
              ({"seed": -1}, "seed"), ({"seed": 0.5}, "seed"), ({"seed": 2**64}, "seed"),

@@ -114,7 +114,7 @@ def test_token_pattern_matches_scikit_learn():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(min_length=0), "--min-length must be an integer >= 1, got 0"),
+    (dict(min_length=0), "--min-length must be >= 1, got 0"),
     (dict(min_length=4, max_length=3), "--max-length 3 is below --min-length 4"),
     (dict(token_pattern="(a"), "--token-pattern '\\(a' is not a valid regular expression"),
     (dict(clean="usenet"), "unknown --clean 'usenet'"),
