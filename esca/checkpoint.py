@@ -38,7 +38,7 @@ import signal
 import h5py
 import numpy as np
 
-from ._io import atomic_path, check_output_dir
+from ._io import atomic_h5, check_output_dir
 from .config import TrainConfig
 from .errors import UserError
 
@@ -203,7 +203,7 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     path = checkpoint_path(directory, iteration)
     K = n_k.shape[0]
     z_dtype = np.uint16 if K <= 65536 else np.int32
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_h5(path) as f:
         f.attrs.update({
             "format": FORMAT, "format_version": FORMAT_VERSION, "iteration": iteration,
             "config": config.to_json(), "corpus": corpus, "corpus_sha256": corpus_sha256,

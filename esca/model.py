@@ -33,7 +33,7 @@ import sys
 import h5py
 import numpy as np
 
-from ._io import atomic_path
+from ._io import atomic_h5
 from .config import TrainConfig
 from .errors import UserError
 
@@ -515,7 +515,7 @@ class TopicModel:
             If the folder does not exist or is not writable.
         """
         from . import __version__
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        with atomic_h5(path) as f:
             f.create_dataset("n_kw", data=self.n_kw, compression="gzip", compression_opts=1)
             f.create_dataset("n_k", data=self.n_k)
             if self.n_dk is not None:
