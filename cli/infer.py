@@ -117,8 +117,6 @@ def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
     import json
     import os
 
-    import h5py
-
     import esca
     from esca._io import atomic_h5
     D = theta.shape[0]

@@ -54,7 +54,8 @@ examples:
 
 'esca COMMAND --help' shows each command's options and examples. Exit status: 0 done,
 1 a bug (traceback), 2 bad input (one line), 74 an output could not be written (a full
-disk; one line naming the file), 75 stopped by SIGTERM/SIGINT (resume it), 141 standard output closed early (as 'esca topics m.h5 | head'; nothing printed).
+disk; one line naming the file), 75 stopped by SIGTERM/SIGINT (resume it), 141 standard
+output closed early (as 'esca topics m.h5 | head'; nothing printed).
 """
 
 

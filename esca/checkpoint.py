@@ -16,10 +16,11 @@ digits) holding the state after an iteration:
   ``state_sha256``, the SHA-256 of ``z``, ``n_dk``, ``n_wk``, ``n_k``, ``alpha`` and ``beta``,
   which :func:`load_checkpoint` verifies.
 
-Files are written with :func:`esca._io.atomic_path` (temporary file, fsync, rename, fsync of the
-folder), so a crash at any instant leaves the previous checkpoints intact; an interrupted
-write leaves at most a hidden ``.checkpoint-*.tmp`` file, which is ignored and removed by the
-next successful write. No pickle: loading a checkpoint never executes code.
+Files are written with :func:`esca._io.atomic_h5` (built in memory, then temporary file, fsync,
+rename, fsync of the folder), so a crash at any instant leaves the previous checkpoints intact;
+an interrupted write leaves at most a hidden ``.checkpoint-*.tmp`` file, which is ignored and
+removed by the next successful write. A full disk raises :class:`esca.errors.WriteError`
+(never a crash of HDF5) before older checkpoints are pruned. No pickle: loading a checkpoint never executes code.
 
 Because every random number is keyed by (seed, iteration, global token index) and ``z``
 determines every count table, continuing from a checkpoint repeats exactly the iterations an
@@ -196,6 +197,9 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     ------
     UserError
         If the folder cannot be created or written.
+    esca.errors.WriteError
+        If the checkpoint cannot be written (a full disk); older checkpoints are then neither
+        pruned nor touched.
     """
     from . import __version__
     check_output_dir(directory)

@@ -230,6 +230,13 @@ class CorpusWriter:
     provenance : dict, optional
     chunk_tokens : int
         Tokens buffered in memory before a write (default 4M, 16 MiB).
+
+    Raises
+    ------
+    esca.errors.WriteError
+        When the disk is full: the space for the tokens is reserved before HDF5 writes them
+        (:class:`esca._io.SpaceReservation`), so the error comes from Python, with the size
+        needed, and the temporary file is removed.
     """
 
     def __init__(self, path, vocab=None, provenance=None, chunk_tokens=1 << 22):

@@ -509,10 +509,16 @@ class TopicModel:
     def save(self, path):
         """Write the model to ``path`` (HDF5) atomically: an existing file is replaced or kept.
 
+        The file is built in memory and written by Python (see :func:`esca._io.atomic_h5`),
+        so a full disk is an exception, never a crash; the model itself is unchanged.
+
         Raises
         ------
         UserError
             If the folder does not exist or is not writable.
+        esca.errors.WriteError
+            (a ``UserError``) If the file cannot be written: a full disk (the message gives
+            the size needed and free) or any other ``OSError``; nothing is left behind.
         """
         from . import __version__
         with atomic_h5(path) as f:

@@ -235,7 +235,8 @@ def test_plot(tmp_path, small_fs, model):
 def test_infer(tmp_path, small_fs, model, corpus, name):
     fill(small_fs, 4096)
     before = snapshot(small_fs)
-    r = esca_run(["infer", model, corpus, "--sweeps", 4, "--burn-in", 2, "--out", small_fs / name], tmp_path)
+    r = esca_run(["infer", model, corpus, "--sweeps", 4, "--burn-in", 2, "--out", small_fs / name],
+                 tmp_path)
     check_full_disk(r, small_fs, before, [small_fs / name])
 
 
@@ -251,3 +252,26 @@ def test_save_keeps_the_model_for_the_caller(tmp_path, small_fs, model):
     assert snapshot(small_fs) == before
     m.save(str(tmp_path / "m2.h5"))
     assert_same_model(m, esca.load_model(str(tmp_path / "m2.h5")))
+
+
+def test_interrupted_run_whose_model_does_not_fit(small_fs, corpus):
+    """esca.train(save_on_interrupt=...) on a full disk: WriteError names the file, says where
+    training stopped, and carries the model of the last finished iteration."""
+    import signal
+
+    def interrupt(rec):
+        if rec["iteration"] == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    fill(small_fs, 4096)
+    before = snapshot(small_fs)
+    with pytest.raises(WriteError, match=r"SIGINT received: stopped after iteration 2 of 6, but "
+                                         r"the model could not be saved: cannot write .*m\.h5: "
+                                         r"no space left on device") as info:
+        esca.train(str(corpus), num_topics=10, iterations=6, seed=3, threads=1,
+                   handle_signals=True, save_on_interrupt=str(small_fs / "m.h5"),
+                   callback=interrupt, progress=False)
+    assert snapshot(small_fs) == before
+    assert info.value.model is not None and info.value.model.config.iterations == 2
+    expected = esca.train(str(corpus), num_topics=10, iterations=2, seed=3, threads=1)
+    np.testing.assert_array_equal(info.value.model.n_kw, expected.n_kw)
