@@ -90,15 +90,21 @@ def write_error(path, err, needed=None, at_least=False):
         return err
     code = getattr(err, "errno", None)
     why = _WHY.get(code) or (os.strerror(code) if code else str(err).splitlines()[0])
-    details = []
-    if needed:
-        details.append(f"needs {'at least' if at_least else 'about'} {_mb(needed)}")
-    if code in DISK_FULL:
-        folder = os.path.dirname(os.path.abspath(path))
+    needs = f"needs {'at least' if at_least else 'about'} {_mb(needed)}" if needed else None
+    folder = os.path.dirname(os.path.abspath(path)) if code in DISK_FULL else None
+    return _write_error(f"cannot write {path}: {why}", needs, folder, os.fspath(path))
+
+
+def _write_error(head, needs, folder, path):
+    """``HEAD (NEEDS, Y MB free in FOLDER)`` with the free space measured now; its ``_again``
+    measures it again (:func:`atomic_output` does, once the temporary file is gone)."""
+    details = [needs] if needs else []
+    if folder is not None:
         with contextlib.suppress(OSError):
             details.append(f"{_mb(shutil.disk_usage(folder).free)} free in {folder}")
-    e = WriteError(f"cannot write {path}: {why}" + (f" ({', '.join(details)})" if details else ""))
-    e.path = os.fspath(path)
+    e = WriteError(head + (f" ({', '.join(details)})" if details else ""))
+    e.path = path
+    e._again = lambda: _write_error(head, needs, folder, path)
     return e
 
 
@@ -118,8 +124,11 @@ def atomic_output(path, needed=None):
             in_body = True
             yield tmp
             in_body = False
-    except WriteError:
-        raise
+    except WriteError as e:  # the free space again, now that the temporary file is gone
+        again = getattr(e, "_again", None)
+        if again is None:
+            raise
+        raise again() from e.__cause__
     except OSError as e:
         if in_body and e.errno not in DISK_FULL and tmp not in (e.filename, e.filename2):
             raise

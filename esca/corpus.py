@@ -211,8 +211,9 @@ def write_corpus(path, doc_ptr, word_ids, vocab, provenance=None, doc_index=None
         w.n_empty_dropped = int(n_empty_dropped)
 
 
-#: Bytes reserved beyond the tokens for HDF5's last partial chunk, its B-tree and headers.
-_RESERVE_MARGIN = 1 << 20
+#: Bytes reserved beyond the tokens for HDF5's last partial chunk (256 KiB), its B-tree and
+#: headers (and 1/64 of the tokens' bytes more, for the chunk index of a large corpus).
+_RESERVE_MARGIN = 384 << 10
 
 
 class CorpusWriter:
@@ -248,17 +249,20 @@ class CorpusWriter:
         self._ctx = None
 
     def __enter__(self):
+        self._f = self._space = None
         self._ctx = atomic_output(self.path)
         tmp = self._ctx.__enter__()
         try:
             # HDF5 crashes the process when a write fails for want of space, so the space is
             # reserved ahead of its writes (see SpaceReservation): a full disk ends here.
+            self._f = h5py.File(tmp, "w")  # truncates the file: reserve after it
             self._space = SpaceReservation(tmp, self.path)
             self._space.reserve(_RESERVE_MARGIN)
-            self._f = h5py.File(tmp, "w")
         except BaseException as e:
-            if getattr(self, "_space", None) is not None:
+            if self._space is not None:
                 self._space.close()
+            if self._f is not None:
+                self._f.close()  # nothing written yet beyond the superblock
             self._ctx.__exit__(type(e), e, e.__traceback__)
             raise
         # HDF5 chunks of 64K tokens (256 KiB): a small corpus stays a small file.
