@@ -102,11 +102,11 @@ def _write_csv(path, theta, doc_index):
     import numpy as np
     import pandas as pd
 
-    from esca._io import atomic_path
+    from esca._io import atomic_output
     doc = np.arange(theta.shape[0]) if doc_index is None else doc_index
     frame = pd.DataFrame(theta, columns=[f"topic_{k}" for k in range(theta.shape[1])],
                          index=pd.Index(doc, name="doc"))
-    with atomic_path(path) as tmp:
+    with atomic_output(path) as tmp:
         frame.to_csv(tmp, float_format="%.17g")
 
 
@@ -115,12 +115,10 @@ def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
     import json
     import os
 
-    import h5py
-
     import esca
-    from esca._io import atomic_path
+    from esca._io import atomic_h5
     D = theta.shape[0]
-    with atomic_path(args.out) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_h5(args.out) as f:
         f.create_dataset("theta", data=theta)
         if doc_index is not None:
             f.create_dataset("doc_index", data=doc_index)

@@ -2,7 +2,9 @@
 
 A user error (:class:`esca.UserError`) becomes one line ``esca: error: ...``
 on standard error, printed once by rank 0, and exit status 2; ``--debug``
-shows the traceback. A training run stopped by SIGTERM or SIGINT
+shows the traceback. An output that could not be written (a full disk:
+:class:`esca.errors.WriteError`) is reported the same way with exit status 74
+(``EX_IOERR``). A training run stopped by SIGTERM or SIGINT
 (:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
 and aborts the whole MPI job, so that no rank hangs in a collective. When
 standard output is a pipe closed early (``esca topics m.h5 | head``) the
@@ -42,7 +44,7 @@ import sys
 import threading
 import traceback
 
-from esca.errors import EXIT_INTERRUPTED, Interrupted, UserError
+from esca.errors import EXIT_INTERRUPTED, EXIT_IO_ERROR, Interrupted, UserError, WriteError
 
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
@@ -90,9 +92,10 @@ examples:
   esca info
 
 'esca COMMAND --help' shows each command's options and examples. Exit status: 0 done,
-1 a bug (traceback), 2 bad input (one line), 75 training stopped by SIGTERM/SIGINT (resume
-it), 130/143 another command stopped by SIGINT/SIGTERM (its temporary files removed),
-141 standard output closed early (as 'esca topics m.h5 | head'; nothing printed).
+1 a bug (traceback), 2 bad input (one line), 74 an output could not be written (a full
+disk; one line naming the file), 75 training stopped by SIGTERM/SIGINT (resume it), 130/143
+another command stopped by SIGINT/SIGTERM (its temporary files removed), 141 standard
+output closed early (as 'esca topics m.h5 | head'; nothing printed).
 """
 
 
@@ -254,7 +257,7 @@ def main(argv=None):
             traceback.print_exc()
         if rank == 0:
             print(f"esca: error: {e}", file=sys.stderr, flush=True)
-        return EXIT_USER_ERROR
+        return EXIT_IO_ERROR if isinstance(e, WriteError) else EXIT_USER_ERROR
     except Interrupted as e:
         if rank == 0:
             print(f"esca: stopped: {e}", file=sys.stderr, flush=True)

@@ -165,12 +165,42 @@ def run(args):
     if model is None:  # not rank 0
         return 0
     if args.out:
-        model.save(args.out)
+        _save(model, args.out, ckpt_dir, model.config.iterations)
         print(f"wrote {args.out}")
     if args.top > 0:
         from .topics import print_topics
         print_topics(model, args.top)
     return 0
+
+
+def _save(model, out, ckpt_dir, iterations):
+    """Write the trained model to ``out``; when that fails (a full disk), keep the training:
+    write the model into the checkpoint folder instead, and say where it is or that the last
+    checkpoint survives and how to resume (:class:`esca.errors.WriteError`, exit status 74)."""
+    from esca.errors import UserError, WriteError
+    from esca.train import last_checkpoint_note
+    try:
+        model.save(out)
+        return
+    except WriteError as e:
+        failed = e
+    if not ckpt_dir:
+        raise WriteError(f"{failed}; the trained model was not saved (no --checkpoint-dir): "
+                         "free space and train again") from failed
+    fallback = os.path.join(ckpt_dir, os.path.basename(out))
+    if os.path.abspath(fallback) != os.path.abspath(out):
+        try:
+            model.save(fallback)
+        except UserError as e:
+            why = str(e).split(": ", 2)[-1] if str(e).startswith("cannot write") else str(e)
+            note = f"it could not be written to {fallback} either ({why})"
+        else:
+            raise WriteError(f"{failed}; the model was written to {fallback} instead") \
+                from failed
+    else:
+        note = "the trained model was not saved"
+    raise WriteError(f"{failed}; {note}; {last_checkpoint_note(ckpt_dir, iterations)}") \
+        from failed
 
 
 #: Printed on standard error (by rank 0) when training starts without --out.

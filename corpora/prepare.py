@@ -28,7 +28,7 @@ from itertools import repeat
 import numpy as np
 
 from esca._checks import check_int
-from esca._io import atomic_path, check_not_input, check_output_file, make_temp_file
+from esca._io import atomic_output, check_not_input, check_output_file, make_temp_file
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
 from esca.memory import check_allocation
@@ -173,7 +173,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     files = list_text_files(input_path) if folder else None
     if folder and _final is None:
         _check_output(docs_path(out), inputs, "the document list")
-        with atomic_path(docs_path(out)) as tmp:
+        with atomic_output(docs_path(out)) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write("doc_index\tpath\n")
                 f.writelines(f"{i}\t{_tsv(name)}\n" for i, name in enumerate(files))

@@ -8,6 +8,7 @@ a later write into the same folder can tell the leftovers of a killed process
 """
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -16,7 +17,7 @@ import socket
 import tempfile
 import time
 
-from .errors import UserError
+from .errors import UserError, WriteError
 
 log = logging.getLogger(__name__)
 
@@ -263,3 +264,188 @@ def atomic_path(path):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+# -- disk errors: a full disk ends with one WriteError, never a crash -----------------------------
+
+#: errno values that mean "the disk (or the quota, or the file system's file size) is full".
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_WHY = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+        errno.EFBIG: "file too large for the file system"}
+
+
+def _mb(n):
+    return f"{n / 2**20:.1f} MB"
+
+
+def write_error(path, err, needed=None, at_least=False):
+    """The :class:`~esca.errors.WriteError` for the :class:`OSError` ``err`` raised while
+    writing ``path``: ``cannot write PATH: no space left on device (needs about X MB, Y MB
+    free in FOLDER)``. ``needed``: the bytes the write needs, when known (``at_least``: a
+    lower bound, ``needs at least X MB``)."""
+    if isinstance(err, WriteError):
+        return err
+    code = getattr(err, "errno", None)
+    why = _WHY.get(code) or (os.strerror(code) if code else str(err).splitlines()[0])
+    needs = f"needs {'at least' if at_least else 'about'} {_mb(needed)}" if needed else None
+    folder = os.path.dirname(os.path.abspath(path)) if code in DISK_FULL else None
+    return _write_error(f"cannot write {path}: {why}", needs, folder, os.fspath(path))
+
+
+def _write_error(head, needs, folder, path):
+    """``HEAD (NEEDS, Y MB free in FOLDER)`` with the free space measured now; its ``_again``
+    measures it again (:func:`atomic_output` does, once the temporary file is gone)."""
+    details = [needs] if needs else []
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            details.append(f"{_mb(shutil.disk_usage(folder).free)} free in {folder}")
+    e = WriteError(head + (f" ({', '.join(details)})" if details else ""))
+    e.path = path
+    e._again = lambda: _write_error(head, needs, folder, path)
+    return e
+
+
+@contextlib.contextmanager
+def atomic_output(path, needed=None):
+    """:func:`atomic_path` whose disk errors become one :class:`~esca.errors.WriteError`.
+
+    Any :class:`OSError` of creating, syncing or renaming the temporary file, and an
+    :class:`OSError` of the ``with`` body that means a full disk (:data:`DISK_FULL`) or
+    names the temporary file, is raised as a :class:`~esca.errors.WriteError` naming
+    ``path`` and the cause; the temporary file is removed and ``path`` kept as it was.
+    Other exceptions of the body (an unreadable input) pass unchanged.
+    """
+    in_body, tmp = False, None
+    try:
+        with atomic_path(path) as tmp:
+            in_body = True
+            yield tmp
+            in_body = False
+    except WriteError as e:  # the free space again, now that the temporary file is gone
+        again = getattr(e, "_again", None)
+        if again is None:
+            raise
+        raise again() from e.__cause__
+    except OSError as e:
+        if in_body and e.errno not in DISK_FULL and tmp not in (e.filename, e.filename2):
+            raise
+        raise write_error(path, e, needed) from e
+
+
+@contextlib.contextmanager
+def atomic_h5(path):
+    """Yield a new :class:`h5py.File` that is written to ``path`` atomically on success.
+
+    The file is built in memory (HDF5's core driver, no backing store) and its image is
+    written to the temporary file by Python; HDF5 itself never writes to the disk. HDF5
+    does not survive a failed write: after ``ENOSPC`` its close fails too, and the objects
+    left open crash the process (a segmentation fault) when they are freed, so a full disk
+    must reach Python's ``write`` and not HDF5's. The cost is the file's size in memory, once
+    more for the image, while it is written.
+
+    Raises
+    ------
+    esca.errors.WriteError
+        The disk is full (or any other :class:`OSError` while writing): the message names
+        ``path``, the cause and the size needed; nothing is left behind.
+    """
+    import h5py
+    with atomic_output(path) as tmp:
+        f = h5py.File(tmp, "w", driver="core", backing_store=False)
+        try:
+            yield f
+            f.flush()
+            image = f.id.get_file_image()
+        finally:
+            f.close()
+        try:
+            with open(tmp, "wb") as out:
+                out.write(image)
+        except OSError as e:
+            raise write_error(path, e, needed=len(image)) from e
+
+
+@contextlib.contextmanager
+def output_folder(out_dir):
+    """Create ``out_dir`` if missing for the ``with`` body; remove it again, with what the
+    body wrote into it, if the body fails (a failed export or plot leaves no new folder).
+
+    Disk errors of the body become :class:`~esca.errors.WriteError` as in
+    :func:`atomic_output`."""
+    created = not os.path.isdir(out_dir)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        yield out_dir
+    except BaseException as e:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        if isinstance(e, OSError) and not isinstance(e, WriteError):
+            raise write_error(out_dir, e) from e
+        raise
+
+
+class SpaceReservation:
+    """Reserve disk space for a file that a library (HDF5) writes through its own descriptor.
+
+    :meth:`reserve` makes the file system allocate the first ``size`` bytes of ``path``
+    (:func:`os.posix_fallocate`), so that the library's later writes below ``size`` cannot
+    fail with ``ENOSPC``; a full disk is reported here, by Python, as a
+    :class:`~esca.errors.WriteError` naming ``shown_as`` and the size needed. HDF5 truncates
+    the file to its real end on closing, giving back what was reserved beyond it. Where the
+    file system cannot allocate (no ``posix_fallocate``, ``EOPNOTSUPP``) nothing is reserved.
+    """
+
+    def __init__(self, path, shown_as):
+        self.path, self.shown_as, self.size = path, shown_as, 0
+        self._fd = os.open(path, os.O_WRONLY) if hasattr(os, "posix_fallocate") else None
+
+    def reserve(self, size):
+        """Make sure the first ``size`` bytes of the file are allocated."""
+        if self._fd is None or size <= self.size:
+            return
+        try:
+            os.posix_fallocate(self._fd, self.size, size - self.size)
+        except OSError as e:
+            if e.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                self.close()
+                return
+            raise write_error(self.shown_as, e, needed=size, at_least=True) from e
+        self.size = size
+
+    def trim(self):
+        """After HDF5 closed the file: cut what was reserved beyond its end (the end of file
+        address of its superblock; HDF5 itself truncates only when its end is past the file's
+        size). A file whose superblock is not understood is left as it is (valid, larger)."""
+        self.close()
+        if self.size:
+            end = _hdf5_end(self.path)
+            if end is not None and end < os.path.getsize(self.path):
+                os.truncate(self.path, end)
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _hdf5_end(path):
+    """The end of file address of the HDF5 file ``path`` (superblock versions 0 to 3 at offset
+    0, see the HDF5 file format specification, section II.A), or None."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if len(head) < 64 or head[:8] != b"\x89HDF\r\n\x1a\n":
+        return None
+    version = head[8]
+    if version in (0, 1):
+        size = head[13]
+        at = 24 + (4 if version == 1 else 0)
+    elif version in (2, 3):
+        size = head[9]
+        at = 12
+    else:
+        return None
+    if size not in (2, 4, 8) or at + 3 * size > len(head):
+        return None
+    base = int.from_bytes(head[at:at + size], "little")
+    end = int.from_bytes(head[at + 2 * size:at + 3 * size], "little")
+    return base + end

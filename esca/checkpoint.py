@@ -41,10 +41,11 @@ the path as typed, that path relative to the current folder and to the checkpoin
 its parent; a candidate is used only if its checksum is the stored one
 (:func:`locate_corpus`).
 
-Files are written with :func:`esca._io.atomic_path` (temporary file, fsync, rename, fsync of the
-folder), so a crash at any instant leaves the previous checkpoints intact; an interrupted
-write leaves at most a hidden ``.checkpoint-*.tmp`` file, which is ignored and removed by the
-next successful write. No pickle: loading a checkpoint never executes code.
+Files are written with :func:`esca._io.atomic_h5` (built in memory, then temporary file, fsync,
+rename, fsync of the folder), so a crash at any instant leaves the previous checkpoints intact;
+an interrupted write leaves at most a hidden ``.checkpoint-*.tmp`` file, which is ignored and
+removed by the next successful write. A full disk raises :class:`esca.errors.WriteError`
+(never a crash of HDF5) before older checkpoints are pruned. No pickle: loading a checkpoint never executes code.
 
 Because every random number is keyed by (seed, iteration, global token index) and ``z``
 determines every count table, continuing from a checkpoint repeats exactly the iterations an
@@ -64,7 +65,7 @@ import signal
 import h5py
 import numpy as np
 
-from ._io import atomic_path, check_output_dir
+from ._io import atomic_h5, check_output_dir
 from .config import TrainConfig
 from .errors import UserError
 
@@ -298,6 +299,9 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     UserError
         If the folder cannot be created or written, or ``checkpoint-ITERATION.h5`` is there
         already and belongs to another run (it is kept).
+    esca.errors.WriteError
+        If the checkpoint cannot be written (a full disk); older checkpoints are then neither
+        pruned nor touched.
     """
     from . import __version__
     check_output_dir(directory)
@@ -314,7 +318,7 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
                  "corpus_relpath": os.path.relpath(absolute, os.path.abspath(directory))}
     K = n_k.shape[0]
     z_dtype = np.uint16 if K <= 65536 else np.int32
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_h5(path) as f:
         f.attrs.update({
             "format": FORMAT, "format_version": FORMAT_VERSION, "iteration": iteration,
             "config": config.to_json(), **where, "corpus_sha256": corpus_sha256,

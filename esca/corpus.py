@@ -22,7 +22,7 @@ import os
 import h5py
 import numpy as np
 
-from ._io import atomic_path
+from ._io import SpaceReservation, atomic_output
 from .errors import UserError
 
 FORMAT = "esca-corpus"
@@ -212,6 +212,11 @@ def write_corpus(path, doc_ptr, word_ids, vocab, provenance=None, doc_index=None
         w.n_empty_dropped = int(n_empty_dropped)
 
 
+#: Bytes reserved beyond the tokens for HDF5's last partial chunk (256 KiB), its B-tree and
+#: headers (and 1/64 of the tokens' bytes more, for the chunk index of a large corpus).
+_RESERVE_MARGIN = 384 << 10
+
+
 class CorpusWriter:
     """Stream documents into a new corpus file, written atomically on close.
 
@@ -227,6 +232,13 @@ class CorpusWriter:
     provenance : dict, optional
     chunk_tokens : int
         Tokens buffered in memory before a write (default 4M, 16 MiB).
+
+    Raises
+    ------
+    esca.errors.WriteError
+        When the disk is full: the space for the tokens is reserved before HDF5 writes them
+        (:class:`esca._io.SpaceReservation`), so the error comes from Python, with the size
+        needed, and the temporary file is removed.
     """
 
     def __init__(self, path, vocab=None, provenance=None, chunk_tokens=1 << 22):
@@ -238,11 +250,20 @@ class CorpusWriter:
         self._ctx = None
 
     def __enter__(self):
-        self._ctx = atomic_path(self.path)
+        self._f = self._space = None
+        self._ctx = atomic_output(self.path)
         tmp = self._ctx.__enter__()
         try:
-            self._f = h5py.File(tmp, "w")
-        except BaseException as e:  # the temporary file goes (a signal, a full disk)
+            # HDF5 crashes the process when a write fails for want of space, so the space is
+            # reserved ahead of its writes (see SpaceReservation): a full disk ends here.
+            self._f = h5py.File(tmp, "w")  # truncates the file: reserve after it
+            self._space = SpaceReservation(tmp, self.path)
+            self._space.reserve(_RESERVE_MARGIN)
+        except BaseException as e:
+            if self._space is not None:
+                self._space.close()
+            if self._f is not None:
+                self._f.close()  # nothing written yet beyond the superblock
             self._ctx.__exit__(type(e), e, e.__traceback__)
             raise
         # HDF5 chunks of 64K tokens (256 KiB): a small corpus stays a small file.
@@ -281,8 +302,14 @@ class CorpusWriter:
             self._has_index = True
             self._index.extend(np.asarray(doc_index, dtype=np.int64).tolist())
 
+    def _reserve(self, nbytes):
+        """Reserve the space of the tokens written so far plus ``nbytes`` and a margin for
+        HDF5's chunk rounding and metadata."""
+        self._space.reserve(4 * self._n + int(nbytes) + _RESERVE_MARGIN + (4 * self._n >> 6))
+
     def _write(self, arr):
         if len(arr):
+            self._reserve(4 * len(arr))
             self._ds.resize((self._n + len(arr),))
             self._ds[self._n:] = arr
             self._n += len(arr)
@@ -297,7 +324,12 @@ class CorpusWriter:
                 if exc_type is None:
                     self._finish()
             finally:
-                self._f.close()
+                try:
+                    self._f.close()
+                    if exc_type is None:
+                        self._space.trim()
+                finally:
+                    self._space.close()
         except BaseException as e:  # the temporary file goes, and ``path`` stays as it was
             self._ctx.__exit__(type(e), e, e.__traceback__)
             raise
@@ -311,6 +343,8 @@ class CorpusWriter:
         doc_ptr = np.zeros(len(self._lens) + 1, dtype=np.int64)
         np.cumsum(np.asarray(self._lens, dtype=np.int64), out=doc_ptr[1:])
         assert doc_ptr[-1] == self._n
+        words = sum(len(w.encode("utf-8")) + 48 for w in self.vocab)  # global heap + reference
+        self._reserve(16 * len(doc_ptr) + words)
         f = self._f
         f.create_dataset("doc_ptr", data=doc_ptr)
         f.create_dataset("vocab", data=np.array(list(self.vocab), dtype=object),

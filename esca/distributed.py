@@ -122,19 +122,22 @@ def agree(comm, fn, *args, **kwargs):
     the rank that raised them (the CLI then aborts the job).
     """
     from .errors import UserError
-    result, err = None, None
+    result, err, error = None, None, None
     try:
         result = fn(*args, **kwargs)
     except UserError as e:
-        err = str(e)
+        err, error = str(e), e
     if comm.Get_size() > 1:
-        errs = comm.allgather(err)
+        # the class travels too, so that a WriteError (exit status 74) stays one on every rank
+        errs = comm.allgather(None if err is None else (type(error), err))
         bad = [(r, m) for r, m in enumerate(errs) if m is not None]
         if bad:
-            r, m = bad[0]
-            raise UserError(m if r == 0 else f"(rank {r}) {m}")
-    elif err is not None:
-        raise UserError(err)
+            r, (cls, m) = bad[0]
+            if r == 0 == comm.Get_rank():
+                raise error
+            raise cls(m if r == 0 else f"(rank {r}) {m}")
+    elif error is not None:
+        raise error
     return result
 
 

@@ -31,6 +31,33 @@ class Interrupted(Exception):
 EXIT_INTERRUPTED = 75
 
 
+class WriteError(UserError):
+    """An output could not be written: the disk is full, a quota is exceeded, or the write
+    failed (any :class:`OSError` while writing it).
+
+    The message names the file, the cause and, for a full disk, the space needed and free.
+    Nothing is left behind: the temporary file is removed and an existing file at the
+    destination is kept as it was. The CLI prints ``esca: error: <message>`` once and exits
+    with status :data:`EXIT_IO_ERROR` (74, ``EX_IOERR``). A subclass of :class:`UserError`
+    (and so of ``ValueError``).
+
+    Attributes
+    ----------
+    path : str or None
+        The file or folder that could not be written.
+    model : esca.TopicModel or None
+        From :func:`esca.train` with ``save_on_interrupt``: the model that could not be
+        written (rank 0); :meth:`esca.TopicModel.save` leaves the model with its caller.
+    """
+
+    path = None
+    model = None
+
+
+#: Exit status of a command whose output could not be written (a full disk; ``EX_IOERR``).
+EXIT_IO_ERROR = 74
+
+
 class PlaceholderVocabularyWarning(UserWarning):
     """A model whose words are the placeholder names ``x0``, ``x1``, ... ``x{V-1}``.
 

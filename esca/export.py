@@ -43,8 +43,8 @@ import shutil
 
 import numpy as np
 
-from ._io import (atomic_path, check_not_input, check_output_dir, check_output_file,
-                  check_outputs_not_inputs, make_temp_dir)
+from ._io import (atomic_output, check_not_input, check_output_dir,
+                  check_output_file, check_outputs_not_inputs, make_temp_dir, output_folder)
 from .errors import UserError
 from .model import top_word_ids
 
@@ -88,24 +88,26 @@ def _write_into_dir(out_dir, write, protect=()):
     check_output_dir(out_dir)
     if os.path.isdir(out_dir) and not os.access(out_dir, os.W_OK):
         raise UserError(f"output folder is not writable: {out_dir}")
-    os.makedirs(out_dir, exist_ok=True)
-    tmp = make_temp_dir(out_dir)
-    try:
-        write(tmp)
-        names = sorted(os.listdir(tmp))
-        check_outputs_not_inputs(shown, names, protect)
-        for name in names:
-            with open(os.path.join(tmp, name), "rb+") as f:
-                os.fsync(f.fileno())
-        for name in names:
-            os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
-        dfd = os.open(out_dir, os.O_RDONLY)
+    # A new folder goes again on failure; a full disk (any OSError of the writes) is one
+    # WriteError naming the folder.
+    with output_folder(out_dir):
+        tmp = make_temp_dir(out_dir)
         try:
-            os.fsync(dfd)
+            write(tmp)
+            names = sorted(os.listdir(tmp))
+            check_outputs_not_inputs(shown, names, protect)
+            for name in names:
+                with open(os.path.join(tmp, name), "rb+") as f:
+                    os.fsync(f.fileno())
+            for name in names:
+                os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
+            dfd = os.open(out_dir, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
         finally:
-            os.close(dfd)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
     return [os.path.join(out_dir, name) for name in names]
 
 
@@ -726,7 +728,7 @@ def export_pyldavis(model, out_html, terms=PYLDAVIS_TERMS, n_jobs=1, title=None,
     if named:
         note += " Topic labels: " + "; ".join(f"{k + 1} = {x}" for k, x in named) + "."
     page = pyldavis_html(prepared, title=title, note=note)
-    with atomic_path(out_html) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_output(out_html) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
         f.write(page)
     return out_html
 

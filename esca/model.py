@@ -33,7 +33,7 @@ import sys
 import h5py
 import numpy as np
 
-from ._io import atomic_path
+from ._io import atomic_h5
 from .config import TrainConfig
 from .errors import UserError
 
@@ -509,13 +509,19 @@ class TopicModel:
     def save(self, path):
         """Write the model to ``path`` (HDF5) atomically: an existing file is replaced or kept.
 
+        The file is built in memory and written by Python (see :func:`esca._io.atomic_h5`),
+        so a full disk is an exception, never a crash; the model itself is unchanged.
+
         Raises
         ------
         UserError
             If the folder does not exist or is not writable.
+        esca.errors.WriteError
+            (a ``UserError``) If the file cannot be written: a full disk (the message gives
+            the size needed and free) or any other ``OSError``; nothing is left behind.
         """
         from . import __version__
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        with atomic_h5(path) as f:
             f.create_dataset("n_kw", data=self.n_kw, compression="gzip", compression_opts=1)
             f.create_dataset("n_k", data=self.n_k)
             if self.n_dk is not None:

@@ -26,7 +26,8 @@ import warnings
 
 import numpy as np
 
-from ._io import atomic_path, check_not_input, check_output_dir, check_outputs_not_inputs
+from ._io import (atomic_output, check_not_input, check_output_dir,
+                  check_outputs_not_inputs, output_folder)
 from .errors import UserError
 
 PLOT_FILES = ("loglik_iteration.png", "loglik_seconds.png", "tokens_per_s.png", "top_words.png")
@@ -49,7 +50,7 @@ def _new_figure(width, height):
 
 
 def _save(fig, path, dpi):
-    with atomic_path(path) as tmp, warnings.catch_warnings():
+    with atomic_output(path) as tmp, warnings.catch_warnings():
         # Words in scripts the default font lacks are drawn as boxes; do not warn per glyph.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
@@ -269,7 +270,8 @@ def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI, protect=()):
     check_output_dir(out_dir)
     if os.path.isdir(out_dir) and not os.access(out_dir, os.W_OK):
         raise UserError(f"output folder is not writable: {out_dir}")
-    os.makedirs(out_dir, exist_ok=True)
     p = [os.path.join(out_dir, name) for name in PLOT_FILES]
-    return [plot_loglik(model, p[0], "iteration", dpi), plot_loglik(model, p[1], "seconds", dpi),
-            plot_throughput(model, p[2], dpi), plot_top_words(model, p[3], top, topics, dpi)]
+    with output_folder(out_dir):  # a new folder goes again if no plot could be written
+        return [plot_loglik(model, p[0], "iteration", dpi),
+                plot_loglik(model, p[1], "seconds", dpi),
+                plot_throughput(model, p[2], dpi), plot_top_words(model, p[3], top, topics, dpi)]

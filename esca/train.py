@@ -17,7 +17,7 @@ from ._checks import check_int
 from .checkpoint import FREE_SETTINGS as _FREE_ON_RESUME
 from .config import TrainConfig
 from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
-from .errors import Interrupted, UserError
+from .errors import Interrupted, UserError, WriteError
 from .model import LOG_FIELDS, TopicModel
 from .progress import TrainProgress
 
@@ -205,10 +205,15 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
             if rank != 0:
                 return None
             from .checkpoint import write_checkpoint
-            path = write_checkpoint(checkpoint_dir, it, config, corpus=_name(source),
-                                    corpus_sha256=corpus_sha, z=z.ravel(), n_dk=n_dk,
-                                    n_wk=s.n_wk, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
-                                    log_records=records, ranks=size, keep=keep_checkpoints)
+            try:
+                path = write_checkpoint(checkpoint_dir, it, config, corpus=_name(source),
+                                        corpus_sha256=corpus_sha, z=z.ravel(), n_dk=n_dk,
+                                        n_wk=s.n_wk, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
+                                        log_records=records, ranks=size,
+                                        keep=keep_checkpoints)
+            except WriteError as e:  # a full disk: stop every rank; older checkpoints stay
+                raise WriteError(f"{e}; {last_checkpoint_note(checkpoint_dir, config.iterations)}"
+                                 ) from e
             log.info("checkpoint %s", path)
             return path
         return distributed.agree(comm, write)
@@ -278,8 +283,27 @@ def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, 
             model.info["interrupted"] = {"signal": signame, "of_iterations": config.iterations}
             model.save(path)
             log.info("wrote the model of iteration %d to %s", it, path)
-    distributed.agree(comm, write)
+    try:
+        distributed.agree(comm, write)
+    except WriteError as e:  # a full disk: the caller of esca.train still gets the model
+        err = WriteError(f"{signame} received: stopped after iteration {it} of "
+                         f"{config.iterations}, but the model could not be saved: {e}")
+        err.model = model
+        raise err from e
     return model
+
+
+def last_checkpoint_note(directory, iterations):
+    """``the last checkpoint, DIR/checkpoint-....h5 (iteration I), is intact; free space and
+    resume with: esca train --resume DIR -n N`` (or that there is none), for the message of a
+    write that failed."""
+    from .checkpoint import list_checkpoints
+    found = list_checkpoints(directory) if directory and os.path.isdir(directory) else []
+    if not found:
+        return f"no checkpoint in {directory} yet"
+    it, path = found[0]
+    return (f"the last checkpoint, {path} (iteration {it}), is intact; free space and resume "
+            f"with: esca train --resume {directory} -n {iterations}")
 
 
 def _iteration(it, s, config, comm, N, records, callback, report):
