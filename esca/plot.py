@@ -57,8 +57,20 @@ def _save(fig, path, dpi):
 
 
 def _log(model, name):
+    """``model.log[name]`` as float64, None if missing or not one number per logged iteration.
+
+    A log without ``iteration`` is numbered 1, 2, ...; a field that is not 1-D numeric or
+    whose length differs from the others is left out (:meth:`esca.TopicModel.load` refuses
+    such a file; a model built in memory may still hold one).
+    """
+    lengths = [np.shape(v)[0] for v in model.log.values() if np.ndim(v) == 1]
+    if name == "iteration" and name not in model.log and lengths:
+        return np.arange(1, max(lengths) + 1, dtype=np.float64)
     v = model.log.get(name)
-    return None if v is None else np.asarray(v, dtype=np.float64)
+    if v is None or np.ndim(v) != 1 or np.asarray(v).dtype.kind not in "iuf" \
+            or len(v) != max(lengths):
+        return None
+    return np.asarray(v, dtype=np.float64)
 
 
 def _integer_x(ax):
@@ -93,7 +105,7 @@ def plot_loglik(model, path, x="iteration", dpi=DPI):
     ll = _log(model, "loglik_per_token")
     xs = _log(model, "iteration") if x == "iteration" else _log(model, "seconds")
     if x == "seconds" and xs is not None:
-        xs = np.cumsum(np.nan_to_num(xs, nan=0.0))
+        xs = np.cumsum(np.where(np.isfinite(xs), xs, 0.0))  # an unmeasured iteration: 0 s
     label = ("iteration" if x == "iteration" else
              "training time, s (cumulative sweep + count exchange)")
     ax.set_xlabel(label)
