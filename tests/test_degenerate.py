@@ -321,3 +321,98 @@ def test_malformed_log(case, trained, tmp_path):
     assert log["iteration"].tolist() == [1, 2, 3, 4, 5]
     assert all(len(v) == 5 for v in log.values())
     assert np.isfinite(log["loglik_per_token"][-1])
+
+
+# -- encodings and line endings of every text input -------------------------------------------
+
+#: name -> (file name, lines of a valid input); each is read by :func:`_read_input`.
+INPUTS = {
+    "text": ("docs.txt", ["river bank stone", "the café by the river", "stone stone"]),
+    "uci-docword": ("docword.txt", ["2", "3", "4", "1 1 2", "1 3 1", "2 2 1", "2 3 4"]),
+    "uci-vocab": ("vocab.txt", ["river", "café", "stone"]),
+    "ldac": ("c.ldac", ["2 0:2 2:1", "2 1:1 2:4"]),
+    "mm": ("c.mm", ["%%MatrixMarket matrix coordinate real general", "2 3 4", "1 1 2", "1 3 1",
+                    "2 2 1", "2 3 4"]),
+    "stopwords": ("stop.txt", ["the", "by"]),
+    "titles": ("t.tsv", ["doc_index\ttitle", "0\tRiver banks", "1\tCafé by the river"]),
+    "labels": ("labels.txt", ["rivers", "", "cafés"]),
+}
+
+#: variant -> (bytes of the lines -> bytes of the file, None if it reads as the plain file,
+#: else the expected substrings of the error, which names the file and the line).
+VARIANTS = {
+    "bom": (lambda lines: b"\xef\xbb\xbf" + b"".join(x + b"\n" for x in lines), None),
+    "crlf": (lambda lines: b"".join(x + b"\r\n" for x in lines), None),
+    "crcrlf": (lambda lines: b"".join(x + b"\r\r\n" for x in lines), None),
+    "no-final-newline": (lambda lines: b"\n".join(lines), None),
+    "bom-crlf-no-final": (lambda lines: b"\xef\xbb\xbf" + b"\r\n".join(lines), None),
+    "cr-only": (lambda lines: b"".join(x + b"\r" for x in lines), ("line 1", "carriage return")),
+    "latin-1": (lambda lines: b"\n".join(lines[:-1] + [lines[-1] + b" caf\xe9"]) + b"\n",
+                ("line {last}",)),
+    "nul": (lambda lines: b"\n".join(lines[:-1] + [lines[-1] + b"\x00"]) + b"\n",
+            ("line {last}",)),
+}
+
+
+def _read_input(kind, folder, name):
+    """What the reader of ``kind`` makes of ``folder/name`` (the other inputs valid)."""
+    from esca.cli.label import read_labels_file
+    from esca.cli.topics import read_titles
+    from esca.corpora.prepare import prepare_corpus
+    f = folder
+    base = {k: v for k, v in INPUTS.items()}
+
+    def plain(kind):
+        fname, lines = base[kind]
+        if not (f / fname).exists():
+            (f / fname).write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+        return str(f / fname)
+
+    if kind == "titles":
+        return read_titles(str(f / name))
+    if kind == "labels":
+        return read_labels_file(str(f / name), 3)
+    out = f / "c.h5"
+    if kind in ("text", "stopwords"):
+        prepare_corpus(plain("text") if kind == "stopwords" else str(f / name), "text", str(out),
+                       stopwords=str(f / name) if kind == "stopwords" else None)
+    elif kind in ("uci-docword", "uci-vocab"):
+        prepare_corpus(plain("uci-docword") if kind == "uci-vocab" else str(f / name), "uci",
+                       str(out), vocab=plain("uci-vocab") if kind == "uci-docword"
+                       else str(f / name))
+    elif kind == "ldac":
+        prepare_corpus(str(f / name), "ldac", str(out), vocab=plain("uci-vocab"))
+    elif kind == "mm":
+        from gensim.corpora import Dictionary
+        Dictionary([["river", "café", "stone"]]).save_as_text(str(f / "c.dict"))
+        prepare_corpus(str(f / name), "mm", str(out), dictionary=str(f / "c.dict"))
+    c = esca.read_corpus(str(out))
+    return c.vocab, c.doc_ptr.tolist(), c.word_ids.tolist()
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("kind", list(INPUTS))
+def test_text_input_encodings_and_line_endings(kind, variant, tmp_path):
+    name, lines = INPUTS[kind]
+    make, expect = VARIANTS[variant]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / name).write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    want = _read_input(kind, tmp_path / "plain", name)
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / name).write_bytes(make([x.encode("utf-8") for x in lines]))
+    if expect is None:
+        assert _read_input(kind, tmp_path / "odd", name) == want
+        return
+    with pytest.raises(UserError) as e:
+        _read_input(kind, tmp_path / "odd", name)
+    msg = str(e.value)
+    assert "\n" not in msg and name in msg, msg
+    for text in expect:
+        assert text.format(last=len(lines)) in msg, (text, msg)
+
+
+def test_titles_keep_unicode_line_separators_inside_a_title(tmp_path):
+    """Only \\n ends a line: U+2028 or U+0085 inside a title do not shift the rows."""
+    from esca.cli.topics import read_titles
+    (tmp_path / "t.txt").write_text("a\u2028b\nc\x85d\ne\n", encoding="utf-8")
+    assert read_titles(str(tmp_path / "t.txt")) == ["a\u2028b", "c\x85d", "e"]
