@@ -205,7 +205,8 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     nrows = math.ceil(len(chosen) / ncols)
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
     from matplotlib.ticker import FuncFormatter, MaxNLocator
-    fig = _new_figure(3.2 * ncols, 0.5 + max(rows_height, 2.5))
+    # at least 6.4 inches wide, so that one or two panels leave room for the titles
+    fig = _new_figure(max(3.2 * ncols, 6.4), 0.5 + max(rows_height, 2.5))
     N = max(model.num_tokens, 1)
     bars = []
     ranked = top_word_ids(model.n_kw[chosen], top)
@@ -231,7 +232,8 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     first.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     first.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100.0 * x:.4g}%"))
     shown = "" if len(chosen) == model.num_topics else f" (topics shown: {len(chosen)})"
-    fig.suptitle(_text(f"top {top} words per topic by phi, K={model.num_topics}{shown}"),
+    fig.suptitle(_text(f"top {min(top, model.num_words)} words per topic by phi, "
+                       f"K={model.num_topics}{shown}"),
                  fontsize=11)
     fig.supxlabel("phi: the word's probability in the topic (same scale in every panel)",
                   fontsize=9)

@@ -416,3 +416,22 @@ def test_titles_keep_unicode_line_separators_inside_a_title(tmp_path):
     from esca.cli.topics import read_titles
     (tmp_path / "t.txt").write_text("a\u2028b\nc\x85d\ne\n", encoding="utf-8")
     assert read_titles(str(tmp_path / "t.txt")) == ["a\u2028b", "c\x85d", "e"]
+
+
+@pytest.mark.parametrize("K", [1, 2])
+def test_top_words_titles_fit_a_grid_of_one_or_two_topics(K, tmp_path, monkeypatch):
+    """The suptitle and x label of top_words.png fit inside the picture of 1 or 2 panels,
+    and the title gives the number of words drawn (V = 5 < --top 10)."""
+    import esca.plot
+    figures = []
+    real_save = esca.plot._save
+    monkeypatch.setattr(esca.plot, "_save", lambda fig, path, dpi: (figures.append(fig),
+                                                                     real_save(fig, path, dpi))[1])
+    esca.plot.plot_top_words(_model(K=K), str(tmp_path / "t.png"), top=10)
+    fig = figures[0]
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    for text in (fig._suptitle, fig._supxlabel):
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (text.get_text(), box, fig.bbox)
+    assert fig._suptitle.get_text().startswith("top 5 words per topic")
