@@ -304,7 +304,9 @@ def mallet_topic_keys(model, num_words=MALLET_NUM_WORDS):
     count, each followed by one space (so the line ends with a space), then
     ``\\n``. Like Mallet, only words with a non-zero count in the topic are
     listed; ties are broken by lower word id. (Mallet's words never hold
-    whitespace; a tab or line break in one of ours is written as a space.)
+    whitespace; a tab or line break in one of ours is written as a space, and a
+    word holding a space reads back as two words: gensim and csv exports keep such
+    words whole.)
 
     Parameters
     ----------
