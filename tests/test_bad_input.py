@@ -114,6 +114,9 @@ def _cgs_model_without_z(name="m.h5"):
         import esca
         config = esca.TrainConfig(num_topics=3, iterations=1, sampler="cgs").to_json()
         _model(name, attrs={"config": config, "sampler": "cgs"})(d)
+    return build
+
+
 def _labels_model(n, name="m.h5"):
     """A K=3 model whose ``topic_labels`` dataset holds ``n`` strings."""
     def build(d):
