@@ -63,21 +63,12 @@ def read_labels_file(path, num_topics):
     Raises
     ------
     UserError
-        If the file cannot be read as UTF-8 or does not have K lines.
+        If the file cannot be read as UTF-8 text (see
+        :func:`esca.corpora.readers.read_lines`) or does not have K lines.
     """
-    import os
-
+    from esca.corpora.readers import read_lines
     from esca.errors import UserError
-    if not os.path.isfile(path):
-        raise UserError(f"--labels: no such file: {path}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"--labels: cannot read {path}: {e}") from None
-    if lines and lines[-1] == "":
-        lines.pop()
-    lines = [ln.rstrip("\r") for ln in lines]
+    lines = read_lines(path, "--labels")
     if len(lines) != num_topics:
         raise UserError(f"--labels {path} has {len(lines)} lines, but the model has "
                         f"{num_topics} topics (one label per line, empty for none)")

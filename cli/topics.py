@@ -68,20 +68,12 @@ def read_titles(path, column="title"):
     Raises
     ------
     UserError
-        If the file cannot be read, or a TSV header lacks ``column``.
+        If the file cannot be read (see :func:`esca.corpora.readers.read_lines`: UTF-8, lines
+        ending with ``\n`` or ``\r\n``), or a TSV header lacks ``column``.
     """
-    import gzip
-    import os
-
+    from esca.corpora.readers import read_lines
     from esca.errors import UserError
-    if not os.path.isfile(path):
-        raise UserError(f"--titles: no such file: {path}")
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as f:
-            rows = f.read().splitlines()
-    except (OSError, UnicodeDecodeError, EOFError) as e:
-        raise UserError(f"--titles: cannot read {path}: {e}") from None
+    rows = read_lines(path, "--titles")
     if rows and "\t" in rows[0]:
         header = rows[0].split("\t")
         if column not in header:

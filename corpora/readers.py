@@ -15,6 +15,10 @@ costs nothing; after a complete iteration ``num_docs`` is the number of input do
 stored or left out.
 
 Malformed input raises :class:`~esca.errors.UserError` naming the file and line.
+Every text reader accepts a UTF-8 byte order mark, ``\r\n`` line endings and a last line
+without ``\n``, and refuses invalid UTF-8, NUL bytes and carriage returns inside a line
+(CR-only "old Mac" line endings, which would make the whole file one line), naming the
+line.
 """
 
 import bz2
@@ -118,7 +122,54 @@ def _decode(line, path, lineno, encoding="utf-8"):
                         f"({line[max(0, at - 10):at + 10]!r}); is this a binary file?")
     if lineno == 1 and text.startswith("\ufeff"):
         text = text[1:]
+    _check_cr(line, path, lineno)
     return text
+
+
+def _check_cr(line, path, lineno):
+    """Refuse a carriage return inside ``line`` (bytes): old Mac (CR-only) line endings.
+
+    Lines end with ``\n`` or ``\r\n``; a file of CR-only line endings would otherwise be
+    read as a single line.
+    """
+    at = line.rstrip(b"\r\n").find(b"\r")
+    if at >= 0:
+        raise UserError(f"{path}: line {lineno}: carriage return (\\r) inside the line at byte "
+                        f"{at}: old Mac line endings? Lines must end with \\n or \\r\\n "
+                        f"(convert with: tr '\\r' '\\n')")
+
+
+def _strip_bom(line, lineno):
+    """``line`` (bytes) without a UTF-8 byte order mark when it is line 1."""
+    return line[3:] if lineno == 1 and line.startswith(b"\xef\xbb\xbf") else line
+
+
+def read_lines(path, what):
+    """The lines of a small UTF-8 text file (plain or gzip) as a list of str.
+
+    Lines end with ``\n`` or ``\r\n`` (the last one may lack it); a UTF-8 byte order
+    mark is dropped. Only ``\n`` ends a line: unlike :meth:`str.splitlines`, characters
+    such as U+2028 or U+0085 inside a line stay in it.
+
+    Parameters
+    ----------
+    path : str
+    what : str
+        The option that named the file, for messages (``"--titles"``).
+
+    Raises
+    ------
+    UserError
+        A missing or unreadable file; invalid UTF-8, a NUL byte or a carriage return
+        inside a line (CR-only line endings), naming the line.
+    """
+    if not os.path.isfile(path):
+        raise UserError(f"{what}: no such file: {path}")
+    lines = []
+    with open_binary(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            lines.append(_decode(line, f"{what} {path}", lineno).rstrip("\n").rstrip("\r"))
+    return lines
 
 
 def iter_text_documents(path, encoding="utf-8", split=str.split):
@@ -382,7 +433,9 @@ class UciDocword(_TripleFile):
     def _header(self, fh):
         values = []
         for name, lineno in (("D", 1), ("W", 2), ("NNZ", 3)):
-            line = fh.readline().strip()
+            line = _strip_bom(fh.readline(), lineno)
+            _check_cr(line, self.path, lineno)
+            line = line.strip()
             if not line.isdigit():
                 raise UserError(f"{self.path}: line {lineno}: expected the header count {name}, "
                                 f"got {line[:40]!r}")
@@ -448,7 +501,10 @@ class LdacCorpus:
         n_lines = 0
         with open_binary(self.path) as fh:
             for n, line in enumerate(fh):
+                line = _strip_bom(line, n + 1)
                 m = _LDAC_LINE.fullmatch(line)
+                if m is None:
+                    _check_cr(line, self.path, n + 1)
                 if m is None:
                     raise UserError(f"{self.path}: line {n + 1}: expected 'M id:count id:count "
                                     f"...', got {line[:60]!r}")
@@ -514,7 +570,8 @@ class MmDocs(_TripleFile):
         self.vocab_size = vocab_size
 
     def _header(self, fh):
-        banner = fh.readline()
+        banner = _strip_bom(fh.readline(), 1)
+        _check_cr(banner, self.path, 1)
         if not _MM_BANNER.fullmatch(banner):
             raise UserError(f"{self.path}: not a readable Matrix Market file: line 1: expected "
                             f"'%%MatrixMarket matrix coordinate real general', "

@@ -866,11 +866,14 @@ def training_loglik_per_token(model):
     Raises
     ------
     UserError
-        If the model holds no document-topic counts.
+        If the model holds no document-topic counts, or no tokens (N = 0).
     """
     from .samplers import _kernels as kern
     if model.n_dk is None:
         raise UserError("the model holds no document-topic counts (n_dk)")
+    if model.num_tokens == 0:
+        raise UserError("the model holds no tokens (N = 0, every n_k is 0), so it has no "
+                        "log-likelihood per token")
     doc_ptr = np.zeros(model.n_dk.shape[0] + 1, dtype=np.int64)
     np.cumsum(model.n_dk.sum(axis=1, dtype=np.int64), out=doc_ptr[1:])
     n_wk = np.ascontiguousarray(model.n_kw.T)

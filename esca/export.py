@@ -312,7 +312,9 @@ def mallet_topic_keys(model, num_words=MALLET_NUM_WORDS):
     count, each followed by one space (so the line ends with a space), then
     ``\\n``. Like Mallet, only words with a non-zero count in the topic are
     listed; ties are broken by lower word id. (Mallet's words never hold
-    whitespace; a tab or line break in one of ours is written as a space.)
+    whitespace; a tab or line break in one of ours is written as a space, and a
+    word holding a space reads back as two words: gensim and csv exports keep such
+    words whole.)
 
     Parameters
     ----------
@@ -527,9 +529,12 @@ def pyldavis_prepare(model, terms=PYLDAVIS_TERMS, n_jobs=1):
 
     Topics keep esca's order (``sort_topics=False``); LDAvis numbers them
     from 1, so LDAvis topic t is esca topic t-1. Circle areas are the topic
-    shares sum_d theta_dk n_d / N. A model without ``n_dk`` is shown as one
-    document holding the whole corpus, theta_k = (n_k + alpha_k) / (N + sum
-    alpha). Word bars use ``term_frequency`` = column sums of ``n_kw``.
+    shares sum_d theta_dk n_d / N. A model without ``n_dk`` (or whose ``n_dk``
+    is all zero) is shown as one document holding the whole corpus, theta_k =
+    (n_k + alpha_k) / (N + sum alpha). Word bars use ``term_frequency`` =
+    column sums of ``n_kw``. Topics are placed by pyLDAvis's PCoA of their
+    Jensen-Shannon distances, which needs K >= 2; the one topic of a K = 1
+    model is drawn alone in the middle of the map.
 
     Cost: pyLDAvis ranks all V words of every topic for 101 values of lambda,
     about 8 s per million (topic, word) pairs on one core: 1 s for K=5,
@@ -550,24 +555,30 @@ def pyldavis_prepare(model, terms=PYLDAVIS_TERMS, n_jobs=1):
     Raises
     ------
     UserError
-        If pyLDAvis is not installed (``pip install 'esca-lda[viz]'``) or ``terms``
-        is out of range.
+        If pyLDAvis is not installed (``pip install 'esca-lda[viz]'``), ``terms``
+        is out of range, or the model holds no tokens (N = 0).
     """
     pyLDAvis = _import_pyldavis()
     terms = int(terms)
     if not 1 <= terms <= 30:
         raise UserError(f"pyLDAvis shows 1 to 30 words per topic, got {terms}")
-    if model.n_dk is not None:
+    N = model.num_tokens
+    if N == 0:
+        raise UserError("the model holds no tokens (N = 0, every n_k is 0), so pyLDAvis has "
+                        "no topic shares or word frequencies to show")
+    if model.n_dk is not None and model.n_dk.sum(dtype=np.int64) > 0:
         theta = model.theta
         lengths = model.n_dk.sum(axis=1, dtype=np.int64)
     else:
-        N = model.num_tokens
         theta = ((model.n_k + model.alpha) / (N + model.alpha.sum()))[None, :]
         lengths = np.array([N], dtype=np.int64)
+    # pyLDAvis's PCoA needs K >= 2; one topic sits alone in the middle of the map.
+    mds = "pcoa" if model.num_topics > 1 else (lambda dists: np.zeros((1, 2)))
     return pyLDAvis.prepare(topic_term_dists=model.phi, doc_topic_dists=theta,
                             doc_lengths=lengths, vocab=list(model.vocab),
                             term_frequency=model.n_kw.sum(axis=0, dtype=np.int64),
-                            R=terms, sort_topics=False, start_index=1, n_jobs=n_jobs)
+                            R=terms, sort_topics=False, start_index=1, n_jobs=n_jobs,
+                            mds=mds)
 
 
 # LDAvis keeps its state in the URL with history.replaceState(location.origin + ...); a page

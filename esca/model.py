@@ -457,16 +457,23 @@ class TopicModel:
             lines.append(f"| hyperparameter optimization every {c.optimize_interval} "
                          f"iterations")
         done = self.log.get("iteration")
-        done = int(done[-1]) if done is not None and len(done) else 0
-        lines += ["|", "<Training>", f"| iterations: {done} done of {c.iterations} configured"]
+        lengths = [len(v) for v in self.log.values() if np.ndim(v) == 1 and len(v)]
+        if done is not None and np.ndim(done) == 1 and len(done):
+            done = f"{int(done[-1])} done of {c.iterations} configured"
+        elif lengths:
+            done = f"{max(lengths)} done of {c.iterations} configured"
+        else:
+            done = f"{c.iterations} configured (the training log is empty)"
+        lines += ["|", "<Training>", f"| iterations: {done}"]
         ll = self.log.get("loglik_per_token")
         if ll is not None and len(ll) and np.isfinite(ll).any():
             last = int(np.flatnonzero(np.isfinite(ll))[-1])
             it = int(self.log["iteration"][last]) if "iteration" in self.log else last + 1
             lines.append(f"| log-likelihood per token: {float(ll[last]):.5f} "
                          f"(iteration {it})")
-        if "seconds" in self.log and len(self.log["seconds"]):
-            lines.append(f"| sampling time: {float(np.sum(self.log['seconds'])):.2f} s")
+        sec = np.asarray(self.log.get("seconds", []), dtype=np.float64)
+        if sec.ndim == 1 and np.isfinite(sec).any():
+            lines.append(f"| sampling time: {float(np.sum(sec[np.isfinite(sec)])):.2f} s")
         lines += ["|", "<Topics>"]
         words = top_word_ids(self.n_kw, top_n)
         docs = None
@@ -678,18 +685,53 @@ class TopicModel:
             info = None
         if not isinstance(info, dict):
             raise UserError(f"{path}: attribute 'info' is not a JSON object")
-        log = {}
-        if "log" in f:
-            g = f["log"]
-            if not isinstance(g, h5py.Group):
-                raise UserError(f"{path}: 'log' must be a group of per-iteration datasets")
-            for k in g:
-                if not isinstance(g[k], h5py.Dataset):
-                    raise UserError(f"{path}: 'log/{k}' is not a dataset")
-                log[k] = g[k][()]
+        log = _read_log(f, path, config.iterations)
         return cls(n_kw=n_kw, n_k=n_k, n_dk=n_dk, vocab=vocab, alpha=alpha, beta=float(beta),
                    config=config, log=log, word_df=word_df, info=info, z=z,
                    labels=labels, doc_index=doc_index)
+
+
+def _read_log(f, path, iterations):
+    """The training log of the open model file ``f``, checked: {field: 1-D ndarray}.
+
+    Every field is a 1-D numeric dataset, all of one length L <= ``iterations`` (one value
+    per iteration; a model stopped early has fewer), and ``iteration`` holds increasing
+    integers in 1..``iterations``. Any field may be missing, and values may be NaN (the
+    log-likelihood is NaN where it was not computed) or infinite (tokens_per_s of an
+    iteration timed as 0 s); readers use the finite values only.
+    """
+    if "log" not in f:
+        return {}
+    g = f["log"]
+    if not isinstance(g, h5py.Group):
+        raise UserError(f"{path}: 'log' must be a group of per-iteration datasets")
+    log, first = {}, None
+    for k in g:
+        ds = g[k]
+        if not isinstance(ds, h5py.Dataset):
+            raise UserError(f"{path}: 'log/{k}' is not a dataset")
+        if ds.ndim != 1 or ds.dtype.kind not in "iuf":
+            raise UserError(f"{path}: 'log/{k}' must be a 1-D numeric dataset (one value per "
+                            f"iteration), got dtype {ds.dtype} and shape {ds.shape}")
+        if first is not None and ds.shape[0] != len(log[first]):
+            raise UserError(f"{path}: 'log/{k}' has {ds.shape[0]} values but 'log/{first}' "
+                            f"has {len(log[first])}; every field of the training log holds one "
+                            f"value per iteration")
+        log[k] = ds[()]
+        first = first or k
+    L = len(log[first]) if first is not None else 0
+    if L > iterations:
+        raise UserError(f"{path}: the training log ('log/{first}') has {L} values but the model "
+                        f"was trained for {iterations} iterations (config)")
+    it = log.get("iteration")
+    if it is not None and L:
+        ok = np.isfinite(it) & (it >= 1) & (it <= iterations) & (it == np.round(it))
+        ok[1:] &= np.diff(it) > 0
+        if not ok.all():
+            bad = it[np.flatnonzero(~ok)[0]]
+            raise UserError(f"{path}: 'log/iteration' must hold increasing iteration numbers "
+                            f"in 1..{iterations}, got {bad.item()!r}")
+    return log
 
 
 def _check_label(label):

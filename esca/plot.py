@@ -58,8 +58,20 @@ def _save(fig, path, dpi):
 
 
 def _log(model, name):
+    """``model.log[name]`` as float64, None if missing or not one number per logged iteration.
+
+    A log without ``iteration`` is numbered 1, 2, ...; a field that is not 1-D numeric or
+    whose length differs from the others is left out (:meth:`esca.TopicModel.load` refuses
+    such a file; a model built in memory may still hold one).
+    """
+    lengths = [np.shape(v)[0] for v in model.log.values() if np.ndim(v) == 1]
+    if name == "iteration" and name not in model.log and lengths:
+        return np.arange(1, max(lengths) + 1, dtype=np.float64)
     v = model.log.get(name)
-    return None if v is None else np.asarray(v, dtype=np.float64)
+    if v is None or np.ndim(v) != 1 or np.asarray(v).dtype.kind not in "iuf" \
+            or len(v) != max(lengths):
+        return None
+    return np.asarray(v, dtype=np.float64)
 
 
 def _integer_x(ax):
@@ -94,7 +106,7 @@ def plot_loglik(model, path, x="iteration", dpi=DPI):
     ll = _log(model, "loglik_per_token")
     xs = _log(model, "iteration") if x == "iteration" else _log(model, "seconds")
     if x == "seconds" and xs is not None:
-        xs = np.cumsum(np.nan_to_num(xs, nan=0.0))
+        xs = np.cumsum(np.where(np.isfinite(xs), xs, 0.0))  # an unmeasured iteration: 0 s
     label = ("iteration" if x == "iteration" else
              "training time, s (cumulative sweep + count exchange)")
     ax.set_xlabel(label)
@@ -194,7 +206,8 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     nrows = math.ceil(len(chosen) / ncols)
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
     from matplotlib.ticker import FuncFormatter, MaxNLocator
-    fig = _new_figure(3.2 * ncols, 0.5 + max(rows_height, 2.5))
+    # at least 6.4 inches wide, so that one or two panels leave room for the titles
+    fig = _new_figure(max(3.2 * ncols, 6.4), 0.5 + max(rows_height, 2.5))
     N = max(model.num_tokens, 1)
     bars = []
     ranked = top_word_ids(model.n_kw[chosen], top)
@@ -220,7 +233,8 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     first.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
     first.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100.0 * x:.4g}%"))
     shown = "" if len(chosen) == model.num_topics else f" (topics shown: {len(chosen)})"
-    fig.suptitle(_text(f"top {top} words per topic by phi, K={model.num_topics}{shown}"),
+    fig.suptitle(_text(f"top {min(top, model.num_words)} words per topic by phi, "
+                       f"K={model.num_topics}{shown}"),
                  fontsize=11)
     fig.supxlabel("phi: the word's probability in the topic (same scale in every panel)",
                   fontsize=9)

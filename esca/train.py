@@ -189,9 +189,7 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     else:
         distributed.agree(comm, _restore, s, ckpt, shard)
         first = ckpt.iteration + 1
-        for k in LOG_FIELDS:
-            old = list(ckpt.log[k][:ckpt.iteration]) if k in ckpt.log else []
-            records[k] = old + [math.nan] * (ckpt.iteration - len(old))
+        records.update(_earlier_log(ckpt.log, ckpt.iteration))
         if rank == 0:
             log.info("%s from %s at iteration %d of %d",
                      "continuing" if ckpt.kind == "model" else "resumed", ckpt.path,
@@ -262,6 +260,34 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     wall = time.perf_counter() - t_start
     return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
                    corpus_sha, labels=getattr(ckpt, "labels", None))
+
+
+def _earlier_log(old, n):
+    """The log records of iterations 1..``n`` from an earlier log ``old`` (model or checkpoint).
+
+    ``iteration`` becomes 1..n; every other field's values go to the iterations that
+    ``old["iteration"]`` names (or 1, 2, ... without it) and are NaN where ``old`` has none
+    (a field that older esca versions did not log, or a log cut short).
+    """
+    it = np.asarray(old.get("iteration", []), dtype=np.float64).ravel()
+    rows = len(next((v for v in old.values() if np.ndim(v) == 1), []))
+    pos = np.arange(min(rows, n))
+    if len(it) == len(pos) and len(it) and np.isfinite(it).all() \
+            and np.array_equal(it, np.round(it)) and it.min() >= 1 and it.max() <= n \
+            and len(np.unique(it)) == len(it):
+        pos = it.astype(np.int64) - 1
+    out = {"iteration": list(range(1, n + 1))}
+    for k in LOG_FIELDS:
+        if k == "iteration":
+            continue
+        col = [math.nan] * n
+        v = old.get(k)
+        if v is not None and np.ndim(v) == 1 and np.asarray(v).dtype.kind in "iuf" \
+                and len(v) >= len(pos):
+            for p, x in zip(pos, v[:len(pos)]):
+                col[p] = x
+        out[k] = col
+    return out
 
 
 def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, wall, DVN,

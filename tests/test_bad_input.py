@@ -127,6 +127,16 @@ def _labels_model(n, name="m.h5"):
     return build
 
 
+def _log_model(log, name="m.h5"):
+    """The K=3 model of :func:`_model` whose ``log/`` group holds ``log`` (name -> array)."""
+    def build(d):
+        _model(name)(d)
+        with h5py.File(d / name, "a") as f:
+            for key, value in log.items():
+                f["log"].create_dataset(key, data=value)
+    return build
+
+
 def _truncated(name, source_builder, source_name):
     """A valid file cut in half."""
     def build(d):
@@ -854,6 +864,58 @@ CASES = [
     Case("train-beta-above-range", "--beta 1e300 (the log-likelihood was rounding noise)",
          TRAIN + ("c.h5", "--beta", "1e300", "--out", "m.h5"),
          ("beta must be in 1e-100..1e6", "got 1e+300"), _corpus(), out="m.h5"),
+    # ---- issue 13: degenerate models, malformed training logs, line endings and encodings
+    Case("plot-model-log-strings", "model whose log/seconds holds strings",
+         ("plot", "m.h5", "--out", "plots"),
+         ("m.h5", "'log/seconds' must be a 1-D numeric dataset", "dtype |S1"),
+         _log_model({"seconds": np.array([b"a"])}), out="plots", out_kind="dir"),
+    Case("topics-model-log-longer-than-iterations", "model of 1 iteration with a log of 5",
+         ("topics", "m.h5", "--summary"),
+         ("m.h5", "the training log ('log/iteration') has 5 values",
+          "trained for 1 iterations"),
+         _log_model({"iteration": np.arange(1, 6), "seconds": np.ones(5)})),
+    Case("train-continue-log-lengths-differ", "--continue a model whose log fields differ in "
+         "length", ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
+         ("m0.h5", "'log/seconds' has 2 values but 'log/iteration' has 1"),
+         _all(_log_model({"iteration": [1], "seconds": [0.1, 0.2]}, "m0.h5"), _corpus()),
+         out="m.h5"),
+    Case("topics-model-log-iteration-nan", "model whose log/iteration holds NaN",
+         ("topics", "m.h5", "--summary"),
+         ("m.h5", "'log/iteration' must hold increasing iteration numbers in 1..1", "nan"),
+         _log_model({"iteration": [np.nan]})),
+    Case("export-pyldavis-no-tokens", "pyLDAvis page of a model without tokens (N = 0)",
+         ("export", "m.h5", "--format", "pyldavis", "--out", "t.html"),
+         ("the model holds no tokens (N = 0",),
+         _model(override={"n_kw": np.zeros((3, 6), np.int32), "n_k": np.zeros(3, np.int64)}),
+         out="t.html"),
+    Case("evaluate-model-no-tokens", "evaluate a model without tokens (N = 0)",
+         ("evaluate", "m.h5", "c.h5"), ("the model holds no tokens (N = 0",),
+         _all(_model(override={"n_kw": np.zeros((3, 6), np.int32),
+                               "n_k": np.zeros(3, np.int64)}), _corpus())),
+    Case("prepare-text-cr-only", "text with old Mac (CR-only) line endings",
+         ("prepare", "docs.txt", "--format", "text", "--out", "c.h5"),
+         ("docs.txt", "line 1", "carriage return", "tr '\\r' '\\n'"),
+         _bytes("docs.txt", b"river bank\rstone cafe\rthe river\r"), out="c.h5"),
+    Case("prepare-uci-vocab-cr-only", "UCI vocab.txt with CR-only line endings",
+         ("prepare", "docword.txt", "--format", "uci", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("vocab.txt", "line 1", "carriage return"),
+         _all(_uci("1 1 1\n"), _bytes("vocab.txt", b"a\rb\rc\rd\r")), out="c.h5"),
+    Case("prepare-ldac-cr-only", "LDA-C corpus with CR-only line endings",
+         ("prepare", "c.ldac", "--format", "ldac", "--vocab", "vocab.txt", "--out", "c.h5"),
+         ("c.ldac", "line 1", "carriage return"),
+         _all(_bytes("c.ldac", b"1 0:2\r1 1:1\r"), _text("vocab.txt", "a\nb\n")), out="c.h5"),
+    Case("topics-titles-invalid-utf8", "--titles file with a Latin-1 byte on line 2",
+         ("topics", "m.h5", "--docs", "1", "--titles", "t.txt"),
+         ("--titles t.txt", "line 2", "invalid UTF-8"),
+         _all(_model(), _bytes("t.txt", b"first\ncaf\xe9 au lait\n"))),
+    Case("label-file-cr-only", "--labels file with CR-only line endings",
+         ("label", "m.h5", "--labels", "labels.txt"),
+         ("--labels labels.txt", "line 1", "carriage return"),
+         _all(_model(), _bytes("labels.txt", b"a\rb\rc\r"))),
+    Case("label-file-nul-byte", "--labels file with a NUL byte on line 3",
+         ("label", "m.h5", "--labels", "labels.txt"),
+         ("--labels labels.txt", "line 3", "NUL byte"),
+         _all(_model(), _bytes("labels.txt", b"a\nb\nc\x00\n"))),
 ]
 
 

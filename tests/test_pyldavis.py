@@ -201,3 +201,39 @@ def test_history_shim_keeps_only_the_fragment_for_file_pages(browser):
         page.close()
     assert calls == [["replace", "#topic=2&lambda=1&term="], ["push", "null/tmp/topics.html"],
                      ["idle", "file:///tmp/topics.html#topic=1"]]
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_one_and_two_topic_pages_in_headless_chromium(k, browser, tmp_path):
+    """K = 1 (placed without pyLDAvis's PCoA, which needs K >= 2) and K = 2 pages draw
+    their circles and bars without errors."""
+    import numpy as np
+
+    from esca.export import export_pyldavis
+    rng = np.random.default_rng(k)
+    n_kw = rng.integers(1, 9, size=(k, 12)).astype(np.int32)
+    model = esca.TopicModel(n_kw=n_kw, n_k=n_kw.sum(axis=1), n_dk=n_kw.sum(axis=1)[None, :],
+                            vocab=[f"w{i}" for i in range(12)], alpha=np.full(k, 0.1),
+                            beta=0.01, config=esca.TrainConfig(num_topics=k, iterations=1))
+    path = tmp_path / "page.html"
+    export_pyldavis(model, str(path))
+    errors = []
+    page = browser.new_page(viewport={"width": 1250, "height": 900})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_selector("svg circle.dot", state="attached", timeout=30_000)
+        circles = page.locator("svg circle.dot")
+        assert circles.count() == k
+        radii = circles.evaluate_all("els => els.map(e => +e.getAttribute('r'))")
+        centers = circles.evaluate_all("els => els.map(e => [+e.getAttribute('cx'), "
+                                       "+e.getAttribute('cy')])")
+        assert all(r > 0 for r in radii)
+        assert all(np.isfinite(c).all() for c in centers), centers
+        page.locator("#ldavis_esca-topic1").dispatch_event("click")
+        page.wait_for_timeout(500)
+        assert page.locator("svg rect.overlay").count() == 12
+    finally:
+        page.close()
+    assert errors == []
