@@ -1,5 +1,6 @@
 """``esca corpora``: list, download, verify and convert the standard LDA benchmark corpora."""
 
+import dataclasses
 import os
 
 HELP = "list, download and convert standard corpora (KOS, NIPS, NYTimes, 20NG, Wikipedia...)"
@@ -241,18 +242,24 @@ def run_fetch(args):
         network error with the partial download kept, a digest mismatch, a conversion
         error); the CLI prints it as one line and exits with status 2.
     """
-    from esca.corpora.fetch import _DEFAULT, fetch_corpus, parse_sha256_options
+    from esca.corpora.fetch import Conversion, Pruning, Source, fetch_corpus, parse_sha256_options
+    from esca.corpora.registry import get_corpus
 
     from .main import show_progress_bar
-    kwargs = {k: getattr(args, k) for k in ("no_below", "no_above", "keep_n")
-              if getattr(args, k) is not None}
     progress = show_progress_bar(args)
-    r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, convert=args.convert,
-                     mirror=args.mirror, sha256=parse_sha256_options(args.sha256),
-                     dump_date=args.dump_date, force=args.force, reconvert=args.reconvert,
-                     progress=progress, timeout=args.timeout, holdout=args.holdout,
-                     seed=args.seed, processes=args.processes,
-                     **{k: kwargs.get(k, _DEFAULT) for k in ("no_below", "no_above", "keep_n")})
+    source = Source(mirror=args.mirror, sha256=parse_sha256_options(args.sha256),
+                    dump_date=args.dump_date, timeout=args.timeout)
+    given = {k: getattr(args, k) for k in ("no_below", "no_above", "keep_n")
+             if getattr(args, k) is not None}
+    # The pruning flags given replace the corpus's own values (`esca corpora list`); the
+    # others stay.
+    pruning = (dataclasses.replace(Pruning(**get_corpus(args.name).prune), **given)
+               if given else None)
+    conversion = Conversion(holdout=args.holdout, seed=args.seed, pruning=pruning,
+                            processes=args.processes)
+    r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, source=source,
+                     conversion=conversion, convert=args.convert, force=args.force,
+                     reconvert=args.reconvert, progress=progress)
     for f in r["files"]:
         got = f"downloaded {f['downloaded']} bytes" if f["downloaded"] else "cached"
         print(f"{f['path']}: {got}, sha256 {f['sha256']} ({f['verified']})")

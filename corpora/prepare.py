@@ -518,3 +518,26 @@ def write_holdout(path, fraction, seed, test_path=None):
                      doc_index=index[ids], n_empty_dropped=dropped)
     return {**summary, "test_path": test_path, "V": len(train.vocab),
             "train_tokens": train.num_tokens, "test_tokens": test.num_tokens}
+
+
+@dataclasses.dataclass(frozen=True)
+class Pruning:
+    """Vocabulary pruning of ``esca prepare`` (``--no-below``, ``--no-above``, ``--keep-n``).
+
+    The fields are :func:`prepare_corpus`'s keyword arguments of the same names and go to
+    gensim's ``Dictionary.filter_extremes``; None leaves that kind of pruning out.
+    ``dataclasses.asdict(pruning)`` gives them as keyword arguments.
+
+    Parameters
+    ----------
+    no_below : int, optional
+        Drop words in fewer than ``no_below`` documents.
+    no_above : float, optional
+        Drop words in more than a fraction ``no_above`` (0 < F <= 1) of the documents.
+    keep_n : int, optional
+        Keep only the ``keep_n`` words of highest document frequency.
+    """
+
+    no_below: int | None = None
+    no_above: float | None = None
+    keep_n: int | None = None

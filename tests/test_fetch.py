@@ -11,6 +11,7 @@ import bz2
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import socket
@@ -24,8 +25,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from esca.corpora import fetch
-from esca.corpora.fetch import DownloadError, fetch_corpus
+from esca.corpora import download, fetch
+from esca.corpora.fetch import Conversion, DownloadError, Pruning, Source, fetch_corpus
+from esca.corpora.prepare import holdout_path
 from esca.corpora.registry import REGISTRY, RemoteFile, StandardCorpus
 
 from esca.corpus import read_corpus, read_doc_index
@@ -234,9 +236,9 @@ def test_recorded_digest_checks_later_downloads(server, tmp_path):
     assert not (tmp_path / "blob" / "v.txt").exists()
     # Pinning the new value by hand replaces the record.
     r = fetch_corpus(spec, cache_dir=tmp_path, convert=False,
-                     sha256={None: sha256(b"version two\n")})
+                     source=Source(sha256={None: sha256(b"version two\n")}))
     assert r["files"][0]["verified"] == "pinned: --sha256"
-    assert fetch._read_record(str(tmp_path / "blob" / "v.txt.sha256")) == sha256(b"version two\n")
+    assert download.read_record(str(tmp_path / "blob" / "v.txt.sha256")) == sha256(b"version two\n")
 
 
 def test_server_ignoring_range_restarts_from_zero(server, tmp_path):
@@ -278,7 +280,7 @@ def test_http_error_and_timeout_are_one_line_user_errors(server, tmp_path):
         fetch_corpus(spec, cache_dir=tmp_path, convert=False)
     server.state.stall["/files/slow.bin"] = 1.5
     with pytest.raises(DownloadError) as e:
-        fetch_corpus(spec, cache_dir=tmp_path, convert=False, timeout=0.3)
+        fetch_corpus(spec, cache_dir=tmp_path, convert=False, source=Source(timeout=0.3))
     msg = str(e.value)
     assert "timed out" in msg and "slow.bin.part" in msg and "\n" not in msg
     assert (tmp_path / "blob" / "slow.bin.part").stat().st_size == 4_000
@@ -288,12 +290,12 @@ def test_unknown_corpus_and_bad_options(tmp_path):
     with pytest.raises(UserError, match="unknown corpus 'nope'"):
         fetch_corpus("nope", cache_dir=tmp_path)
     with pytest.raises(UserError, match="own train/test split"):
-        fetch_corpus("20ng", cache_dir=tmp_path, holdout=0.1)
+        fetch_corpus("20ng", cache_dir=tmp_path, conversion=Conversion(holdout=0.1))
     with pytest.raises(UserError, match="wikipedia only"):
-        fetch_corpus("kos", cache_dir=tmp_path, dump_date="20240101")
+        fetch_corpus("kos", cache_dir=tmp_path, source=Source(dump_date="20240101"))
     with pytest.raises(UserError, match="give --sha256 FILE=HEX"):
-        fetch_corpus("kos", cache_dir=tmp_path, sha256={None: "a" * 64},
-                     mirror="http://127.0.0.1:9/")
+        fetch_corpus("kos", cache_dir=tmp_path,
+                     source=Source(sha256={None: "a" * 64}, mirror="http://127.0.0.1:9/"))
     with pytest.raises(UserError, match="not a sha256 digest"):
         fetch.parse_sha256_options(["kos=abc"])
     assert fetch.parse_sha256_options(["f.gz=" + "A" * 64]) == {"f.gz": "a" * 64}
@@ -345,8 +347,9 @@ def test_20newsgroups_train_test_and_document_names(server, tmp_path):
     data = make_20news_tarball()
     server.state.files["/ng/20news-bydate.tar.gz"] = data
     # The real registry entry, from a mirror, with the synthetic archive's digest pinned.
-    r = fetch_corpus("20newsgroups", cache_dir=tmp_path, mirror=server.url + "/ng/",
-                     sha256={None: sha256(data)}, no_below=1)
+    r = fetch_corpus("20newsgroups", cache_dir=tmp_path,
+                     source=Source(mirror=server.url + "/ng/", sha256={None: sha256(data)}),
+                     conversion=Conversion(pruning=Pruning(no_below=1)))
     folder = tmp_path / "20newsgroups"
     train, test = read_corpus(r["corpus"]), read_corpus(r["test_corpus"])
     assert r["test_corpus"] == str(folder / "20newsgroups.test.h5")
@@ -364,6 +367,30 @@ def test_20newsgroups_train_test_and_document_names(server, tmp_path):
     words = [test.vocab[i] for i in test.word_ids]
     assert sorted(set(words)) == ["launch", "orbit", "rocket"]  # telescope, optics: unseen
 
+
+
+def test_cli_pruning_flags_replace_only_the_entrys_values_they_name(server, tmp_path):
+    """``--keep-n`` alone keeps the registry's ``no_below`` of 20newsgroups (5: more than the
+    4 training posts here, so nothing is left); with ``--no-below 1`` both flags apply, to the
+    test split too, and ``no_above`` stays the entry's (none)."""
+    data = make_20news_tarball()
+    server.state.files["/ng/20news-bydate.tar.gz"] = data
+    cache = tmp_path / "cache"
+    common = ["corpora", "fetch", "20newsgroups", "--cache-dir", cache, "--mirror",
+              server.url + "/ng/", "--sha256", sha256(data), "--keep-n", 3]
+    r = run_cli(common, tmp_path)
+    one_error_line(r, "has no tokens (4 empty documents after pruning)")
+    r = run_cli([*common, "--no-below", 1], tmp_path)
+    assert r.returncode == 0, r.stderr
+    h5 = cache / "20newsgroups" / "20newsgroups.h5"
+    train = read_corpus(h5)
+    assert len(train.vocab) == 3
+    assert re.search(rf"wrote {re.escape(str(h5))}: D=\d+ V=3 ", r.stdout)
+    prov = json.loads(train.attrs["provenance"])
+    assert {k: prov["pruning"][k] for k in ("no_below", "no_above", "keep_n")} == {
+        "no_below": 1, "no_above": None, "keep_n": 3}
+    test_prov = json.loads(read_corpus(holdout_path(str(h5))).attrs["provenance"])
+    assert test_prov["pruning"] == {"no_below": 1, "no_above": None, "keep_n": 3}
 
 # ----------------------------------------------------------------------------- Wikipedia
 
@@ -404,8 +431,10 @@ def serve_wiki(server, dump, sha1=None, date="latest"):
 def test_wikipedia_dump_verified_by_published_sha1_and_converted(server, tmp_path, date):
     dump = make_wiki_dump()
     serve_wiki(server, dump, date=date or "latest")
-    r = fetch_corpus("enwiki", cache_dir=tmp_path, mirror=server.url + "/wiki", processes=1,
-                     dump_date=date, no_below=1, no_above=1.0, keep_n=None)
+    r = fetch_corpus("enwiki", cache_dir=tmp_path,
+                     source=Source(mirror=server.url + "/wiki", dump_date=date),
+                     conversion=Conversion(processes=1, pruning=Pruning(no_below=1,
+                                                                        no_above=1.0)))
     folder = tmp_path / "wikipedia"
     assert r["corpus"] == str(folder / "enwiki-20240101.h5")
     f = r["files"][0]
@@ -421,8 +450,8 @@ def test_wikipedia_dump_verified_by_published_sha1_and_converted(server, tmp_pat
     assert fetch.corpus_status(REGISTRY["wikipedia"], tmp_path) == "converted"
     # Offline (the list cannot be fetched): the cached list and dump are used.
     del server.state.files[f"/wiki/enwiki-{date or 'latest'}-sha1sums.txt"]
-    again = fetch_corpus("enwiki", cache_dir=tmp_path, mirror=server.url + "/wiki",
-                         dump_date=date)
+    again = fetch_corpus("enwiki", cache_dir=tmp_path,
+                         source=Source(mirror=server.url + "/wiki", dump_date=date))
     assert again["corpus"] == r["corpus"] and not again["converted"]
     assert again["files"][0]["downloaded"] == 0
 
@@ -430,7 +459,7 @@ def test_wikipedia_dump_verified_by_published_sha1_and_converted(server, tmp_pat
 def test_wikipedia_sha1_mismatch(server, tmp_path):
     serve_wiki(server, make_wiki_dump(), sha1="f" * 40)
     with pytest.raises(UserError, match="sha1 mismatch for enwiki-20240101-pages-articles"):
-        fetch_corpus("wikipedia", cache_dir=tmp_path, mirror=server.url + "/wiki/")
+        fetch_corpus("wikipedia", cache_dir=tmp_path, source=Source(mirror=server.url + "/wiki/"))
     assert not list((tmp_path / "wikipedia").glob("*.bz2*"))
 
 
@@ -578,7 +607,7 @@ def test_empty_file_and_size_far_below_the_registry_size(server, tmp_path):
                                                           (server.url + "/files/s.gz",),
                                                           size=10 * len(data)),))
     with pytest.raises(fetch.BadDownload, match=f"is {len(data)} bytes, not the "
-                                                f"{fetch._human(10 * len(data))} file the "
+                                                f"{download.human_size(10 * len(data))} file the "
                                                 "registry lists"):
         fetch_corpus(spec, cache_dir=tmp_path, convert=False)
     assert sorted(os.listdir(tmp_path / "blob")) == [".lock"]
@@ -610,7 +639,7 @@ def test_cache_poisoned_by_an_older_esca_is_repaired(server, tmp_path, caplog):
     c = read_corpus(r["corpus"])
     assert (c.num_docs, c.num_words, c.num_tokens) == (D, V, N)
     assert (folder / "docword.tiny.txt.gz").read_bytes() == docword
-    assert fetch._read_record(str(folder / "docword.tiny.txt.gz.sha256")) == sha256(docword)
+    assert download.read_record(str(folder / "docword.tiny.txt.gz.sha256")) == sha256(docword)
     assert any("is an HTML page of 1.31 kB, not a gzip file" in m and "deleted it and the "
                "sha256 recorded for it" in m for m in caplog.messages), caplog.messages
 

@@ -327,12 +327,13 @@ def test_temporary_names_carry_pid_and_host(tmp_path):
 def test_corpora_fetch_refuses_an_out_that_is_a_download(server, tmp_path):
     """``esca corpora fetch 20newsgroups --out`` naming the downloaded archive (earlier, the
     archive was replaced by the converted corpus, and the next fetch found it corrupt)."""
-    from esca.corpora.fetch import fetch_corpus
+    from esca.corpora.fetch import Conversion, Pruning, Source, fetch_corpus
     data = test_fetch.make_20news_tarball()
     server.state.files["/ng/20news-bydate.tar.gz"] = data
     archive = tmp_path / "20newsgroups" / "20news-bydate.tar.gz"
-    kwargs = dict(cache_dir=tmp_path, mirror=server.url + "/ng/",
-                  sha256={None: test_fetch.sha256(data)}, no_below=1)
+    kwargs = dict(cache_dir=tmp_path,
+                  source=Source(mirror=server.url + "/ng/", sha256={None: test_fetch.sha256(data)}),
+                  conversion=Conversion(pruning=Pruning(no_below=1)))
     fetch_corpus("20newsgroups", convert=False, **kwargs)
     before = _files(tmp_path)
     with pytest.raises(UserError, match=r"^--out .*20news-bydate\.tar\.gz would overwrite the "
