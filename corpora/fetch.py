@@ -51,8 +51,10 @@ from esca.errors import UserError
 
 from .convert import Conversion, convert_20newsgroups, convert_downloads, convert_wikipedia
 from .download import (
+    CHUNK_BYTES,
     DEFAULT_TIMEOUT,
     HEX_DIGEST,
+    USER_AGENT,
     BadDownload,
     DownloadError,
     FileItem,
@@ -79,12 +81,13 @@ from .text import (
     tokenize_text,
 )
 
-# The names of this module before it was split; they stay importable from here.
-__all__ = ["DEFAULT_TIMEOUT", "STOPWORDS_SOURCE", "BadDownload", "Conversion", "DownloadError",
-           "FileItem", "Pruning", "Source", "content_problem", "convert_20newsgroups",
-           "convert_wikipedia", "corpus_status", "default_cache_dir", "download",
-           "english_stopwords", "fetch_corpus", "fetch_file", "file_digest", "file_kind",
-           "newsgroup_text", "parse_sha256_options", "read_text_url", "tokenize_text"]
+# The public names of this module before it was split stay importable from here.
+__all__ = ["CHUNK_BYTES", "DEFAULT_TIMEOUT", "STOPWORDS_SOURCE", "USER_AGENT", "BadDownload",
+           "Conversion", "DownloadError", "FileItem", "Pruning", "Source", "content_problem",
+           "convert_20newsgroups", "convert_wikipedia", "corpus_status", "default_cache_dir",
+           "download", "english_stopwords", "fetch_corpus", "fetch_file", "file_digest",
+           "file_kind", "newsgroup_text", "parse_sha256_options", "read_text_url",
+           "tokenize_text"]
 
 logger = logging.getLogger(__name__)
 
