@@ -71,23 +71,24 @@ def run(args):
     import esca
     from esca._io import check_not_input, check_output_dir, check_output_file
     from esca.errors import UserError
-    from esca.export import EXPORT_FORMATS, doc_labels_from_corpus, export_model
+    from esca.export import EXPORT_FORMATS, FORMATS, doc_labels_from_corpus, export_model
 
     fmt = args.format.lower()
-    if fmt not in EXPORT_FORMATS:
+    if fmt not in FORMATS:
         raise UserError(f"unknown export format {args.format!r}; choose one of "
                         f"{', '.join(EXPORT_FORMATS)}")
     if args.num_words is not None and args.num_words < 1:
         raise UserError(f"--num-top-words must be >= 1, got {args.num_words}")
-    if args.corpus is not None and fmt not in ("mallet", "csv"):
-        raise UserError(f"--corpus names documents for --format mallet or csv, not {fmt}")
+    form = FORMATS[fmt]
+    if args.corpus is not None and not form.takes_doc_labels:
+        named = " or ".join(f.name for f in FORMATS.values() if f.takes_doc_labels)
+        raise UserError(f"--corpus names documents for --format {named}, not {fmt}")
     # Check the output before the (possibly slow) model load and export.
     inputs = [("MODEL.h5", args.model), ("--corpus", args.corpus)]
     check_not_input(args.out, inputs)
-    (check_output_file if fmt == "pyldavis" else check_output_dir)(args.out)
-    if fmt == "pyldavis":
-        from esca.export import _import_pyldavis
-        _import_pyldavis()
+    (check_output_file if form.out_is_file else check_output_dir)(args.out)
+    if form.check is not None:
+        form.check()
     model = esca.load_model(args.model)
     labels = None if args.corpus is None else doc_labels_from_corpus(model, args.corpus)
     paths = export_model(model, fmt, args.out, num_words=args.num_words, doc_labels=labels,

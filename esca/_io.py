@@ -384,6 +384,65 @@ def output_folder(out_dir):
         raise
 
 
+def write_folder(out_dir, write, inputs=()):
+    """Run ``write(tmp_dir)`` and move every file it made into ``out_dir`` atomically.
+
+    The one writer of multi-file outputs (the gensim, Mallet and csv exports). The files
+    are written into a temporary folder inside ``out_dir`` (:func:`make_temp_dir`, named
+    after this process; stale ones of killed processes are removed first, see
+    :func:`remove_stale_temporaries`), synced, and renamed over any files of the same
+    names only after ``write`` returned, so an earlier output survives a failure. Other
+    files of ``out_dir`` are left alone; a folder this call created goes again on failure
+    (:func:`output_folder`).
+
+    Parameters
+    ----------
+    out_dir : str
+        The output folder; created (with no parents) if missing.
+    write : callable
+        ``write(tmp_dir)`` writes the files into the temporary folder ``tmp_dir`` (str).
+    inputs : iterable of (str, str or None)
+        ``(name, path)`` of the inputs (see :func:`check_not_input`), checked against
+        ``out_dir`` and against each file written before anything is replaced.
+
+    Returns
+    -------
+    list of str
+        The absolute paths of the files written, sorted by name.
+
+    Raises
+    ------
+    UserError
+        If ``out_dir`` is an existing file or not writable, or the folder that holds it
+        does not exist or is not writable, or a file written would replace one of
+        ``inputs``.
+    esca.errors.WriteError
+        A disk error (a full disk) while writing, naming ``out_dir``.
+    """
+    check_not_input(out_dir, inputs)
+    shown, out_dir = out_dir, os.path.abspath(out_dir)
+    check_output_dir(out_dir)
+    with output_folder(out_dir):
+        tmp = make_temp_dir(out_dir)
+        try:
+            write(tmp)
+            names = sorted(os.listdir(tmp))
+            check_outputs_not_inputs(shown, names, inputs)
+            for name in names:
+                with open(os.path.join(tmp, name), "rb+") as f:
+                    os.fsync(f.fileno())
+            for name in names:
+                os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
+            dfd = os.open(out_dir, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return [os.path.join(out_dir, name) for name in names]
+
+
 class SpaceReservation:
     """Reserve disk space for a file that a library (HDF5) writes through its own descriptor.
 

@@ -23,16 +23,16 @@ from esca.export import (
     CSV_THETA,
     CSV_TOPICS,
     EXPORT_FORMATS,
+    FORMATS,
     MALLET_DOC_TOPICS,
     MALLET_TOPIC_KEYS,
-    _java_double,
-    _java_number_format,
     export_csv,
     export_mallet,
     export_model,
     mallet_topic_keys,
     top_word_ids,
 )
+from esca.export.mallet import _java_double, _java_number_format
 
 pd = pytest.importorskip("pandas")
 
@@ -279,6 +279,32 @@ def test_export_model_dispatch(trained, tmp_path):
         export_model(model, "xml", tmp_path / "x")
     paths = export_model(model, "csv", tmp_path / "c")
     assert all(os.path.isfile(p) for p in paths)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_format_table_row_matches_what_the_export_writes(trained, tmp_path, fmt):
+    """Each row of ``esca.export.FORMATS`` (used by ``esca export`` and ``export_model``)
+    says truly whether its output is one file and names every file the export writes."""
+    if fmt == "pyldavis":
+        pytest.importorskip("pyLDAvis")
+    _, model = trained
+    form = FORMATS[fmt]
+    assert form.name == fmt
+    out = tmp_path / ("page.html" if form.out_is_file else "out")
+    paths = form.export(model, out, num_words=None, doc_labels=None, protect=())
+    assert paths == export_model(model, fmt, out)
+    if form.out_is_file:
+        assert paths == [str(out.resolve())] and out.is_file()
+    else:
+        written = sorted(os.listdir(out))
+        assert sorted(os.path.basename(p) for p in paths) == [n for n in written
+                                                             if not n.startswith("lda.model.")]
+        for p in paths:
+            assert os.path.basename(p) in form.writes
+    if form.takes_doc_labels:
+        with pytest.raises(esca.UserError, match="3 document labels given"):
+            form.export(model, tmp_path / "labels", num_words=None, doc_labels=[0, 1, 2],
+                        protect=())
 
 
 @pytest.mark.parametrize("fmt", ["mallet", "csv"])

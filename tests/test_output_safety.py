@@ -186,7 +186,7 @@ def hold():
         time.sleep(0.1)
 
 if what == "export":
-    import esca.export as ex
+    import esca.export.mallet as ex
     real = ex.write_mallet_doc_topics
     def patched(*a, **k):
         real(*a, **k)

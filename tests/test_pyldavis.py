@@ -180,7 +180,7 @@ def test_history_shim_keeps_only_the_fragment_for_file_pages(browser):
     ``history.replaceState("null/path#topic=..")`` would throw. The shim runs
     here on a stand-in window object with that origin.
     """
-    from esca.export import _HISTORY_SHIM
+    from esca.export._template import HISTORY_SHIM
     page = browser.new_page()
     try:
         calls = page.evaluate("""shim => {
@@ -196,7 +196,7 @@ def test_history_shim_keeps_only_the_fragment_for_file_pages(browser):
             new Function("window", shim)(idle);
             idle.history.replaceState({}, "Query", "file:///tmp/topics.html#topic=1");
             return calls;
-        }""", _HISTORY_SHIM)
+        }""", HISTORY_SHIM)
     finally:
         page.close()
     assert calls == [["replace", "#topic=2&lambda=1&term="], ["push", "null/tmp/topics.html"],
