@@ -57,8 +57,8 @@ import urllib.request
 import zipfile
 import zlib
 
-from esca import __version__
 from esca._io import atomic_path, check_not_input
+from esca._version import __version__
 from esca.errors import UserError
 
 from .prepare import holdout_path, prepare_corpus
