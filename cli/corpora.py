@@ -2,6 +2,8 @@
 
 import os
 
+from ._common import show_progress_bar
+
 HELP = "list, download and convert standard corpora (KOS, NIPS, NYTimes, 20NG, Wikipedia...)"
 
 DESCRIPTION = """\
@@ -243,7 +245,6 @@ def run_fetch(args):
     """
     from esca.corpora.fetch import _DEFAULT, fetch_corpus, parse_sha256_options
 
-    from .main import show_progress_bar
     kwargs = {k: getattr(args, k) for k in ("no_below", "no_above", "keep_n")
               if getattr(args, k) is not None}
     progress = show_progress_bar(args)
