@@ -3,6 +3,8 @@
 import dataclasses
 import os
 
+from ._common import show_progress_bar
+
 HELP = "list, download and convert standard corpora (KOS, NIPS, NYTimes, 20NG, Wikipedia...)"
 
 DESCRIPTION = """\
@@ -245,7 +247,6 @@ def run_fetch(args):
     from esca.corpora.fetch import Conversion, Pruning, Source, fetch_corpus, parse_sha256_options
     from esca.corpora.registry import get_corpus
 
-    from .main import show_progress_bar
     progress = show_progress_bar(args)
     source = Source(mirror=args.mirror, sha256=parse_sha256_options(args.sha256),
                     dump_date=args.dump_date, timeout=args.timeout)

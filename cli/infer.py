@@ -1,5 +1,9 @@
 """``esca infer``: topic proportions of new documents under a trained model."""
 
+from esca._version import __version__
+
+from ._common import show_progress_bar
+
 DESCRIPTION = """\
 Infer theta (document-topic proportions) for the documents of CORPUS.h5 under
 MODEL.h5 by fold-in Gibbs sampling with the model's phi fixed: each token is
@@ -67,7 +71,6 @@ def run(args):
     from esca.evaluate import fold_in
     from esca.progress import StageProgress
 
-    from .main import show_progress_bar
     check_output_file(args.out)
     check_not_input(args.out, [(name, path) for name, path in (
         ("MODEL.h5", args.model), ("CORPUS.h5", args.corpus))
@@ -115,7 +118,6 @@ def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
     import json
     import os
 
-    import esca
     from esca._io import atomic_h5
     D = theta.shape[0]
     with atomic_h5(args.out) as f:
@@ -127,5 +129,5 @@ def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
                         "burn_in": args.burn_in, "seed": args.seed,
                         "tokens": tokens, "tokens_skipped": skipped,
                         "seconds": sec, "docs_per_s": D / sec if sec > 0 else 0.0,
-                        "esca_version": esca.__version__,
+                        "esca_version": __version__,
                         "options": json.dumps(vars(args), default=str)})

@@ -46,6 +46,8 @@ import traceback
 
 from esca.errors import EXIT_INTERRUPTED, EXIT_IO_ERROR, Interrupted, UserError, WriteError
 
+from ._common import isatty, process_rank, show_progress_bar
+
 EXIT_USER_ERROR = 2
 EXIT_BUG = 1
 #: Standard output closed early (``esca topics m.h5 | head``): 128 + SIGPIPE, the status a
@@ -178,37 +180,6 @@ def _add_quiet(sub):
                                 help="log warnings and errors only (same as 'esca --quiet')")
 
 
-def _rank():
-    """This process's MPI rank, without initializing MPI if it is not already loaded."""
-    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):
-        if var in os.environ:
-            return int(os.environ[var])
-    return 0
-
-
-def show_progress_bar(args):
-    """Whether this process draws tqdm progress bars.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line (its ``quiet``).
-
-    Returns
-    -------
-    bool
-        True on rank 0, without ``--quiet``, when standard error is a terminal.
-    """
-    return not getattr(args, "quiet", False) and _rank() == 0 and _isatty(sys.stderr)
-
-
-def _isatty(stream):
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):  # replaced or closed stream
-        return False
-
-
 class _StdoutHandler(logging.StreamHandler):
     """A handler of standard output that lets a closed pipe stop the command (logging would
     print a "--- Logging error ---" traceback per line and go on)."""
@@ -232,7 +203,7 @@ def _configure_logging(quiet, rank):
 def _bar_safe_logging(args):
     """While bars may be drawn on the terminal that also shows standard output, log lines of
     ``esca`` go through ``tqdm.write`` (which clears the bar, writes, and redraws it)."""
-    if not (show_progress_bar(args) and _isatty(sys.stdout)):
+    if not (show_progress_bar(args) and isatty(sys.stdout)):
         return contextlib.nullcontext()
     from tqdm.contrib.logging import logging_redirect_tqdm
     return logging_redirect_tqdm(loggers=[logging.getLogger("esca")])
@@ -241,7 +212,7 @@ def _bar_safe_logging(args):
 def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    rank = _rank()
+    rank = process_rank()
     _configure_logging(args.quiet, rank)
     try:
         with _sigterm_raises(), _bar_safe_logging(args):

@@ -4,6 +4,8 @@ from esca.corpora.prepare import FORMATS, prepare_corpus
 from esca.corpora.text import CLEANERS, DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, Tokenizer
 from esca.errors import UserError
 
+from ._common import show_progress_bar
+
 HELP = "convert a corpus (text, UCI, Matrix Market, LDA-C) into an esca HDF5 corpus"
 
 DESCRIPTION = """\
@@ -185,7 +187,6 @@ def run(args):
     """
     from esca.progress import StageProgress
 
-    from .main import show_progress_bar
     tokenizer = _tokenizer(args)
     encoding = args.encoding or ("latin-1" if args.clean == "newsgroups" else "utf-8")
     if args.encoding is not None and args.fmt != "text":

@@ -3,6 +3,8 @@
 import os
 import sys
 
+from ._common import isatty, show_progress_bar
+
 #: argparse defaults of the settings a checkpoint fixes; None in the parser, so that
 #: ``--resume`` can tell which ones the user gave.
 DEFAULTS = {"num_topics": 100, "alpha": None, "beta": 0.01, "seed": 0, "sampler": "esca",
@@ -213,8 +215,6 @@ def _progress(args):
     corpus have been checked (rank 0 only: only rank 0 reports progress)."""
     from esca.progress import TrainProgress
 
-    from .main import _isatty, show_progress_bar
-
     class Progress(TrainProgress):
         def start(self, first, total, compiling=False):
             if not args.out:
@@ -223,6 +223,6 @@ def _progress(args):
 
     bar = show_progress_bar(args)
     log_every = args.log_every
-    if log_every is None and bar and _isatty(sys.stdout):
+    if log_every is None and bar and isatty(sys.stdout):
         log_every = 0
     return Progress(log_every=log_every, bar=bar)

@@ -35,8 +35,8 @@ import zlib
 
 from tqdm import tqdm
 
-from esca import __version__
 from esca._io import atomic_path
+from esca._version import __version__
 from esca.errors import UserError
 
 logger = logging.getLogger(__name__)

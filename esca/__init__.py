@@ -6,8 +6,7 @@ previous iteration's count tables. This package holds the Numba kernels, the
 MPI count exchange, the HDF5 corpus and model formats, and the gensim export.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .config import TrainConfig
 from .corpus import Corpus, read_corpus, write_corpus
 from .errors import UserError

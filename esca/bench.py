@@ -26,9 +26,9 @@ import sys
 
 import numpy as np
 
-from . import __version__
 from ._checks import MAX_ITERATIONS, check_int
 from ._io import atomic_path, check_not_input, check_output_dir, check_outputs_not_inputs
+from ._version import __version__
 from .config import TrainConfig
 from .corpus import read_corpus, write_corpus
 from .errors import UserError
@@ -129,7 +129,7 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
     check_outputs_not_inputs(out, ["data/train.h5", "data/test.h5", "bench.json", "bench.md",
                                    "tokens_per_s.png", "perplexity_vs_seconds.png"], inputs)
     check_output_dir(out)
-    whole, train, test, split_info, data = _split(corpus, holdout, seed, out)
+    whole, train, test, split_info, data = write_split(corpus, holdout, seed, out)
 
     def sizes(c):
         return {"D": c.num_docs, "V": c.num_words, "N": c.num_tokens}
@@ -169,17 +169,35 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
                                alpha=configs[K].alpha, beta=base.beta, seed=base.seed,
                                iterations=iters[name], eval_every=eval_every,
                                eval_sweeps=eval_sweeps, eval_burn_in=eval_burn_in)
-            rows[name] = _bench_system(name, spec, repeats, out, train.num_tokens)
-            _write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
-    _write_text(os.path.join(out, "bench.md"), markdown(report))
+            rows[name] = bench_system(name, spec, repeats, out, train.num_tokens)
+            write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
+    write_text(os.path.join(out, "bench.md"), markdown(report))
     plot_tokens_per_s(report, os.path.join(out, "tokens_per_s.png"))
     plot_perplexity(report, os.path.join(out, "perplexity_vs_seconds.png"))
     return report
 
 
-def _split(corpus, holdout, seed, out):
-    """Split the corpus and write ``out/data/{train,test}.h5`` (creating ``out/data`` and
-    ``out/logs``); returns (whole, train, test, split info, {part: absolute path})."""
+def write_split(corpus, holdout, seed, out):
+    """Split a corpus into the benchmark's train and test parts and write them.
+
+    Parameters
+    ----------
+    corpus : str or os.PathLike
+        The corpus to split (a path of corpus.h5 or ``builtin:NAME``).
+    holdout : float
+        Fraction of documents held out for testing, in (0, 1).
+    seed : int
+        Seed of the split (:func:`esca.evaluate.split_holdout`).
+    out : str or os.PathLike
+        The benchmark folder: the parts go to ``out/data/{train,test}.h5``; ``out/data`` and
+        ``out/logs`` are created.
+
+    Returns
+    -------
+    tuple
+        ``(whole, train, test, info, paths)``: the three :class:`esca.Corpus`, the split's
+        JSON-ready description (without the document id lists) and ``{part: absolute path}``.
+    """
     from .evaluate import split_holdout
     whole = read_corpus(os.fspath(corpus))
     train, test, info = split_holdout(whole, holdout, seed)
@@ -250,8 +268,29 @@ class _Failed(Exception):
     pass
 
 
-def _bench_system(name, spec, repeats, out, n_train):
-    """Run one system ``repeats`` times; returns its entry of bench.json (ok/skipped/failed)."""
+def bench_system(name, spec, repeats, out, n_train):
+    """Run one system ``repeats`` times, each in its own worker process.
+
+    Parameters
+    ----------
+    name : str
+        The system's name (a key of :data:`SYSTEMS`), used in log lines and log file names.
+    spec : dict
+        The worker's settings (:func:`worker_spec`).
+    repeats : int
+        Number of runs; the entry reports medians over them.
+    out : str
+        The benchmark folder; each run's worker log goes to ``out/logs/``.
+    n_train : int
+        Tokens of the training corpus (N), for tokens per second.
+
+    Returns
+    -------
+    dict
+        The system's entry of bench.json: ``status`` "ok", "skipped" (its package is not
+        installed) or "failed" (a run failed; ``error`` says why), and for "ok" the
+        medians of the runs.
+    """
     common = {"iterations": spec["iterations"], "repeats": repeats, "ranks": spec["ranks"],
               "threads": spec["threads"]}
     reason = _unavailable(spec)
@@ -451,8 +490,19 @@ def _row(name, e):
             f"{e['heldout_perplexity']:,.1f}"]
 
 
-def _figure(figsize):
-    """A matplotlib Figure on the Agg canvas (no pyplot, no global backend state)."""
+def new_figure(figsize):
+    """A matplotlib Figure on the Agg canvas (no pyplot, no global backend state).
+
+    Parameters
+    ----------
+    figsize : tuple of float
+        (width, height) in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With the constrained layout.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=figsize, layout="constrained")
@@ -460,7 +510,15 @@ def _figure(figsize):
     return fig
 
 
-def _save(fig, path):
+def save_png(fig, path):
+    """Write ``fig`` as a PNG at 120 dpi, atomically (:func:`esca._io.atomic_path`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str
+        The file written.
+    """
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
 
@@ -474,7 +532,7 @@ def plot_tokens_per_s(report, path):
     results = report["results"]
     names = [n for n in report["config"]["systems"]
              if any(rows[n]["status"] == "ok" for rows in results.values())]
-    fig = _figure(figsize=(max(6.0, 1.0 * len(names) + 2), 4.8))
+    fig = new_figure(figsize=(max(6.0, 1.0 * len(names) + 2), 4.8))
     ax = fig.add_subplot()
     x, width = np.arange(len(names)), 0.8 / len(results)
     for j, (K, rows) in enumerate(results.items()):
@@ -486,13 +544,13 @@ def plot_tokens_per_s(report, path):
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylabel("tokens/s (median; log scale)")
     ax.set_title(f"Training throughput on {os.path.basename(report['config']['corpus'])}")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def plot_perplexity(report, path):
     """Held-out perplexity against training seconds: one panel per K, one line per system."""
     results = report["results"]
-    fig = _figure(figsize=(4.5 * len(results) + 2.5, 4.5))
+    fig = new_figure(figsize=(4.5 * len(results) + 2.5, 4.5))
     legend = {}
     for ax, (K, rows) in zip(fig.subplots(1, len(results), squeeze=False)[0], results.items()):
         for name, e in rows.items():
@@ -507,10 +565,19 @@ def plot_perplexity(report, path):
         ax.set_title(f"K = {K}")
     if legend:
         fig.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
-def _write_text(path, text):
+def write_text(path, text):
+    """Write ``text`` to ``path`` atomically (:func:`esca._io.atomic_path`).
+
+    Parameters
+    ----------
+    path : str
+        The file written.
+    text : str
+        Its contents.
+    """
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         f.write(text)
 

@@ -66,6 +66,7 @@ import h5py
 import numpy as np
 
 from ._io import atomic_h5, check_output_dir
+from ._version import __version__
 from .config import TrainConfig
 from .errors import UserError
 
@@ -303,7 +304,6 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
         If the checkpoint cannot be written (a full disk); older checkpoints are then neither
         pruned nor touched.
     """
-    from . import __version__
     check_output_dir(directory)
     os.makedirs(directory, exist_ok=True)
     path = checkpoint_path(directory, iteration)

@@ -23,6 +23,7 @@ import h5py
 import numpy as np
 
 from ._io import SpaceReservation, atomic_output
+from ._version import __version__
 from .errors import UserError
 
 FORMAT = "esca-corpus"
@@ -353,7 +354,6 @@ class CorpusWriter:
             if len(self._index) != len(self._lens):
                 raise ValueError("CorpusWriter: give source_index for every document or none")
             f.create_dataset("doc_index", data=np.asarray(self._index, dtype=np.int64))
-        from . import __version__
         prov = {"esca_version": __version__, **self.provenance}
         f.attrs.update({
             "format": FORMAT, "format_version": FORMAT_VERSION,

@@ -34,6 +34,7 @@ import h5py
 import numpy as np
 
 from ._io import atomic_h5
+from ._version import __version__
 from .config import TrainConfig
 from .errors import UserError
 
@@ -527,7 +528,6 @@ class TopicModel:
             (a ``UserError``) If the file cannot be written: a full disk (the message gives
             the size needed and free) or any other ``OSError``; nothing is left behind.
         """
-        from . import __version__
         with atomic_h5(path) as f:
             f.create_dataset("n_kw", data=self.n_kw, compression="gzip", compression_opts=1)
             f.create_dataset("n_k", data=self.n_k)

@@ -8,6 +8,8 @@ import sys
 import numba
 import numpy as np
 
+from ._version import __version__
+
 
 @numba.njit(parallel=True, cache=True)
 def _touch_threads(n):
@@ -85,7 +87,7 @@ def system_info(comm=None):
     """
     from mpi4py import MPI
 
-    from . import __version__, distributed
+    from . import distributed
     comm = distributed.get_comm(comm)
     _touch_threads(4 * numba.get_num_threads())
     per_rank = comm.gather(_rank_info(comm), root=0)

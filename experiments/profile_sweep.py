@@ -21,7 +21,7 @@ import numpy as np
 
 from esca import distributed, load_model, read_corpus
 from esca.rng import pair_block, split_seed, u64_uniform
-from esca.samplers import _kernels as kern
+from esca.samplers import kernels as kern
 
 
 def median_seconds(f, reps=5):

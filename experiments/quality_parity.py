@@ -51,7 +51,7 @@ import sys
 import numpy as np
 
 from esca import bench
-from esca.bench import _bench_system, _figure, _save, _write_text
+from esca.bench import bench_system, new_figure, save_png, write_text
 from esca.config import TrainConfig
 from esca.corpus import read_corpus
 
@@ -123,8 +123,8 @@ def main(argv=None):
                             n = int(value)
                     _run_unit(unit, system, K, n, data, args, path)
     report = summarise(args.out, args)
-    _write_text(os.path.join(args.out, "quality_parity.json"), json.dumps(report, indent=1))
-    _write_text(os.path.join(args.out, "quality_parity.md"), markdown(report))
+    write_text(os.path.join(args.out, "quality_parity.json"), json.dumps(report, indent=1))
+    write_text(os.path.join(args.out, "quality_parity.md"), markdown(report))
     for name, by_k in report["results"].items():
         for K, rows in by_k.items():
             plot(rows, f"{name}, K = {K}", os.path.join(args.out, f"{name}_k{K}.png"))
@@ -163,7 +163,7 @@ def _prepare(name, source, args):
             subprocess.run([esca, "prepare", docword[0], "--format", "uci", "--vocab", vocab[0],
                             "--out", h5], check=True)
         source = h5
-    bench._split(source, args.holdout, args.seed, folder)
+    bench.write_split(source, args.holdout, args.seed, folder)
     return data
 
 
@@ -177,12 +177,12 @@ def _run_unit(unit, system, K, iterations, data, args, path):
     folder = os.path.dirname(path)
     os.makedirs(os.path.join(folder, "logs"), exist_ok=True)
     n_train = read_corpus(data["train"]).num_tokens
-    # _bench_system writes its worker logs under OUT/logs/; here OUT is the unit's folder.
-    entry = _bench_system(system, spec, 1, folder, n_train)
+    # bench_system writes its worker logs under OUT/logs/; here OUT is the unit's folder.
+    entry = bench_system(system, spec, 1, folder, n_train)
     entry["unit"], entry["spec"] = unit, spec
     entry["git_sha"], entry["git_dirty"] = bench.git_revision()
     entry["versions"], entry["machine"] = bench.library_versions(), bench.machine_info()
-    _write_text(path, json.dumps(entry, indent=1))
+    write_text(path, json.dumps(entry, indent=1))
 
 
 # -- the report --------------------------------------------------------------------------------
@@ -306,7 +306,7 @@ def _equal_time_cell(q):
 
 def plot(rows, title, path):
     """Perplexity against iterations and seconds, u_mass against iterations."""
-    fig = _figure((15, 4.5))
+    fig = new_figure((15, 4.5))
     ax_it, ax_s, ax_c = fig.subplots(1, 3)
     for system, e in rows.items():
         if e.get("status") != "ok":
@@ -327,7 +327,7 @@ def plot(rows, title, path):
         if vals:  # the first points of slow starters would squash the rest
             ax.set_ylim(0.97 * min(vals), min(max(vals), 1.6 * float(np.median(vals))))
     ax_it.legend(fontsize=8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 if __name__ == "__main__":

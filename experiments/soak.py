@@ -27,7 +27,7 @@ import tempfile
 import numpy as np
 
 import esca
-from esca.bench import _figure, _save, git_revision, library_versions, machine_info
+from esca.bench import git_revision, library_versions, machine_info, new_figure, save_png
 
 
 def rss_bytes():
@@ -90,7 +90,7 @@ def main(argv=None):
     }
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
-    fig = _figure((7, 4))
+    fig = new_figure((7, 4))
     ax = fig.add_subplot()
     ax.plot(it, rss / 2**20, lw=1)
     ax.plot(it[after], (slope * it[after] + intercept) / 2**20, "--",
@@ -98,7 +98,7 @@ def main(argv=None):
     ax.set(xlabel="iteration", ylabel="resident set size (MiB)",
            title=f"soak: {os.path.basename(corpus)}, K={args.num_topics}")
     ax.legend()
-    _save(fig, os.path.splitext(args.out)[0] + ".png")
+    save_png(fig, os.path.splitext(args.out)[0] + ".png")
     r = result["rss_after_warm_up_mib"]
     print(f"{args.iterations} iterations, K={args.num_topics}, N={model.num_tokens:,}: RSS after "
           f"warm-up {r['min']:.1f}..{r['max']:.1f} MiB (first {r['first']:.1f}, last "
