@@ -180,7 +180,7 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
 def _split(corpus, holdout, seed, out):
     """Split the corpus and write ``out/data/{train,test}.h5`` (creating ``out/data`` and
     ``out/logs``); returns (whole, train, test, split info, {part: absolute path})."""
-    from .split import split_holdout
+    from .evaluate import split_holdout
     whole = read_corpus(os.fspath(corpus))
     train, test, info = split_holdout(whole, holdout, seed)
     for sub in ("data", "logs"):
