@@ -68,12 +68,16 @@ def run(args):
     import os
 
     import esca
-    from esca import evaluate as ev
+    from esca.corpus import BUILTIN_PREFIX, corpus_identity
     from esca.errors import UserError
+    from esca.metrics import evaluate_model
     if args.topn < 1:
         raise UserError(f"--topn must be at least 1, got {args.topn}")
     if args.left_to_right and not args.test:
         raise UserError("--left-to-right needs a TEST_CORPUS")
+    if args.train_corpus and not (args.train_corpus.startswith(BUILTIN_PREFIX)
+                                  or os.path.exists(args.train_corpus)):
+        raise UserError(f"--train-corpus {args.train_corpus}: no such file")
     comm = None
     if any(v in os.environ for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")):
         from esca.distributed import get_comm
@@ -82,50 +86,22 @@ def run(args):
             comm = None
     rank = 0 if comm is None else comm.Get_rank()
     model = _read_on_every_rank(comm, esca.load_model, args.model, _model_identity, "models")
-    out = {"model": args.model, "K": model.num_topics, "V": model.num_words}
+    test = None
     if args.test:
-        from esca.corpus import corpus_identity
         test = _read_on_every_rank(comm, esca.read_corpus, args.test, corpus_identity,
                                    "test corpora")
-        doc_ptr, word_ids, skipped = model.map_documents(test)
-        phi = model.phi  # computed once for both estimators
-        res = ev.document_completion(phi, model.alpha, (doc_ptr, word_ids),
-                                     sweeps=args.sweeps, burn_in=args.burn_in, seed=args.seed,
-                                     comm=comm)
-        out["heldout"] = {k: res[k] for k in ("perplexity", "log_likelihood", "tokens", "docs",
-                                              "ranks")}
-        out["heldout"]["tokens_of_unknown_words_skipped"] = skipped
-        if args.left_to_right:
-            from esca.left_to_right import left_to_right_perplexity
-            res = left_to_right_perplexity(phi, model.alpha, (doc_ptr, word_ids),
-                                           particles=args.num_particles,
-                                           resample=args.use_resampling, seed=args.seed,
-                                           comm=comm)
-            out["left_to_right"] = {k: res[k] for k in ("perplexity", "log_likelihood",
-                                                        "tokens", "docs", "particles",
-                                                        "resample", "ranks")}
-    if rank != 0:
-        return 0
-    out["training_loglik_per_token"] = ev.training_loglik_per_token(model)
-    train_path = args.train_corpus or model.info.get("corpus")
-    coh = {}
-    if train_path and (train_path.startswith("builtin:") or os.path.exists(train_path)):
-        coh["u_mass"] = ev.coherence(model, "u_mass", corpus=esca.read_corpus(train_path),
-                                     topn=args.topn)
-    elif args.train_corpus:
-        raise UserError(f"--train-corpus {args.train_corpus}: no such file")
-    if args.texts:
+    texts = None
+    if args.texts and rank == 0:
         from esca.corpora.readers import iter_text_documents
         texts = [doc for doc in iter_text_documents(args.texts) if doc]
-        for measure in ("c_npmi", "c_v"):
-            coh[measure] = ev.coherence(model, measure, texts=texts, topn=args.topn)
-    out["coherence"] = {m: mean for m, (mean, _) in coh.items()}
-    top_words = model.topics(args.topn)
-    labels = model.labels
-    out["topics"] = [{"topic": k, "label": labels[k], "tokens": int(model.n_k[k]),
-                      "top_words": top_words[k],
-                      **{m: per[k] for m, (_, per) in coh.items()}}
-                     for k in range(model.num_topics)]
+    l2r = ({"particles": args.num_particles, "resample": args.use_resampling}
+           if args.left_to_right else None)
+    out = {"model": args.model,
+           **evaluate_model(model, test, train_corpus=args.train_corpus, texts=texts,
+                            topn=args.topn, sweeps=args.sweeps, burn_in=args.burn_in,
+                            seed=args.seed, left_to_right=l2r, comm=comm)}
+    if rank != 0:
+        return 0
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
@@ -143,7 +119,7 @@ def run(args):
     for m, v in out["coherence"].items():
         print(f"coherence {m:<12} {v:.4f}")
     measures = list(out["coherence"])
-    show_labels = any(labels)
+    show_labels = any(t["label"] for t in out["topics"])
     print("\n| topic | " + ("label | " if show_labels else "") + "tokens | "
           + " | ".join(measures) + (" | " if measures else "") + "top words |")
     print("|---:|" + ("---|" if show_labels else "") + "---:|" + "---:|" * len(measures)

@@ -68,7 +68,7 @@ def run(args):
     from esca._io import check_not_input, check_output_file
     from esca.corpus import BUILTIN_PREFIX, read_doc_index
     from esca.errors import UserError
-    from esca.evaluate import fold_in
+    from esca.infer import fold_in
     from esca.progress import StageProgress
 
     check_output_file(args.out)

@@ -32,6 +32,7 @@ from esca._io import atomic_output, check_not_input, check_output_file, make_tem
 from esca.corpus import CorpusWriter, check_vocab
 from esca.errors import UserError
 from esca.memory import check_allocation
+from esca.split import split_holdout
 
 from .readers import (
     LdacCorpus,
@@ -501,7 +502,6 @@ def write_holdout(path, fraction, seed, test_path=None):
     import h5py
 
     from esca.corpus import read_corpus, write_corpus
-    from esca.evaluate import split_holdout
     path = os.fspath(path)
     test_path = os.fspath(test_path) if test_path is not None else holdout_path(path)
     whole = read_corpus(path)

@@ -72,7 +72,7 @@ def run_esca(spec):
     """
     from mpi4py import MPI
 
-    from .evaluate import phi_from_counts
+    from .infer import phi_from_counts
     from .train import train
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
@@ -137,7 +137,7 @@ def run_tomotopy(spec):
     """
     import tomotopy as tp
 
-    from .evaluate import phi_from_counts
+    from .infer import phi_from_counts
     train = read_corpus(spec["train"])
     evaluate = _evaluator(spec, train)
     K, V = spec["num_topics"], train.num_words
@@ -217,7 +217,7 @@ def run_lda(spec):
     """The ``lda`` package's collapsed Gibbs sampler; one timed ``fit()``, evaluated at the end."""
     import lda
 
-    from .evaluate import phi_from_counts
+    from .infer import phi_from_counts
     train = read_corpus(spec["train"])
     evaluate = _evaluator(spec, train)
     X = _doc_term(train)
@@ -300,7 +300,7 @@ def _evaluator(spec, train=None):
     defaults to the spec's symmetric alpha), plus with ``spec["coherence"]`` (a gensim measure
     on the training corpus, e.g. "u_mass") that coherence of phi's top ``spec["topn"]`` words.
     """
-    from .evaluate import bag_of_words, document_completion, topic_coherence
+    from .metrics import bag_of_words, document_completion, topic_coherence
     test = read_corpus(spec["test"])
     measure = spec.get("coherence")
     if measure:

@@ -44,6 +44,7 @@ from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
 from .config import TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
+from .infer import fold_in
 from .memory import check_allocation
 from .model import TopicModel
 
@@ -525,7 +526,6 @@ vectorizer, optional
         return self._fold_in(doc_ptr, word_ids)
 
     def _fold_in(self, doc_ptr, word_ids):
-        from .evaluate import fold_in
         sweeps, burn_in = self._transform_sweeps()
         with _numba_threads(self.n_threads):
             return fold_in(self.model_.phi, self.model_.alpha, doc_ptr, word_ids, sweeps=sweeps,

@@ -24,7 +24,7 @@ Griffiths & Steyvers, PNAS 2004, eq. 5 with phi fixed). As in Wallach's
 algorithm and in Mallet, the particles are averaged per position, and the
 logs of these averages are summed.
 
-Array conventions are those of :mod:`esca.evaluate`: ``doc_ptr`` int64 (D+1,),
+Array conventions are those of :mod:`esca.infer`: ``doc_ptr`` int64 (D+1,),
 ``word_ids`` int32 (N,), ``phi`` float64 (K, V), ``alpha`` float64 (K,); the
 kernel reads a word-major copy ``phi_loc`` (W, K) of the columns of phi for
 the W distinct words, with word ids replaced by their row in it.
@@ -37,17 +37,16 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._checks import check_int
+from ._checks import check_int, check_seed
 from .distributed import partition_documents
 from .errors import UserError
-from .evaluate import (
-    _check_docs,
-    _check_model,
-    _check_seed,
-    _chunks,
-    _test_documents,
-    _word_rows,
+from .infer import (
+    check_documents,
+    check_model,
+    check_test_documents,
     same_inputs,
+    thread_chunks,
+    word_rows,
 )
 from .rng import STREAM_L2R, STREAM_L2R_RESAMPLE, split_seed, token_uniform
 from .samplers._kernels import search_cumulative
@@ -148,7 +147,7 @@ def _run(phi, alpha, doc_ptr, word_ids, particles, resample, seed, token_offset,
     """Per-document log p(w_d), float64 (D,), for a checked model and checked documents."""
     particles = _check_particles(particles, where)
     resample = _check_resample(resample, where)
-    seed = _check_seed(seed)
+    seed = check_seed("seed", seed)
     token_offset = check_int(f"{where}: token_offset", token_offset, 0)
     if token_offset > 2**63 - 1 - len(word_ids):
         raise UserError(f"{where}: token_offset must be in 0 .. 2**63-1-N, got {token_offset!r}")
@@ -158,13 +157,13 @@ def _run(phi, alpha, doc_ptr, word_ids, particles, resample, seed, token_offset,
         raise UserError(f"{where}: with resampling, particles * longest document = "
                         f"{particles} * {longest} must be at most 2**32")
     words, word_loc = np.unique(word_ids, return_inverse=True)
-    phi_loc = _word_rows(phi, words.astype(np.int64), where)
+    phi_loc = word_rows(phi, words.astype(np.int64), where)
     seed_lo, seed_hi = split_seed(seed)
     out = np.empty(D, dtype=np.float64)
-    # Chunks go to threads one at a time (dynamic), as in esca.evaluate; out does not depend on it.
+    # Chunks go to threads one at a time (dynamic), as in esca.infer; out does not depend on it.
     with numba.parallel_chunksize(1):
         _left_to_right(doc_ptr, word_loc.astype(np.int32).ravel(),
-                       partition_documents(doc_ptr, _chunks(D)), phi_loc, alpha, particles,
+                       partition_documents(doc_ptr, thread_chunks(D)), phi_loc, alpha, particles,
                        resample, token_offset, seed_lo, seed_hi, out)
     return out
 
@@ -254,8 +253,8 @@ def left_to_right(phi, alpha, doc_ptr, word_ids, *, particles=10, resample=False
         particles * N_d > 2**32 for some document.
     """
     where = "left_to_right"
-    phi, alpha = _check_model(phi, alpha, where)
-    doc_ptr, word_ids = _check_docs(doc_ptr, word_ids, phi.shape[1], where)
+    phi, alpha = check_model(phi, alpha, where)
+    doc_ptr, word_ids = check_documents(doc_ptr, word_ids, phi.shape[1], where)
     return _run(phi, alpha, doc_ptr, word_ids, particles, resample, seed, token_offset, where)
 
 
@@ -268,7 +267,7 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
 
     (Wallach, Murray, Salakhutdinov & Mimno, ICML 2009, Algorithm 3 for each
     log p(w_d); perplexity as in Blei, Ng & Jordan, JMLR 2003, section 7.1.)
-    Unlike :func:`esca.evaluate.document_completion` no token is used to
+    Unlike :func:`esca.metrics.document_completion` no token is used to
     infer theta: theta is integrated out and every token is scored. The
     per-document values are added with ``math.fsum``. A Corpus shard is
     evaluated with ``token_offset = test.token_start``, so its documents get
@@ -306,13 +305,13 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
     UserError
         Everything :func:`left_to_right` raises; a Corpus whose vocabulary
         size differs from phi's V; a test set without tokens; ranks that pass
-        different inputs (:func:`esca.evaluate.same_inputs`).
+        different inputs (:func:`esca.infer.same_inputs`).
     """
     where = "left_to_right_perplexity"
     same_inputs(comm, where, phi, alpha, test, particles=particles, resample=resample,
                 seed=seed)
-    phi, alpha = _check_model(phi, alpha, where)
-    doc_ptr, word_ids, token_offset = _test_documents(test, phi.shape[1], where)
+    phi, alpha = check_model(phi, alpha, where)
+    doc_ptr, word_ids, token_offset = check_test_documents(test, phi.shape[1], where)
     if len(word_ids) == 0:
         raise UserError(f"{where}: the test set has no tokens")
     rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())

@@ -37,6 +37,7 @@ from ._io import atomic_h5
 from ._version import __version__
 from .config import TrainConfig
 from .errors import UserError
+from .infer import fold_in, phi_from_counts
 
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
@@ -191,7 +192,6 @@ class TopicModel:
         phi_kw = (n_kw + beta) / (n_k + V beta), the posterior mean given the
         counts (Griffiths & Steyvers, PNAS 2004, eq. 7).
         """
-        from .evaluate import phi_from_counts
         return phi_from_counts(self.n_kw, self.beta)
 
     @property
@@ -238,7 +238,6 @@ class TopicModel:
         UserError
             On bad sweeps, burn-in or seed, or an unreadable corpus.
         """
-        from .evaluate import fold_in
         doc_ptr, word_ids, _ = self.map_documents(docs)
         return fold_in(self.phi, self.alpha, doc_ptr, word_ids, sweeps=sweeps, burn_in=burn_in,
                        seed=seed)

@@ -312,9 +312,9 @@ def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_
     return z_new, n_dk_new
 
 
-# -- fold-in (esca/evaluate.py) ------------------------------------------------------------------
+# -- fold-in (esca/infer.py) ---------------------------------------------------------------------
 
-STREAM_FOLDIN = 3  # the counter word 3 used by esca.evaluate's fold-in
+STREAM_FOLDIN = 3  # the counter word 3 used by esca.infer's fold-in
 
 
 def _fold_in_theta(acc, alpha, nsamp, n_d, asum):
@@ -323,7 +323,7 @@ def _fold_in_theta(acc, alpha, nsamp, n_d, asum):
 
 def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, rao_blackwell=True):
     """Collapsed Gibbs fold-in with phi (K, V) fixed, O(K) per token -> theta (D, K);
-    mirrors ``evaluate._fold_in_dense``. Sweep 0 initialises sequentially from
+    mirrors ``infer._fold_in_dense``. Sweep 0 initialises sequentially from
     (n_dk^<i + alpha_k) phi_kw; sweeps 1..sweeps resample from (n_dk^-i + alpha_k) phi_kw;
     theta = (acc / (sweeps - burn_in) + alpha) / (n_d + sum alpha), where acc adds, over the
     sweeps > burn_in, every token's conditional before its draw (``rao_blackwell``) or the
@@ -364,7 +364,7 @@ def fold_in_dense(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, rao_blac
 
 
 def fold_in_sparse(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, rao_blackwell=True):
-    """Sparse + alias fold-in -> theta (D, K); mirrors ``evaluate._fold_in_sparse``.
+    """Sparse + alias fold-in -> theta (D, K); mirrors ``infer._fold_in_sparse``.
 
     (n_dk^-i + alpha_k) phi_kw = n_dk^-i phi_kw over the document's topic list
     (swap-with-last removal, append on arrival) + alpha_k phi_kw from a Vose alias table.

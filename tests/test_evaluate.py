@@ -14,6 +14,7 @@ from scipy import stats
 import esca
 from esca import UserError
 from esca import evaluate as ev
+from esca import infer
 
 SEED = 2**40 + 321  # uses both 32-bit key words
 
@@ -176,7 +177,7 @@ def test_completion_halves_hand_example():
 def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in, rao_blackwell):
     c = make_random_corpus(99, D=12, V=30, max_len=40, empty_docs=(4,))
     phi, alpha = _phi(K, c.num_words, K, zeros), _alpha(K, asym)
-    theta = ev._fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse,
+    theta = infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse,
                         rao_blackwell=rao_blackwell)
     ref = (naive.fold_in_sparse if sparse else naive.fold_in_dense)(
         phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, rao_blackwell)
@@ -198,7 +199,7 @@ def test_fold_in_chooses_the_kernel_by_K(K):
 def test_fold_in_is_deterministic_and_thread_count_independent(sparse, restore_numba_threads):
     c = make_random_corpus(8, D=60, V=40, max_len=80, empty_docs=(0, 17))
     phi, alpha = _phi(9, c.num_words, 4), 0.2  # a scalar alpha is accepted
-    run = lambda seed: ev._fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
+    run = lambda seed: infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
     numba.set_num_threads(1)
     one = run(SEED)
     np.testing.assert_array_equal(one, run(SEED))
@@ -223,7 +224,7 @@ def test_fold_in_single_token_draws_follow_the_conditional(sparse):
     R, sweeps, burn_in = 400, 51, 1
     nsamp = sweeps - burn_in
     doc_ptr = np.arange(R + 1, dtype=np.int64) * len(doc)
-    theta = ev._fold_in(phi, alpha, doc_ptr, np.tile(doc, R), sweeps, burn_in, SEED,
+    theta = infer._fold_in(phi, alpha, doc_ptr, np.tile(doc, R), sweeps, burn_in, SEED,
                         sparse=sparse, rao_blackwell=False)
     # theta_dk (n_d + sum alpha) - alpha_k = mean n_dk over the samples = anchors_k + P(probe = k).
     mean = theta * (len(doc) + alpha.sum()) - alpha
@@ -247,7 +248,7 @@ def test_fold_in_rao_blackwell_adds_the_exact_conditional(sparse):
     phi[:, K] = c
     doc = [0, 0, 4, 2, K, 4, 4, 5, 0, 4, 5, 4]
     anchors = np.bincount([w for w in doc if w < K], minlength=K)
-    theta = ev._fold_in(phi, alpha, np.array([0, len(doc)]), np.array(doc), 3, 1, SEED,
+    theta = infer._fold_in(phi, alpha, np.array([0, len(doc)]), np.array(doc), 3, 1, SEED,
                         sparse=sparse)
     probe = theta[0] * (len(doc) + alpha.sum()) - alpha - anchors
     want = (anchors + alpha) * c
@@ -260,7 +261,7 @@ def test_fold_in_rao_blackwell_has_lower_variance(sparse):
     the sampled counts, around the same mean."""
     phi, _, doc_ptr, word_ids = _planted(7)
     doc_ptr, word_ids = doc_ptr[:2], word_ids[:doc_ptr[1]]
-    runs = {rb: np.array([ev._fold_in(phi, 0.1, doc_ptr, word_ids, 6, 1, seed, sparse=sparse,
+    runs = {rb: np.array([infer._fold_in(phi, 0.1, doc_ptr, word_ids, 6, 1, seed, sparse=sparse,
                                       rao_blackwell=rb)[0] for seed in range(60)])
             for rb in (True, False)}
     var_rb, var_counts = runs[True].var(axis=0).sum(), runs[False].var(axis=0).sum()
@@ -271,7 +272,7 @@ def test_fold_in_rao_blackwell_has_lower_variance(sparse):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_fold_in_recovers_planted_theta(sparse):
     phi, theta_true, doc_ptr, word_ids = _planted(2024)
-    theta = ev._fold_in(phi, 0.1, doc_ptr, word_ids, 50, 10, SEED, sparse=sparse)
+    theta = infer._fold_in(phi, 0.1, doc_ptr, word_ids, 50, 10, SEED, sparse=sparse)
     tv = 0.5 * np.abs(theta - theta_true).sum(axis=1)
     assert tv.mean() < 0.1
     assert tv.mean() < 0.5 * (0.5 * np.abs(0.2 - theta_true).sum(axis=1)).mean()

@@ -13,6 +13,7 @@ from gensim.models.coherencemodel import CoherenceModel
 import esca
 from esca.corpus import write_corpus
 from esca.evaluate import document_completion
+from esca.metrics import evaluate_model
 from esca.left_to_right import left_to_right_perplexity
 
 
@@ -92,3 +93,29 @@ def test_evaluate_left_to_right(setup):
     assert r.returncode == 2 and "needs a TEST_CORPUS" in r.stderr
     r = _evaluate(mpath, test_path, "--left-to-right", "--num-particles", 0, cwd=d)
     assert r.returncode == 2 and "particles" in r.stderr and "0" in r.stderr
+
+
+def test_evaluate_model_is_what_the_cli_prints(setup):
+    """``esca evaluate --json`` prints ``{"model": path, **evaluate_model(...)}``: the library
+    builds the report, the CLI only reads the files and prints it."""
+    d, model, mpath, path, test_path, train, texts = setup
+    r = _evaluate(mpath, test_path, "--texts", texts, "--topn", 6, "--seed", 2, "--sweeps", 6,
+                  "--burn-in", 2, "--left-to-right", "--num-particles", 3, "--json", cwd=d)
+    assert r.returncode == 0, r.stderr
+    cli = json.loads(r.stdout)
+    docs = [ln.split() for ln in texts.read_text().splitlines() if ln.split()]
+    got = evaluate_model(esca.load_model(str(mpath)), esca.read_corpus(str(test_path)),
+                         train_corpus=str(path), texts=docs, topn=6, sweeps=6, burn_in=2,
+                         seed=2, left_to_right={"particles": 3})
+    assert list(cli) == ["model", *got]
+    assert cli == {"model": str(mpath), **json.loads(json.dumps(got))}
+    assert set(got["coherence"]) == {"u_mass", "c_npmi", "c_v"}
+    assert got["left_to_right"]["particles"] == 3 and got["heldout"]["docs"] > 0
+    # a Corpus works as train_corpus too, and without test there are no held-out entries
+    small = evaluate_model(model, train_corpus=train, topn=2)
+    assert "heldout" not in small and "left_to_right" not in small
+    assert small["coherence"]["u_mass"] < 0 and len(small["topics"][0]["top_words"]) == 2
+    with pytest.raises(esca.UserError, match="topn"):
+        evaluate_model(model, topn=0)
+    with pytest.raises(esca.UserError, match="left_to_right needs test documents"):
+        evaluate_model(model, left_to_right={})

@@ -36,9 +36,9 @@ TRAIN = ["train", "-k", 5, "-n", ITERATIONS, "--threads", 1, "--top", 0]
 #: tokens).
 NO_DELAY = """
 import sys
-import esca.progress, esca.evaluate, esca.cli.main
+import esca.progress, esca.infer, esca.cli.main
 esca.progress.BAR_DELAY = 0
-esca.evaluate.MIN_CHUNK_TOKENS = 50
+esca.infer.MIN_CHUNK_TOKENS = 50
 sys.exit(esca.cli.main.main(sys.argv[1:]))
 """
 

@@ -22,6 +22,7 @@ import pytest
 
 import esca
 import esca.evaluate as ev
+import esca.model
 from cli.main import main as cli_main
 from esca.model import top_word_ids
 
@@ -87,7 +88,7 @@ def test_top_words_are_phi_entries_without_computing_phi(monkeypatch):
 
     def no_phi(*a, **kw):
         raise AssertionError("phi computed")
-    monkeypatch.setattr(ev, "phi_from_counts", no_phi)
+    monkeypatch.setattr(esca.model, "phi_from_counts", no_phi)
     assert m.topics(12) == want
     m.top_words(0, 3)
     with pytest.raises(esca.UserError, match="topic 6 does not exist"):
@@ -135,7 +136,7 @@ def phi_calls(monkeypatch):
     def counted(*a, **kw):
         calls.append(a[0].shape)
         return real(*a, **kw)
-    monkeypatch.setattr(ev, "phi_from_counts", counted)
+    monkeypatch.setattr(esca.model, "phi_from_counts", counted)
     return calls
 
 
