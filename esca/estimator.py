@@ -44,9 +44,8 @@ from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
 from .config import TrainConfig
 from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
-from .infer import fold_in
 from .memory import check_allocation
-from .model import TopicModel
+from .model import TopicModel, fold_in
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data

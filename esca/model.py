@@ -37,7 +37,6 @@ from ._io import atomic_h5
 from ._version import __version__
 from .config import TrainConfig
 from .errors import UserError
-from .infer import fold_in, phi_from_counts
 
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
@@ -107,6 +106,24 @@ def top_word_ids(counts, n, nonzero=False):
 
 LOG_FIELDS = ("iteration", "seconds", "tokens_per_s", "loglik_per_token", "sample_s", "count_s",
               "allreduce_s", "tables_s", "exchange_bytes", "alpha_sum", "beta")
+
+
+
+def phi_from_counts(n_kw, beta):
+    """:func:`esca.infer.phi_from_counts`, imported on first use.
+
+    esca.infer compiles Numba kernels at import, and Numba reads ``NUMBA_NUM_THREADS``
+    once, when it is first imported: ``esca train --threads`` sets it after ``import
+    esca``, so nothing imported by ``esca`` itself may import Numba.
+    """
+    from .infer import phi_from_counts as phi
+    return phi(n_kw, beta)
+
+
+def fold_in(*args, **kwargs):
+    """:func:`esca.infer.fold_in`, imported on first use (see :func:`phi_from_counts`)."""
+    from .infer import fold_in as fold
+    return fold(*args, **kwargs)
 
 
 class TopicModel:

@@ -15,6 +15,8 @@ the installed names (``cli/`` is ``esca.cli``, ``corpora/`` is ``esca.corpora``)
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -143,3 +145,13 @@ def test_the_checks_catch_what_they_look_for():
     assert not _private_esca_names(pathlib.Path("x.py"), ast.parse(
         "import esca, numpy as np\nnp._x\nprint(esca.__version__)\n"
         "from esca.samplers import kernels\n"))
+
+
+def test_importing_esca_does_not_import_numba():
+    """``esca train --threads T`` sets NUMBA_NUM_THREADS after ``import esca`` (cli/train.py),
+    and Numba reads it once, when it is first imported: so ``import esca`` and the command
+    line's modules must not import Numba (the kernels' modules load on first use)."""
+    code = ("import sys, esca, esca.cli.main; "
+            "sys.exit('numba imported by: import esca' if 'numba' in sys.modules else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stderr
