@@ -100,18 +100,18 @@ class TrainConfig:
         if self.alpha is None:
             set_("alpha", 5.0 / K)
         if np.ndim(self.alpha) == 0:
-            set_("alpha", _positive("alpha", self.alpha))
+            set_("alpha", check_prior("alpha", self.alpha))
         else:
             try:
                 values = np.asarray(self.alpha, dtype=float).ravel()
             except (TypeError, ValueError):
                 raise UserError(f"alpha must be a number or a sequence of K numbers, "
                                 f"got {self.alpha!r}") from None
-            a = tuple(_positive("alpha", x) for x in values)
+            a = tuple(check_prior("alpha", x) for x in values)
             if len(a) != K:
                 raise UserError(f"alpha has {len(a)} values but there are K={K} topics")
             set_("alpha", a)
-        set_("beta", _positive("beta", self.beta))
+        set_("beta", check_prior("beta", self.beta))
 
     def optimizes_at(self, iteration):
         """True if the priors are re-estimated after iteration ``iteration`` (1-based)."""
@@ -161,11 +161,3 @@ class TrainConfig:
             return cls(**{k: v for k, v in d.items() if k in names})
         except UserError as e:
             raise UserError(f"{where}: {e}") from None
-
-
-def _positive(name, value):
-    return check_prior(name, value)
-
-
-#: The integer check under the name modules used before esca._checks (same function).
-_int = check_int
