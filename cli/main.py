@@ -112,12 +112,14 @@ class _Parser(argparse.ArgumentParser):
     _subcommand = False  # True on the parsers of subcommands (set by build_parser)
 
     def parse_known_args(self, args=None, namespace=None):
+        """Parse as argparse does; unknown options of a subcommand are reported with its usage."""
         ns, extras = super().parse_known_args(args, namespace)
         if extras and self._subcommand:
             self.error(f"unrecognized arguments: {' '.join(extras)}")
         return ns, extras
 
     def error(self, message):
+        """Exit 2 with ``message``, the usage and a 'did you mean' suggestion where one is close."""
         guess = None
         m = re.match(r"unrecognized arguments: (.*)", message)
         if m:
@@ -185,6 +187,7 @@ class _StdoutHandler(logging.StreamHandler):
     print a "--- Logging error ---" traceback per line and go on)."""
 
     def handleError(self, record):
+        """A closed pipe stops the command quietly instead of logging's traceback."""
         if isinstance(sys.exc_info()[1], BrokenPipeError):
             raise sys.exc_info()[1]
         super().handleError(record)

@@ -114,7 +114,19 @@ class TrainConfig:
         set_("beta", check_prior("beta", self.beta))
 
     def optimizes_at(self, iteration):
-        """True if the priors are re-estimated after iteration ``iteration`` (1-based)."""
+        """True if the priors are re-estimated after iteration ``iteration`` (1-based).
+
+        That is, ``optimize_interval`` > 0, ``iteration`` > ``optimize_burn_in`` and
+        ``iteration`` a multiple of ``optimize_interval`` (Mallet's schedule).
+
+        Parameters
+        ----------
+        iteration : int
+
+        Returns
+        -------
+        bool
+        """
         return bool(self.optimize_interval) and iteration > self.optimize_burn_in \
             and iteration % self.optimize_interval == 0
 

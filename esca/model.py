@@ -363,6 +363,13 @@ class TopicModel:
     def set_label(self, topic, label):
         """Label ``topic`` with ``label`` ("" or None removes its label).
 
+        Parameters
+        ----------
+        topic : int
+            A topic, 0..K-1.
+        label : str or None
+            One line of text; surrounding white space is removed.
+
         Raises
         ------
         UserError
@@ -373,7 +380,22 @@ class TopicModel:
         self._labels[k] = _check_label("" if label is None else label)
 
     def topic_name(self, topic):
-        """``"topic K"``, followed by the label in quotes when the topic has one."""
+        """``"topic K"``, followed by the label in quotes when the topic has one.
+
+        Parameters
+        ----------
+        topic : int
+            A topic, 0..K-1.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        UserError
+            If ``topic`` is not a topic of the model.
+        """
         k = self._topic(topic)
         return f"topic {k}" + (f' "{self._labels[k]}"' if self._labels[k] else "")
 
@@ -409,10 +431,26 @@ class TopicModel:
     def top_documents_all(self, n=10, doc_labels=None, topics=None):
         """:meth:`top_documents` of several topics (default all), computing theta once.
 
+        Parameters
+        ----------
+        n : int
+            Documents per topic, >= 1.
+        doc_labels : sequence of length D, optional
+            As in :meth:`top_documents`.
+        topics : sequence of int, optional
+            The topics, in this order; default 0..K-1.
+
         Returns
         -------
         list of list of (label, float)
-            One list per topic of ``topics``.
+            One list per topic of ``topics``: (document label, theta_dk), theta_dk
+            decreasing, ties by lower row; theta as :attr:`theta`
+            (Griffiths & Steyvers 2004, eq. 6).
+
+        Raises
+        ------
+        UserError
+            As :meth:`top_documents`.
         """
         if int(n) < 1:
             raise UserError(f"number of documents must be >= 1, got {n}")
