@@ -44,6 +44,7 @@ import sys
 import threading
 import traceback
 
+from esca.distributed import abort_job
 from esca.errors import EXIT_INTERRUPTED, EXIT_IO_ERROR, Interrupted, UserError, WriteError
 
 from ._common import isatty, process_rank, show_progress_bar
@@ -224,7 +225,7 @@ def main(argv=None):
         return status
     except BrokenPipeError:
         _silence_stdout()
-        _abort_mpi_job(EXIT_BROKEN_PIPE)
+        abort_job(EXIT_BROKEN_PIPE)
         return EXIT_BROKEN_PIPE
     except UserError as e:
         if args.debug:
@@ -240,25 +241,15 @@ def main(argv=None):
         if rank == 0:
             print(f"esca: stopped by SIGTERM; temporary files removed, earlier outputs kept "
                   f"(exit status {EXIT_TERMINATED})", file=sys.stderr, flush=True)
-        _abort_mpi_job(EXIT_TERMINATED)
+        abort_job(EXIT_TERMINATED)
         return EXIT_TERMINATED
     except KeyboardInterrupt:
         return EXIT_SIGINT
     except Exception:
         traceback.print_exc()
         sys.stderr.flush()
-        _abort_mpi_job(EXIT_BUG, f"esca: rank {rank} failed; aborting the MPI job")
+        abort_job(EXIT_BUG, f"esca: rank {rank} failed; aborting the MPI job")
         return EXIT_BUG
-
-
-def _abort_mpi_job(status, message=None):
-    """Abort every rank of an MPI job of several ranks (so that none hangs in a collective)."""
-    if "mpi4py.MPI" in sys.modules:
-        from mpi4py import MPI
-        if MPI.Is_initialized() and MPI.COMM_WORLD.Get_size() > 1:
-            if message:
-                print(message, file=sys.stderr, flush=True)
-            MPI.COMM_WORLD.Abort(status)
 
 
 def _silence_stdout():

@@ -17,6 +17,7 @@ import traceback
 import numpy as np
 
 from .corpus import read_corpus
+from .distributed import abort_job
 from .errors import UserError
 
 log = logging.getLogger("esca")
@@ -48,11 +49,7 @@ def main(argv=None):
             print(f"esca: error: {e}", file=sys.stderr)
         else:
             traceback.print_exc()
-        sys.stderr.flush()
-        if "mpi4py.MPI" in sys.modules:
-            from mpi4py import MPI
-            if MPI.Is_initialized() and MPI.COMM_WORLD.Get_size() > 1:
-                MPI.COMM_WORLD.Abort(status)  # do not leave the other ranks in a collective
+        abort_job(status)  # do not leave the other ranks in a collective
         return status
     if result is not None:
         with open(args.out, "w") as f:

@@ -5,6 +5,8 @@ import time. Without ``mpiexec`` the world is one rank.
 """
 
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -15,6 +17,39 @@ def get_comm(comm=None):
         return comm
     from mpi4py import MPI
     return MPI.COMM_WORLD
+
+
+ABORT_GRACE_SECONDS = 0.5
+
+
+def abort_job(status, message=None):
+    """Abort every rank of a running MPI job of several ranks; a no-op otherwise.
+
+    Called by the command-line entry points when one rank fails, so that the other
+    ranks do not hang in a collective. Standard error is flushed and the launcher
+    gets ``ABORT_GRACE_SECONDS`` (0.5 s) to forward it before ``MPI_Abort`` kills
+    the job: Hydra drops output still in its pipes when a rank aborts, which once
+    cost the user the traceback that explained the failure.
+
+    Parameters
+    ----------
+    status : int
+        Exit status passed to ``MPI_Abort``.
+    message : str, optional
+        One line printed to standard error before aborting.
+    """
+    if "mpi4py.MPI" not in sys.modules:
+        return
+    from mpi4py import MPI
+    if not (MPI.Is_initialized() and not MPI.Is_finalized()
+            and MPI.COMM_WORLD.Get_size() > 1):
+        return
+    if message:
+        print(message, file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(ABORT_GRACE_SECONDS)
+    MPI.COMM_WORLD.Abort(status)
 
 
 def partition_documents(doc_ptr, parts):
