@@ -19,9 +19,9 @@ import numpy as np
 
 from esca._io import atomic_path
 from esca.corpus import CorpusWriter, read_corpus
-from esca.errors import UserError
+from esca.errors import UserError, one_line
 
-from .download import one_line, remove_files, write_text
+from .download import remove_files, write_text
 from .prepare import Pruning, holdout_path, prepare_corpus
 from .text import STOPWORDS_SOURCE, english_stopwords, newsgroup_text, tokenize_text
 

@@ -47,7 +47,7 @@ import os
 import re
 
 from esca._io import check_not_input
-from esca.errors import UserError
+from esca.errors import UserError, one_line
 
 from .convert import Conversion, convert_20newsgroups, convert_downloads, convert_wikipedia
 from .download import (
@@ -64,7 +64,6 @@ from .download import (
     fetch_file,
     file_digest,
     file_kind,
-    one_line,
     read_text_url,
     remove_files,
     write_text,

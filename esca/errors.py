@@ -1,4 +1,20 @@
-"""The one exception type that the command line turns into a one-line message."""
+"""The exceptions the command line turns into one-line messages (UserError, WriteError,
+Interrupted), their exit statuses, and :func:`one_line` for a message on one line."""
+
+
+def one_line(e):
+    """The message of exception ``e`` on one line (its type name when it has none).
+
+    Parameters
+    ----------
+    e : BaseException
+
+    Returns
+    -------
+    str
+        ``str(e)`` with every run of whitespace (line breaks included) made one space.
+    """
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 class UserError(ValueError):

@@ -33,9 +33,11 @@ import sys
 import h5py
 import numpy as np
 
+from ._h5 import attr, check_format, damaged, dataset, open_file, read_vocab
 from ._io import atomic_h5
 from ._version import __version__
 from .config import TrainConfig
+from .corpus import check_vocab
 from .errors import UserError
 
 FORMAT = "esca-model"
@@ -627,59 +629,29 @@ class TopicModel:
             configuration, a vocabulary that is not distinct UTF-8 words, or a ``z`` that
             is not one topic in 0..K-1 per token.
         """
-        from .corpus import _H5_ERRORS, _as_int, _attr, _is_hdf5, _one_line, not_hdf5_error
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise UserError(f"model file not found: {path}")
-        if not _is_hdf5(path):
-            raise not_hdf5_error(path, "model")
-        try:
-            f = h5py.File(path, "r")
-        except _H5_ERRORS as e:
-            raise UserError(f"not a readable HDF5 file: {path} ({_one_line(e)})") from None
-        with f:
-            if _attr(f, "format") != FORMAT:
-                raise UserError(f"{path} is not an esca model (no format='{FORMAT}' attribute)")
-            raw = _attr(f, "format_version")
-            if _as_int(raw) != FORMAT_VERSION:
-                raise UserError(f"{path}: unknown model format version {raw!r} "
-                                f"(this esca reads version {FORMAT_VERSION})")
-            try:
-                return cls._read_checked(f, path)
-            except _H5_ERRORS as e:
-                if isinstance(e, UserError):
-                    raise
-                raise UserError(f"corrupted esca model {path}: {_one_line(e)}") from None
+        with open_file(path, "model") as f, damaged(path, "esca model"):
+            check_format(f, path, FORMAT, (FORMAT_VERSION,), "model")
+            return cls._read_checked(f, path)
 
     @classmethod
     def _read_checked(cls, f, path):
         """The model in the open file ``f``; every dataset checked before it is used."""
-        from .corpus import _attr, _read_vocab, check_vocab
 
-        def dataset(name, ndim, kinds, required=True):
-            if name not in f:
-                if required:
-                    raise UserError(f"{path}: missing dataset '{name}'")
-                return None
-            ds = f[name]
-            if not isinstance(ds, h5py.Dataset) or ds.ndim != ndim or ds.dtype.kind not in kinds:
-                what = f"{type(ds).__name__}" if not isinstance(ds, h5py.Dataset) else \
-                    f"dtype {ds.dtype} and shape {ds.shape}"
-                raise UserError(f"{path}: '{name}' must be a {ndim}-D "
-                                f"{'integer' if kinds == 'iu' else 'numeric'} dataset, "
-                                f"got {what}")
-            return ds[()]
+        def read(name, ndim, kinds, required=True):
+            ds = dataset(f, path, name, ndim, kinds, required)
+            return None if ds is None else ds[()]
 
-        n_kw = dataset("n_kw", 2, "iu")
+        n_kw = read("n_kw", 2, "iu")
         K, V = n_kw.shape
         if K < 1:
             raise UserError(f"{path}: n_kw has shape {n_kw.shape}; it needs K >= 1 topics")
-        n_k = dataset("n_k", 1, "iu")
-        alpha = dataset("alpha", 1, "iuf")
-        n_dk = dataset("n_dk", 2, "iu", required=False)
-        word_df = dataset("word_df", 1, "iu", required=False)
-        z = dataset("z", 1, "iu", required=False)
-        doc_index = dataset("doc_index", 1, "iu", required=False)
+        n_k = read("n_k", 1, "iu")
+        alpha = read("alpha", 1, "iuf")
+        n_dk = read("n_dk", 2, "iu", required=False)
+        word_df = read("word_df", 1, "iu", required=False)
+        z = read("z", 1, "iu", required=False)
+        doc_index = read("doc_index", 1, "iu", required=False)
         labels = None
         if "topic_labels" in f:
             ds = f["topic_labels"]
@@ -692,10 +664,8 @@ class TopicModel:
                           for x in ds[()].tolist()]
             except UnicodeDecodeError:
                 raise UserError(f"{path}: 'topic_labels' is not valid UTF-8") from None
-        if "vocab" not in f or not isinstance(f["vocab"], h5py.Dataset) \
-                or f["vocab"].ndim != 1 or h5py.check_string_dtype(f["vocab"].dtype) is None:
-            raise UserError(f"{path}: missing or malformed dataset 'vocab' (1-D UTF-8 strings)")
-        vocab = _read_vocab(f, path)
+        dataset(f, path, "vocab", 1, "string")
+        vocab = read_vocab(f, path)
         for name, arr, shape in (("vocab", vocab, (V,)), ("n_k", n_k, (K,)),
                                  ("alpha", alpha, (K,)),
                                  ("n_dk", n_dk, (None if n_dk is None else len(n_dk), K)),
@@ -722,17 +692,17 @@ class TopicModel:
         if not (np.isfinite(alpha).all() and (alpha > 0).all()):
             raise UserError(f"{path}: 'alpha' must hold finite values > 0, got "
                             f"{alpha[~(np.isfinite(alpha) & (alpha > 0))][:3].tolist()}")
-        beta = _attr(f, "beta")
+        beta = attr(f, "beta")
         if not isinstance(beta, (int, float)) or isinstance(beta, bool) \
                 or not (math.isfinite(beta) and beta > 0):
             raise UserError(f"{path}: attribute 'beta' must be a finite number > 0, got {beta!r}")
-        config = _attr(f, "config")
+        config = attr(f, "config")
         if not isinstance(config, str):
             raise UserError(f"{path}: missing or malformed attribute 'config' (JSON)")
         config = TrainConfig.from_json(config, where=f"{path}: config")
         if config.num_topics != K:
             raise UserError(f"{path}: config says K={config.num_topics} but n_kw has {K} topics")
-        info = _attr(f, "info", "{}")
+        info = attr(f, "info", "{}")
         try:
             info = json.loads(info) if isinstance(info, str) else None
         except ValueError:
