@@ -32,6 +32,7 @@ from ._version import __version__
 from .config import TrainConfig
 from .corpus import read_corpus, write_corpus
 from .errors import UserError
+from .plot import new_figure, save_png
 
 log = logging.getLogger("esca")
 
@@ -55,6 +56,8 @@ SYSTEMS = {
 MODULES = {"tomotopy": "tomotopy", "gensim": "gensim", "lda": "lda", "sklearn": "sklearn"}
 THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 MPI_LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_")
+#: Resolution of the bench figures (and of the experiments' figures).
+BENCH_DPI = 120
 OUTPUTS = ("bench.json", "bench.md", "tokens_per_s.png", "perplexity_vs_seconds.png")
 
 
@@ -490,39 +493,6 @@ def _row(name, e):
             f"{e['heldout_perplexity']:,.1f}"]
 
 
-def new_figure(figsize):
-    """A matplotlib Figure on the Agg canvas (no pyplot, no global backend state).
-
-    Parameters
-    ----------
-    figsize : tuple of float
-        (width, height) in inches.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        With the constrained layout.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_png(fig, path):
-    """Write ``fig`` as a PNG at 120 dpi, atomically (:func:`esca._io.atomic_path`).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    path : str
-        The file written.
-    """
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-
-
 def _color(name):
     return f"C{list(SYSTEMS).index(name) % 10}"
 
@@ -532,7 +502,7 @@ def plot_tokens_per_s(report, path):
     results = report["results"]
     names = [n for n in report["config"]["systems"]
              if any(rows[n]["status"] == "ok" for rows in results.values())]
-    fig = new_figure(figsize=(max(6.0, 1.0 * len(names) + 2), 4.8))
+    fig = new_figure((max(6.0, 1.0 * len(names) + 2), 4.8))
     ax = fig.add_subplot()
     x, width = np.arange(len(names)), 0.8 / len(results)
     for j, (K, rows) in enumerate(results.items()):
@@ -544,13 +514,13 @@ def plot_tokens_per_s(report, path):
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylabel("tokens/s (median; log scale)")
     ax.set_title(f"Training throughput on {os.path.basename(report['config']['corpus'])}")
-    save_png(fig, path)
+    save_png(fig, path, dpi=BENCH_DPI)
 
 
 def plot_perplexity(report, path):
     """Held-out perplexity against training seconds: one panel per K, one line per system."""
     results = report["results"]
-    fig = new_figure(figsize=(4.5 * len(results) + 2.5, 4.5))
+    fig = new_figure((4.5 * len(results) + 2.5, 4.5))
     legend = {}
     for ax, (K, rows) in zip(fig.subplots(1, len(results), squeeze=False)[0], results.items()):
         for name, e in rows.items():
@@ -565,7 +535,7 @@ def plot_perplexity(report, path):
         ax.set_title(f"K = {K}")
     if legend:
         fig.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize=8)
-    save_png(fig, path)
+    save_png(fig, path, dpi=BENCH_DPI)
 
 
 def write_text(path, text):
