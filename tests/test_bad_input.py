@@ -264,7 +264,7 @@ CASES = [
          ("prepare", "missing.txt", "--format", "text", "--out", "c.h5"),
          ("input file not found", "missing.txt"), out="c.h5"),
     Case("prepare-input-is-folder", "input path is a folder (--format uci)",
-         ("prepare", "docs", "--format", "uci", "--out", "c.h5"),
+         ("prepare", "docs", "--format", "uci", "--vocab", "vocab.txt", "--out", "c.h5"),
          ("input file is not a file", "docs"), _mkdir("docs"), out="c.h5"),
     Case("prepare-text-invalid-utf8", "text with invalid UTF-8 on line 3",
          ("prepare", "docs.txt", "--format", "text", "--out", "c.h5"),

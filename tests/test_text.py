@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 from esca.corpora import fetch
-from esca.corpora.prepare import prepare_corpus
+from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
 from esca.corpora.text import Tokenizer, newsgroup_text, tokenize_text
 from gensim.parsing.preprocessing import STOPWORDS
 from gensim.test.utils import datapath
@@ -205,8 +205,9 @@ def test_latin1_text_with_encoding(tmp_path):
     src = tmp_path / "latin.txt"
     src.write_bytes("Caf\u00e9 cr\u00e8me\n".encode("latin-1"))
     with pytest.raises(UserError, match="line 1: invalid UTF-8"):
-        prepare_corpus(src, "text", tmp_path / "l.h5", tokenizer=Tokenizer())
-    prepare_corpus(src, "text", tmp_path / "l.h5", tokenizer=Tokenizer(), encoding="latin-1")
+        prepare_corpus(src, "text", tmp_path / "l.h5", text=TextOptions(tokenizer=Tokenizer()))
+    prepare_corpus(src, "text", tmp_path / "l.h5",
+                   text=TextOptions(tokenizer=Tokenizer(), encoding="latin-1"))
     assert sorted(read_corpus(tmp_path / "l.h5").vocab) == ["cafe", "creme"]
 
 
@@ -321,7 +322,7 @@ def test_stopwords_english_prunes_a_bag_of_words_vocabulary(tmp_path):
     (tmp_path / "vocab.txt").write_text("the\nriver\nof\nbank\n")
     (tmp_path / "docword.txt").write_text("2\n4\n4\n1 1 3\n1 2 1\n2 3 2\n2 4 1\n")
     prepare_corpus(tmp_path / "docword.txt", "uci", tmp_path / "u.h5",
-                   vocab=tmp_path / "vocab.txt", stopwords="english")
+                   vocab=tmp_path / "vocab.txt", pruning=Pruning(stopwords="english"))
     c = read_corpus(tmp_path / "u.h5")
     assert c.vocab == ["river", "bank"] and doc_words(c, 0) == ["river"]
     assert json.loads(c.attrs["provenance"])["pruning"]["stopwords"] == "english"
