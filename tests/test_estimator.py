@@ -330,7 +330,7 @@ def test_params_clone_and_repr():
                            "random_state", "n_threads", "kernel", "optimize_interval",
                            "optimize_burn_in", "eval_every", "transform_sweeps",
                            "transform_burn_in", "vocabulary", "verbose",
-                           "warm_start"}
+                           "warm_start", "comm"}
     twin = clone(lda)
     assert twin.get_params() == params and twin is not lda
     assert lda.set_params(n_components=2, kernel="dense") is lda
@@ -338,6 +338,44 @@ def test_params_clone_and_repr():
     assert " ".join(repr(lda).split()) == ("LDA(alpha=0.2, beta=0.05, kernel='dense', max_iter=7, "
                                            "n_components=2, random_state=4, sampler='cgs')")
     assert not [a for a in vars(LDA()) if a.endswith("_")]  # the constructor only stores
+
+
+def test_clone_passes_the_communicator_on_as_it_is(data):
+    """A communicator is a handle, not a setting: clone (GridSearchCV) must not deep-copy it
+    (most cannot be pickled) but hand the same one to the copy; fit trains over it."""
+    from mpi4py import MPI
+    comm = MPI.COMM_SELF.Dup()
+    try:
+        lda = LDA(**FAST, comm=comm)
+        twin = clone(lda)
+        assert twin.comm is comm and lda.comm is comm and twin is not lda
+        one = LDA(**FAST).fit(data["X"])
+        np.testing.assert_array_equal(twin.fit(data["X"]).components_, one.components_)
+    finally:
+        comm.Free()
+
+
+def test_parameters_map_onto_the_train_config_both_ways(data):
+    """CONFIG_FIELDS maps every parameter once: fit's TrainConfig has the estimator's values
+    and from_model gives them back."""
+    from esca.estimator import CONFIG_FIELDS
+    params = dict(n_components=3, alpha=0.3, beta=0.02, sampler="cgs", max_iter=4,
+                  random_state=11, n_threads=1, kernel="dense", optimize_interval=2,
+                  optimize_burn_in=1, eval_every=2)
+    assert set(CONFIG_FIELDS) | {"random_state"} == set(params)
+    lda = LDA(**params).fit(data["X"])
+    c = lda.model_.config
+    assert (c.num_topics, c.iterations, c.threads, c.seed) == (3, 4, 1, 11)
+    assert {k: v for k, v in LDA.from_model(lda.model_).get_params().items()
+            if k in params} == params
+
+
+def test_n_threads_above_numbas_limit_names_the_parameter(fitted, data):
+    import numba
+    limit = numba.config.NUMBA_NUM_THREADS
+    with pytest.raises(ValueError, match=f"LDA: n_threads={limit + 1} is more than Numba's "
+                                         f"limit of {limit}"):
+        LDA.from_model(fitted.model_).set_params(n_threads=limit + 1).transform(data["X"])
 
 
 def test_set_params_then_refit_changes_k(data):
