@@ -831,3 +831,65 @@ def test_fit_under_two_mpi_ranks(data, tmp_path):
     # random_state=None: rank 0's seed is used on both ranks.
     np.testing.assert_array_equal(np.load(tmp_path / "unseeded_0.npy"),
                                   np.load(tmp_path / "unseeded_1.npy"))
+
+
+COMM_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import scipy.sparse as sp
+    from mpi4py import MPI
+    import esca
+    X, out = sp.load_npz(sys.argv[1]), sys.argv[2]
+    world = MPI.COMM_WORLD
+    rank = world.Get_rank()
+    alone = world.Split(color=rank)  # each rank in a communicator of its own
+    kw = dict(n_components=3, max_iter=10, n_threads=1, vocabulary=[f"w{i}" for i in
+                                                                    range(X.shape[1])])
+    np.random.seed(100 + rank)  # random_state=None draws the seed from numpy's RandomState
+    lda = esca.LDA(**kw, comm=alone).fit(X)
+    np.save(f"{out}/alone_{rank}.npy", lda.components_)
+    np.save(f"{out}/alone_seed_{rank}.npy", lda.model_.config.seed)
+    lda = esca.LDA(**kw, comm=world).fit(X)
+    np.save(f"{out}/world_seed_{rank}.npy", lda.model_.config.seed)
+    lda = esca.LDA(**kw, random_state=5, comm=MPI.COMM_SELF).fit(X)
+    np.save(f"{out}/self_{rank}.npy", lda.components_)
+    alone.Free()
+""")
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec next to python or on PATH")
+def test_fit_uses_the_communicator_given(data, tmp_path):
+    """LDA(comm=...): the ranks of ``comm`` share a fit, not MPI.COMM_WORLD. Two ranks each
+    alone draw their own seeds and train alone; together (world) they share rank 0's seed;
+    COMM_SELF trains the one-rank model on each rank."""
+    X = sp.csr_matrix(data["X"])
+    sp.save_npz(tmp_path / "X.npz", X)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
+    cmd = [_mpiexec(), "-n", "2", sys.executable, "-c", COMM_SCRIPT, str(tmp_path / "X.npz"),
+           str(tmp_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"mpiexec timed out (hang?)\n{out}\n{err}")
+    assert proc.returncode == 0, err
+
+    def load(name):
+        return [np.load(tmp_path / f"{name}_{rank}.npy") for rank in (0, 1)]
+    seeds = load("alone_seed")
+    assert seeds[0] != seeds[1]  # each rank drew its own seed: no broadcast over the world
+    for rank, seed in enumerate(seeds):  # and trained alone: the one-rank model of that seed
+        one = LDA(n_components=3, max_iter=10, n_threads=1, random_state=int(seed)).fit(
+            X, vocabulary=[f"w{i}" for i in range(X.shape[1])])
+        np.testing.assert_array_equal(load("alone")[rank], one.components_)
+    world = load("world_seed")
+    assert world[0] == world[1]  # the world shares rank 0's seed
+    one = LDA(n_components=3, max_iter=10, n_threads=1, random_state=5).fit(
+        X, vocabulary=[f"w{i}" for i in range(X.shape[1])])
+    for components in load("self"):
+        np.testing.assert_array_equal(components, one.components_)
