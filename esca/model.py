@@ -39,6 +39,7 @@ from ._version import __version__
 from .config import TrainConfig
 from .corpus import check_vocab
 from .errors import UserError
+from .inputs import model_word_ids
 
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
@@ -229,7 +230,7 @@ class TopicModel:
             raise ValueError("this model holds no document-topic counts")
         return (self.n_dk + self.alpha) / (self.n_dk.sum(axis=1, keepdims=True) + self.alpha.sum())
 
-    def transform(self, docs, *, sweeps=50, burn_in=10, seed=0):
+    def transform(self, docs, *, sweeps=50, burn_in=10, seed=0, vocabulary=None):
         """Topic proportions of new documents by fold-in Gibbs sampling with phi fixed.
 
         Each document's tokens are resampled from (n_dk^-i + alpha_k) phi_kw
@@ -240,12 +241,13 @@ class TopicModel:
 
         Parameters
         ----------
-        docs : esca.Corpus, str or list of list of str
-            A corpus (its vocabulary is matched to the model's by word), the
-            path of an esca HDF5 corpus, or documents as lists of tokens.
+        docs : esca.Corpus, str, list of list of str, matrix or gensim bag of words
+            As :meth:`map_documents`.
         sweeps, burn_in : int
             Gibbs sweeps, and how many of them to discard before averaging theta.
         seed : int
+        vocabulary : optional
+            As :meth:`map_documents`.
 
         Returns
         -------
@@ -255,19 +257,30 @@ class TopicModel:
         Raises
         ------
         UserError
-            On bad sweeps, burn-in or seed, or an unreadable corpus.
+            On bad sweeps, burn-in or seed, an unreadable corpus, or documents that
+            :meth:`map_documents` refuses.
         """
-        doc_ptr, word_ids, _ = self.map_documents(docs)
+        doc_ptr, word_ids, _ = self.map_documents(docs, vocabulary=vocabulary,
+                                                  where="TopicModel.transform")
         return fold_in(self.phi, self.alpha, doc_ptr, word_ids, sweeps=sweeps, burn_in=burn_in,
                        seed=seed)
 
-    def map_documents(self, docs):
+    def map_documents(self, docs, *, vocabulary=None, where="TopicModel.map_documents"):
         """Documents in the model's vocabulary, matched by word string.
+
+        Every input kind of :mod:`esca.inputs` (:func:`esca.inputs.model_word_ids`).
 
         Parameters
         ----------
-        docs : esca.Corpus, str or list of list of str
-            As in :meth:`transform`.
+        docs : esca.Corpus, str, os.PathLike, list of list of str, matrix or gensim bag of words
+            A corpus (its vocabulary is matched to the model's by word), the path of an
+            esca HDF5 corpus, documents as lists of tokens, a (D, V') document-term count
+            matrix, or a gensim bag-of-words corpus.
+        vocabulary : sequence of str, mapping, gensim Dictionary or fitted vectorizer, optional
+            The words of a matrix's columns or of a bag of words' ids. Without it a matrix
+            must have the model's V columns and a bag of words the model's word ids.
+        where : str
+            Names the caller in error messages.
 
         Returns
         -------
@@ -280,25 +293,11 @@ class TopicModel:
         Raises
         ------
         UserError
-            If ``docs`` is a path that cannot be read as an esca corpus.
+            If ``docs`` is a path that cannot be read as an esca corpus, or documents
+            that :func:`esca.inputs.model_word_ids` refuses (a token that is not a str,
+            a count that is not a whole number >= 0, a vocabulary of the wrong length).
         """
-        from .corpus import Corpus, read_corpus
-        index = {w: i for i, w in enumerate(self.vocab)}
-        if isinstance(docs, (str, os.PathLike)):
-            docs = read_corpus(os.fspath(docs))
-        if isinstance(docs, Corpus):
-            remap = np.array([index.get(w, -1) for w in docs.vocab], dtype=np.int64)
-            ids = remap[docs.word_ids] if len(docs.vocab) else np.zeros(0, np.int64)
-            lens = np.diff(docs.doc_ptr)
-        else:
-            seqs = [[index.get(w, -1) for w in doc] for doc in docs]
-            ids = np.array([i for doc in seqs for i in doc], dtype=np.int64)
-            lens = np.array([len(doc) for doc in seqs], dtype=np.int64)
-        keep = ids >= 0
-        doc_of = np.repeat(np.arange(len(lens)), lens)
-        doc_ptr = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc_of[keep], minlength=len(lens)), out=doc_ptr[1:])
-        return doc_ptr, ids[keep].astype(np.int32), int(len(ids) - keep.sum())
+        return model_word_ids(docs, self.vocab, vocabulary=vocabulary, where=where)
 
     def _topic(self, topic):
         try:
