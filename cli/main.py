@@ -14,6 +14,10 @@ shows the usage of the subcommand it was given to and, when one is close
 (:func:`difflib.get_close_matches`), ``did you mean '--iterations'?``; exit
 status 2, as every argparse error.
 
+The rank is the communicator's (:func:`esca.cli._common.process_rank`): the subcommands
+that run as an MPI job (train, evaluate, info) ask ``MPI.COMM_WORLD``; the others never
+initialize MPI and are rank 0.
+
 Logging and progress: the library logs through :mod:`logging` only; here the
 ``esca`` logger gets one handler writing bare messages to standard output,
 at INFO on rank 0 and WARNING on the other ranks and with ``--quiet``
@@ -216,7 +220,7 @@ def _bar_safe_logging(args):
 def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    rank = process_rank()
+    rank = process_rank(args)
     _configure_logging(args.quiet, rank)
     try:
         with _sigterm_raises(), _bar_safe_logging(args):

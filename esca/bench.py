@@ -399,8 +399,9 @@ def git_revision():
 def library_versions():
     """Versions of Python, esca, the libraries it uses and the peers (None: not installed).
 
-    ``mpi_library`` is the first line of ``MPI.Get_library_version()``, asked in a child
-    process so that this one does not initialise MPI.
+    ``mpi_library`` is the first line of :func:`esca.distributed.mpi_library`'s ``library``
+    (``MPI_Get_library_version``), asked in a child process so that this one does not
+    initialise MPI.
     """
     from importlib import metadata
     v = {"python": platform.python_version(), "esca": __version__}
@@ -411,7 +412,8 @@ def library_versions():
         except metadata.PackageNotFoundError:
             v[pkg] = None
     r = subprocess.run([sys.executable, "-c",
-                        "from mpi4py import MPI; print(MPI.Get_library_version())"],
+                        "from esca.distributed import mpi_library; "
+                        "print(mpi_library()['library'])"],
                        capture_output=True, text=True, check=False)
     lines = r.stdout.strip().splitlines() if r.returncode == 0 else []
     v["mpi_library"] = " ".join(lines[0].split()) if lines else None

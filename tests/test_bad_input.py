@@ -1069,8 +1069,6 @@ def test_check_memory_says_how_much_is_needed():
 def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threads):
     """The estimate of each array equals what the sampler allocates (the sparse alias lists:
     at most the estimate, which is their worst case)."""
-    from mpi4py import MPI
-
     import esca
     from esca.memory import estimate_train_bytes
     from esca.samplers.esca import EscaSampler
@@ -1080,7 +1078,7 @@ def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threa
     corpus = esca.Corpus(doc_ptr, rng.integers(0, V, size=doc_ptr[-1]).astype(np.int32),
                          [f"w{i}" for i in range(V)])
     config = esca.TrainConfig(num_topics=K, iterations=1, kernel=kernel, threads=1)
-    s = EscaSampler(corpus, config, MPI.COMM_SELF, threads=1)
+    s = EscaSampler(corpus, config, threads=1)
     est = estimate_train_bytes(D, V, corpus.num_tokens, K, kernel=kernel)
     for name, arr in (("word_ids", s.word_ids), ("z", s.z), ("word_tok", s.word_tok),
                       ("doc_ptr", s.doc_ptr), ("word_ptr", s.word_ptr), ("n_dk", s.n_dk),
