@@ -95,7 +95,7 @@ def abort_job(status, message=None):
             and MPI.COMM_WORLD.Get_size() > 1):
         return
     if message:
-        print(message, file=sys.stderr, flush=True)
+        sys.stderr.write(message + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     time.sleep(ABORT_GRACE_SECONDS)
@@ -444,29 +444,3 @@ def same_on_all_ranks(comm, value, what, label=None, hint=""):
     raise UserError(f"the ranks read different {what}: {ranks}{where(other_label)} "
                     f"differ{'s' if len(bad) == 1 else ''} from rank 0{where(first_label)} in "
                     f"{', '.join(shown)}{'; ' + hint if hint else ''}")
-
-
-# -- used by the estimator
-
-def broadcast(comm, value, root=0):
-    """``value`` of rank ``root`` on every rank of ``comm`` (a collective call).
-
-    The root-computes-then-broadcast step of :class:`esca.LDA`: the seed drawn from a
-    RandomState on rank 0, the trained model that :func:`esca.train` returns on rank 0.
-
-    Parameters
-    ----------
-    comm : mpi4py communicator
-    value : object
-        Picklable; only ``root``'s is used (the others may pass None).
-    root : int, default=0
-
-    Returns
-    -------
-    object
-        ``root``'s ``value`` (a copy, unpickled, on the other ranks); ``value`` itself on
-        a communicator of one rank.
-    """
-    if comm.Get_size() == 1:
-        return value
-    return comm.bcast(value, root=root)

@@ -329,7 +329,7 @@ vectorizer, optional
         with _numba_threads():
             model = train(corpus, config=config, comm=comm, progress=progress,
                           init_model=init_model)
-        self._set_fitted(distributed.broadcast(comm, model), from_matrix)
+        self._set_fitted(distributed.bcast(comm, model), from_matrix)
         return self
 
     def _warm_start_model(self):
@@ -793,7 +793,7 @@ def _draw_seed(random_state, comm):
         text = repr(random_state)
         raise UserError(f"LDA: random_state must be None, an int, a numpy RandomState or a "
                         f"Generator, got {text if len(text) <= 40 else text[:37] + '...'}")
-    return distributed.broadcast(comm, seed)
+    return distributed.bcast(comm, seed)
 
 
 @contextlib.contextmanager
