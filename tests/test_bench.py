@@ -16,7 +16,9 @@ import pytest
 from test_cli import check_ok, check_user_error, run
 
 import esca
+from esca import _bench_worker
 from esca.bench import MODULES, SYSTEMS, find_mpiexec
+from esca.errors import WriteError, exit_status
 
 K = 5
 ITERATIONS = 4
@@ -206,3 +208,25 @@ def test_missing_corpus(tmp_path):
     check_user_error(run(["bench", "missing.h5", "-k", K, "--out", "out"], tmp_path),
                      "missing.h5")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("error, status", [
+    (esca.UserError("bad value"), 2), (WriteError("disk full"), 74), (RuntimeError("bug"), 1)])
+def test_worker_exit_status_is_the_cli_policy(error, status, monkeypatch, tmp_path, capsys):
+    """The bench worker maps a failure to the status ``esca`` gives it (esca.errors.exit_status):
+    before, it had its own copy, which gave a WriteError 2 instead of the CLI's 74."""
+    def fail(spec):
+        raise error
+
+    aborted = []
+    monkeypatch.setitem(_bench_worker.RUNNERS, "esca", fail)
+    monkeypatch.setattr(_bench_worker, "abort_job", aborted.append)
+    got = _bench_worker.main(["--spec", json.dumps({"kind": "esca"}),
+                              "--out", str(tmp_path / "r.json")])
+    assert got == status == exit_status(error) and aborted == [status]
+    assert not (tmp_path / "r.json").exists()
+    err = capsys.readouterr().err
+    if status == 1:
+        assert "Traceback" in err and "RuntimeError: bug" in err
+    else:
+        assert err == f"esca: error: {error}\n"
