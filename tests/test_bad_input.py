@@ -378,7 +378,7 @@ CASES = [
          ("9 terms", "dictionary has 4 words"), _mm("2 9 1\n1 1 1\n"), out="c.h5"),
     Case("prepare-mm-dictionary-not-a-dictionary", "--dictionary is not a gensim Dictionary",
          ("prepare", "corpus.mm", "--format", "mm", "--dictionary", "notes.txt", "--out", "c.h5"),
-         ("--dictionary notes.txt", "not a gensim Dictionary"),
+         ("dictionary file notes.txt", "not a gensim Dictionary"),
          _all(_mm("2 4 1\n1 1 1\n"), _text("notes.txt", "just some notes\n")), out="c.h5"),
     # ---- esca train: the corpus file
     Case("train-missing-corpus", "corpus file does not exist",
