@@ -4,7 +4,7 @@ import dataclasses
 import os
 
 from esca.corpora.download import check_hex
-from esca.errors import UserError
+from esca.errors import OutputIsInputError, UserError
 
 from ._common import show_progress_bar
 
@@ -306,9 +306,14 @@ def run_fetch(args):
                             processes=args.processes)
     check_options(spec, source, conversion, {"holdout": "--holdout", "timeout": "--timeout",
                                              "mirror": "--mirror", "dump_date": "--dump-date"})
-    r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, source=source,
-                     conversion=conversion, convert=args.convert, force=args.force,
-                     reconvert=args.reconvert, progress=progress)
+    try:
+        r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, source=source,
+                         conversion=conversion, convert=args.convert, force=args.force,
+                         reconvert=args.reconvert, progress=progress)
+    except OutputIsInputError as e:  # --out names a download (known only after planning)
+        if e.option != "out":
+            raise
+        raise e.named("--out") from e
     for f in r["files"]:
         got = f"downloaded {f['downloaded']} bytes" if f["downloaded"] else "cached"
         print(f"{f['path']}: {got}, sha256 {f['sha256']} ({f['verified']})")

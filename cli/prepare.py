@@ -202,7 +202,7 @@ def _check_flags(args, pruning):
               ("--dictionary", args.dictionary), ("--stopwords", stop)]
     if os.path.isdir(args.out):
         raise UserError(f"--out is a folder, not a file: {args.out}")
-    check_not_input(args.out, inputs)
+    check_not_input(args.out, inputs, "--out")
     if args.holdout is not None:
         check_not_input(holdout_path(args.out), inputs, "the --holdout test file")
 

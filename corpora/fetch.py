@@ -236,7 +236,7 @@ def _apply_checksum_file(spec, items, folder, source, date):
         found = [(m.group(1), n) for n in listed if (m := re.fullmatch(pattern, n))]
         if len(found) != 1:
             raise UserError(f"{url} lists no single checksum for {f.name.format(date=date)} "
-                            f"({len(found)} matches); try another --dump-date")
+                            f"({len(found)} matches); try another dump date")
         resolved, dated_name = found[0]
         it.name = dated_name
         it.sha1, it.sha1_source = listed[dated_name], url
@@ -316,7 +316,8 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, source=None, conversion=No
             for it in items:
                 p = os.path.join(folder, it.name)
                 remove_files(p, p + ".sha256", p + ".part", p + ".part.json")
-        files = [fetch_file(it, folder, progress=progress, timeout=timeout) for it in items]
+        files = [fetch_file(it, folder, progress=progress, timeout=source.timeout)
+                 for it in items]
         result = {"name": spec.name, "folder": folder, "files": files, "corpus": None,
                   "test_corpus": None, "stats": None, "converted": False}
         if not convert:
@@ -328,7 +329,7 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, source=None, conversion=No
         downloads = [("download", path) for path in paths.values()]
         check_not_input(out, downloads)
         check_not_input(holdout_path(out), downloads, "the test corpus")
-        has_test = spec.kind == "20newsgroups" or holdout is not None
+        has_test = spec.kind == "20newsgroups" or conversion.holdout is not None
         result["corpus"] = out
         result["test_corpus"] = holdout_path(out) if has_test else None
         done = os.path.exists(out) and (not has_test or os.path.exists(holdout_path(out)))

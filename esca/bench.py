@@ -12,6 +12,7 @@ library versions, machine, every run), ``DIR/bench.md`` (one table per K, and th
 ``DIR/logs/``.
 """
 
+import dataclasses
 import datetime
 import importlib.util
 import json
@@ -59,11 +60,83 @@ MPI_LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_")
 #: Resolution of the bench figures (and of the experiments' figures).
 BENCH_DPI = 120
 OUTPUTS = ("bench.json", "bench.md", "tokens_per_s.png", "perplexity_vs_seconds.png")
+#: Every file :func:`run_bench` writes into its folder besides the logs: the split and OUTPUTS.
+WRITES = ("data/train.h5", "data/test.h5", *OUTPUTS)
 
 
-def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, seed=1,
-              holdout=0.1, systems=None, iterations_for=None, eval_every=10, eval_sweeps=30,
-              eval_burn_in=10, repeats=1):
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """The training settings every system gets, at every K (checked as :class:`TrainConfig`).
+
+    Parameters
+    ----------
+    iterations : int
+        Iterations (gensim: passes) per system, unless :func:`run_bench`'s ``iterations_for``
+        says otherwise.
+    alpha : float, optional
+        Document-topic prior per topic, the same for every system; default 5/K.
+    beta : float
+        Topic-word prior (gensim's and tomotopy's ``eta``).
+    seed : int
+        Seed of the split, of every system and of the evaluator.
+    """
+
+    iterations: int = 100
+    alpha: float | None = None
+    beta: float = 0.01
+    seed: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """When and how held-out perplexity is computed (document completion).
+
+    Parameters
+    ----------
+    every : int
+        Held-out perplexity every this many iterations and at the end (0: at the end only).
+    sweeps, burn_in : int
+        Gibbs sweeps of the document-completion fold-in, and how many of them to discard
+        (``burn_in < sweeps``).
+    """
+
+    every: int = 10
+    sweeps: int = 30
+    burn_in: int = 10
+
+
+def check_evaluation(evaluation, names=None):
+    """``evaluation`` with its values checked as ints.
+
+    Parameters
+    ----------
+    evaluation : Evaluation
+    names : dict of str to str, optional
+        How each field is named in the messages (the CLI passes its flags:
+        ``{"every": "--eval-every", ...}``); default ``evaluation.FIELD``.
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    UserError
+        ``every`` not an integer >= 0, ``sweeps`` not in 1..MAX_ITERATIONS, ``burn_in`` not an
+        integer >= 0 or not below ``sweeps``.
+    """
+    n = {f: f"evaluation.{f}" for f in ("every", "sweeps", "burn_in")} | (names or {})
+    every = check_int(n["every"], evaluation.every, 0)
+    sweeps = check_int(n["sweeps"], evaluation.sweeps, 1, MAX_ITERATIONS)
+    burn_in = check_int(n["burn_in"], evaluation.burn_in, 0)
+    if burn_in >= sweeps:
+        raise UserError(f"{n['burn_in']} ({burn_in}) must be less than {n['sweeps']} "
+                        f"({sweeps})")
+    return Evaluation(every, sweeps, burn_in)
+
+
+def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdout=0.1,
+              systems=None, iterations_for=None, repeats=1):
     """Benchmark every selected system at every K and write the reports into ``out``.
 
     Parameters
@@ -74,14 +147,10 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
         The K values.
     out : str or os.PathLike
         Output folder; created if missing (its parent must exist).
-    iterations : int
-        Iterations (gensim: passes) per system, unless ``iterations_for`` says otherwise.
-    alpha : float, optional
-        Document-topic prior per topic, the same for every system; default 5/K.
-    beta : float
-        Topic-word prior (gensim's and tomotopy's ``eta``).
-    seed : int
-        Seed of the split, of every system and of the evaluator.
+    training : Training, optional
+        Iterations, alpha, beta and seed of every system; default ``Training()``.
+    evaluation : Evaluation, optional
+        When and how held-out perplexity is computed; default ``Evaluation()``.
     holdout : float
         Fraction of documents held out for perplexity, in (0, 1).
     systems : sequence of str, optional
@@ -89,10 +158,6 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
         case-insensitive; default all of :data:`SYSTEMS`.
     iterations_for : mapping of str to int, optional
         Iterations for some systems (names or families), e.g. ``{"lda": 20}``.
-    eval_every : int
-        Held-out perplexity every this many iterations and at the end (0: at the end only).
-    eval_sweeps, eval_burn_in : int
-        Gibbs sweeps of the document-completion fold-in, and how many of them to discard.
     repeats : int
         Runs per system; reported times are medians over runs of each run's median.
 
@@ -108,43 +173,41 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
         burn-in >= sweeps, ...), an unreadable corpus, an unusable output folder, or one
         whose files (``data/train.h5`` ...) would replace the corpus.
     """
+    training = Training() if training is None else training
     ks = list(dict.fromkeys(num_topics))
     if not ks:
         raise UserError("give at least one K (num_topics)")
-    configs = {K: TrainConfig(num_topics=K, iterations=iterations, alpha=alpha, beta=beta,
-                              seed=seed) for K in ks}
+    configs = {K: TrainConfig(num_topics=K, iterations=training.iterations,
+                              alpha=training.alpha, beta=training.beta, seed=training.seed)
+               for K in ks}
     base = configs[ks[0]]
-    eval_every = check_int("eval_every", eval_every, 0)
-    eval_sweeps = check_int("eval_sweeps", eval_sweeps, 1, MAX_ITERATIONS)
-    eval_burn_in = check_int("eval_burn_in", eval_burn_in, 0)
-    if eval_burn_in >= eval_sweeps:
-        raise UserError(f"eval_burn_in ({eval_burn_in}) must be less than eval_sweeps "
-                        f"({eval_sweeps})")
+    ev = check_evaluation(Evaluation() if evaluation is None else evaluation)
     repeats = check_int("repeats", repeats, 1)
     names = select_systems(systems)
     iters = dict.fromkeys(names, base.iterations)
     for key, n in (iterations_for or {}).items():
         n = check_int(f"iterations for {key!r}", n, 1, MAX_ITERATIONS)
-        iters.update((name, n) for name in _match(key, "--iterations-for") if name in iters)
+        iters.update((name, n) for name in select_systems([key], "iterations_for")
+                     if name in iters)
     out = os.fspath(out)
     inputs = [("CORPUS.h5", os.fspath(corpus))]
     check_not_input(out, inputs)
-    check_outputs_not_inputs(out, ["data/train.h5", "data/test.h5", "bench.json", "bench.md",
-                                   "tokens_per_s.png", "perplexity_vs_seconds.png"], inputs)
+    check_outputs_not_inputs(out, WRITES, inputs)
     check_output_dir(out)
-    whole, train, test, split_info, data = write_split(corpus, holdout, seed, out)
+    whole, train, test, split_info, data = write_split(corpus, holdout, base.seed, out)
 
     def sizes(c):
         return {"D": c.num_docs, "V": c.num_words, "N": c.num_tokens}
 
     sha, dirty = git_revision()
     report = {
-        "command": command_line(corpus, ks, out, iterations=iterations, alpha=alpha, beta=beta,
-                                seed=seed, holdout=holdout, systems=names,
+        "command": command_line(corpus, ks, out, iterations=training.iterations,
+                                alpha=training.alpha, beta=training.beta, seed=training.seed,
+                                holdout=holdout, systems=names,
                                 iterations_for={n: i for n, i in iters.items()
                                                 if i != base.iterations},
-                                eval_every=eval_every, eval_sweeps=eval_sweeps,
-                                eval_burn_in=eval_burn_in, repeats=repeats),
+                                eval_every=ev.every, eval_sweeps=ev.sweeps,
+                                eval_burn_in=ev.burn_in, repeats=repeats),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": {
             "corpus": os.fspath(corpus), "corpus_abspath": _abspath(corpus),
@@ -152,14 +215,14 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
             "train_path": data["train"], "test_path": data["test"],
             "holdout": float(holdout), "split": split_info,
             "num_topics": ks, "alpha": {str(K): configs[K].alpha for K in ks},
-            "alpha_rule": "5/K (default)" if alpha is None else "given",
+            "alpha_rule": "5/K (default)" if training.alpha is None else "given",
             "beta": base.beta, "iterations": base.iterations, "iterations_per_system": iters,
             "seed": base.seed, "repeats": repeats, "systems": names,
             "eval": {"method": "document completion (Wallach et al. 2009): theta folded in on "
                      "the even-position tokens of each held-out document with phi fixed, the "
                      "odd-position tokens scored (esca.evaluate.document_completion)",
-                     "every": eval_every, "sweeps": eval_sweeps, "burn_in": eval_burn_in,
-                     "seed": seed},
+                     "every": ev.every, "sweeps": ev.sweeps, "burn_in": ev.burn_in,
+                     "seed": training.seed},
         },
         "git_sha": sha, "git_dirty": dirty, "versions": library_versions(),
         "machine": machine_info(),
@@ -170,8 +233,8 @@ def run_bench(corpus, num_topics, out, iterations=100, alpha=None, beta=0.01, se
         for name in names:
             spec = worker_spec(name, train=data["train"], test=data["test"], num_topics=K,
                                alpha=configs[K].alpha, beta=base.beta, seed=base.seed,
-                               iterations=iters[name], eval_every=eval_every,
-                               eval_sweeps=eval_sweeps, eval_burn_in=eval_burn_in)
+                               iterations=iters[name], eval_every=ev.every,
+                               eval_sweeps=ev.sweeps, eval_burn_in=ev.burn_in)
             rows[name] = bench_system(name, spec, repeats, out, train.num_tokens)
             write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
     write_text(os.path.join(out, "bench.md"), markdown(report))
@@ -218,8 +281,19 @@ def write_split(corpus, holdout, seed, out):
     return whole, train, test, json.loads(json.dumps(info, default=str)), paths
 
 
-def select_systems(items=None):
+def select_systems(items=None, name="systems"):
     """Names of :data:`SYSTEMS` picked by ``items`` (names or families), in table order.
+
+    Parameters
+    ----------
+    items : iterable of str, optional
+        System names or families (first word of a name), case-insensitive; default all.
+    name : str
+        How ``items`` is named in the message (the CLI passes ``"--systems"``).
+
+    Returns
+    -------
+    list of str
 
     Raises
     ------
@@ -228,17 +302,16 @@ def select_systems(items=None):
     """
     if items is None:
         return list(SYSTEMS)
-    picked = {name for item in items for name in _match(item, "--systems")}
-    return [name for name in SYSTEMS if name in picked]
-
-
-def _match(item, option):
-    key = " ".join(str(item).split()).lower()
-    found = [n for n in SYSTEMS if key in (n.lower(), n.split()[0].lower())]
-    if not found:
-        raise UserError(f"unknown system {str(item).strip()!r} in {option} (known: "
-                        + ", ".join(SYSTEMS) + "; or a family: esca, cgs, tomotopy, gensim, lda, sklearn)")
-    return found
+    picked = set()
+    for item in items:
+        key = " ".join(str(item).split()).lower()
+        found = [n for n in SYSTEMS if key in (n.lower(), n.split()[0].lower())]
+        if not found:
+            raise UserError(f"unknown system {str(item).strip()!r} in {name} (known: "
+                            + ", ".join(SYSTEMS) + "; or a family: esca, cgs, tomotopy, "
+                            "gensim, lda, sklearn)")
+        picked.update(found)
+    return [n for n in SYSTEMS if n in picked]
 
 
 def worker_spec(system, **settings):

@@ -124,6 +124,41 @@ def exit_status(exc):
     return EXIT_BUG
 
 
+class OutputIsInputError(UserError):
+    """An output would replace one of the inputs (``esca._io.check_not_input``).
+
+    The message names the output as the library's parameter (``out``); the CLI re-raises it
+    with its flag (:meth:`named`), so that ``esca`` says ``--out``. A :class:`UserError`.
+
+    Parameters
+    ----------
+    option : str
+        How the output is named: a parameter (``"out"``) or a flag (``"--out"``).
+    out : str
+        The output path (a file, or a folder written into).
+    input_name, input_path : str
+        The input that would be replaced: how it is named (``"MODEL.h5"``) and its path.
+    member : str, optional
+        The file of the folder ``out`` that would replace the input (``"theta.csv"``).
+    """
+
+    def __init__(self, option, out, input_name, input_path, member=None):
+        self.option, self.out, self.member = option, out, member
+        self.input_name, self.input_path = input_name, input_path
+        if member is None:
+            msg = (f"{option} {out} would overwrite the input {input_name} {input_path}; "
+                   "choose another path")
+        else:
+            msg = (f"{option} {out} would overwrite the input {input_name} {input_path} "
+                   f"(as {member}); choose another folder")
+        super().__init__(msg)
+
+    def named(self, option):
+        """The same error with the output named ``option`` (the CLI's flag, ``"--out"``)."""
+        return OutputIsInputError(option, self.out, self.input_name, self.input_path,
+                                  self.member)
+
+
 class PlaceholderVocabularyWarning(UserWarning):
     """A model whose words are the placeholder names ``x0``, ``x1``, ... ``x{V-1}``.
 

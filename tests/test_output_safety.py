@@ -336,7 +336,7 @@ def test_corpora_fetch_refuses_an_out_that_is_a_download(server, tmp_path):
                   conversion=Conversion(pruning=Pruning(no_below=1)))
     fetch_corpus("20newsgroups", convert=False, **kwargs)
     before = _files(tmp_path)
-    with pytest.raises(UserError, match=r"^--out .*20news-bydate\.tar\.gz would overwrite the "
+    with pytest.raises(UserError, match=r"^out .*20news-bydate\.tar\.gz would overwrite the "
                        r"input download .*20news-bydate\.tar\.gz; choose another path$"):
         fetch_corpus("20newsgroups", out=str(archive), **kwargs)
     assert archive.read_bytes() == data
