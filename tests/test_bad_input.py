@@ -759,7 +759,7 @@ CASES = [
           "--sha256", f"docword.kos.txt.gz={hashlib.sha256(UCI_GZ).hexdigest()}",
           "--sha256", f"vocab.kos.txt={hashlib.sha256(KOS_VOCAB).hexdigest()}",
           "--out", "cache/kos/vocab.kos.txt"),
-         ("--out /", "cache/kos/vocab.kos.txt would overwrite the input download /",
+         ("error: --out ", "cache/kos/vocab.kos.txt would overwrite the input download ",
           "vocab.kos.txt; choose another path"),
          _all(*(_bytes_in("cache/kos", name, data) for name, data in (
              ("docword.kos.txt.gz", UCI_GZ), ("vocab.kos.txt", KOS_VOCAB))),
