@@ -67,9 +67,8 @@ def run(args):
     The flags are checked first with their names (systems, evaluation, the output folder);
     :func:`esca.bench.run_bench` checks the rest.
     """
+    from esca import bench
     from esca._io import check_not_input, check_outputs_not_inputs
-    from esca.bench import (OUTPUTS, WRITES, Evaluation, Training, check_evaluation, run_bench,
-                            select_systems)
     from esca.errors import UserError
     iterations_for = {}
     for item in args.iterations_for:
@@ -78,22 +77,22 @@ def run(args):
             raise UserError(f"--iterations-for takes NAME=N, got {item!r}")
         iterations_for[name] = n
     systems = None if args.systems is None else args.systems.split(",")
-    evaluation = Evaluation(every=args.eval_every, sweeps=args.eval_sweeps,
-                            burn_in=args.eval_burn_in)
-    check_evaluation(evaluation, {"every": "--eval-every", "sweeps": "--eval-sweeps",
-                                  "burn_in": "--eval-burn-in"})
-    select_systems(systems, "--systems")
+    evaluation = bench.Evaluation(every=args.eval_every, sweeps=args.eval_sweeps,
+                                  burn_in=args.eval_burn_in)
+    bench.check_evaluation(evaluation, {"every": "--eval-every", "sweeps": "--eval-sweeps",
+                                        "burn_in": "--eval-burn-in"})
+    bench.select_systems(systems, "--systems")
     for name in iterations_for:
-        select_systems([name], "--iterations-for")
+        bench.select_systems([name], "--iterations-for")
     inputs = [("CORPUS.h5", args.corpus)]
     check_not_input(args.out, inputs, "--out")
-    check_outputs_not_inputs(args.out, WRITES, inputs, "--out")
-    run_bench(args.corpus, args.num_topics, args.out,
-              training=Training(iterations=args.iterations, alpha=args.alpha, beta=args.beta,
-                                seed=args.seed),
-              evaluation=evaluation, holdout=args.holdout, systems=systems,
-              iterations_for=iterations_for, repeats=args.repeats)
+    check_outputs_not_inputs(args.out, bench.WRITES, inputs, "--out")
+    training = bench.Training(iterations=args.iterations, alpha=args.alpha, beta=args.beta,
+                              seed=args.seed)
+    bench.run_bench(args.corpus, args.num_topics, args.out, training=training,
+                    evaluation=evaluation, holdout=args.holdout, systems=systems,
+                    iterations_for=iterations_for, repeats=args.repeats)
     with open(f"{args.out}/bench.md") as f:
         print(f.read())
-    print("wrote " + ", ".join(f"{args.out}/{name}" for name in OUTPUTS))
+    print("wrote " + ", ".join(f"{args.out}/{name}" for name in bench.OUTPUTS))
     return 0
