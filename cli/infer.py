@@ -81,7 +81,7 @@ def run(args):
     check_output_file(args.out)
     check_not_input(args.out, [(name, path) for name, path in (
         ("MODEL.h5", args.model), ("CORPUS.h5", args.corpus))
-        if not path.startswith(BUILTIN_PREFIX)])
+        if not path.startswith(BUILTIN_PREFIX)], "--out")
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
             raise UserError(f"--threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, "

@@ -6,8 +6,9 @@ from esca._checks import check_fraction
 from esca._io import check_not_input
 from esca.corpora.prepare import (FORMATS, Pruning, TextOptions, check_pruning, holdout_path,
                                   prepare_corpus)
+from esca.corpora.readers import check_encoding
 from esca.corpora.text import (CLEANERS, DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, ENGLISH,
-                               Tokenizer)
+                               Tokenizer, check_tokenizer)
 from esca.errors import UserError
 
 from ._common import show_progress_bar
@@ -164,11 +165,13 @@ def _tokenizer(args):
         return None
     if args.fmt != "text":
         raise UserError(f"--tokenize is only used with --format text, not {args.fmt}")
+    min_length = DEFAULT_MIN_LENGTH if args.min_length is None else args.min_length
+    max_length = DEFAULT_MAX_LENGTH if args.max_length is None else args.max_length
+    check_tokenizer(min_length, max_length, args.token_pattern, args.clean,
+                    {"min_length": "--min-length", "max_length": "--max-length",
+                     "token_pattern": "--token-pattern", "clean": "--clean"})
     return Tokenizer(lowercase=args.lowercase is not False, deaccent=args.deaccent is not False,
-                     min_length=(DEFAULT_MIN_LENGTH if args.min_length is None
-                                 else args.min_length),
-                     max_length=(DEFAULT_MAX_LENGTH if args.max_length is None
-                                 else args.max_length),
+                     min_length=min_length, max_length=max_length,
                      token_pattern=args.token_pattern, clean=args.clean)
 
 
@@ -199,7 +202,7 @@ def _check_flags(args, pruning):
               ("--dictionary", args.dictionary), ("--stopwords", stop)]
     if os.path.isdir(args.out):
         raise UserError(f"--out is a folder, not a file: {args.out}")
-    check_not_input(args.out, inputs)
+    check_not_input(args.out, inputs, "--out")
     if args.holdout is not None:
         check_not_input(holdout_path(args.out), inputs, "the --holdout test file")
 
@@ -232,6 +235,8 @@ def run(args):
     pruning = Pruning(no_below=args.no_below, no_above=args.no_above, keep_n=args.keep_n,
                       stopwords=args.stopwords)
     _check_flags(args, pruning)
+    if args.encoding is not None:
+        check_encoding(args.encoding, "--encoding")
     with StageProgress(bar=show_progress_bar(args)) as progress:
         s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
                            dictionary=args.dictionary, pruning=pruning, holdout=args.holdout,

@@ -146,7 +146,7 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, pruning
     text = TextOptions() if text is None else text
     if text != TextOptions() and fmt != "text":
         raise UserError(f"text={text} is only used with fmt='text', not {fmt!r}")
-    encoding = check_encoding(text.encoding or "utf-8")
+    encoding = check_encoding(text.encoding or "utf-8", "text.encoding")
     pruning = Pruning() if pruning is None else pruning
     folder = fmt == "text" and input_path is not None and os.path.isdir(input_path)
     input_path = os.fspath(input_path) if folder else check_file(input_path, "input file")

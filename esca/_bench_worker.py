@@ -18,7 +18,7 @@ import numpy as np
 
 from .corpus import read_corpus
 from .distributed import abort_job, barrier, gather, get_comm
-from .errors import UserError
+from .errors import UserError, exit_status
 
 log = logging.getLogger("esca")
 
@@ -34,7 +34,8 @@ RSS_NOTE = ("peak_rss_bytes: getrusage maxrss when training first reached an eva
 
 
 def main(argv=None):
-    """Run one system; returns the exit status (0, 1 on a bug, 2 on a user error)."""
+    """Run one system; returns the exit status (0, else :func:`esca.errors.exit_status`: 1 on a
+    bug, 2 on a user error, 74 on an output that could not be written)."""
     p = argparse.ArgumentParser(prog="python -m esca._bench_worker", description=__doc__)
     p.add_argument("--spec", required=True, help="JSON object made by esca.bench.worker_spec")
     p.add_argument("--out", required=True, metavar="RESULT.json")
@@ -44,8 +45,8 @@ def main(argv=None):
     try:
         result = RUNNERS[spec["kind"]](spec)
     except Exception as e:
-        status = 2 if isinstance(e, UserError) else 1
-        if status == 2:
+        status = exit_status(e)
+        if isinstance(e, UserError):
             print(f"esca: error: {e}", file=sys.stderr)
         else:
             traceback.print_exc()

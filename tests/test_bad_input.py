@@ -226,6 +226,7 @@ ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</tit
               b"<body><h1>Service Unavailable</h1><p>The mirror is down for maintenance."
               b"</p></body></html>\n" * 8)
 UCI_GZ = gzip.compress(b"2\n4\n3\n1 1 2\n1 3 1\n2 4 5\n", mtime=0)
+KOS_VOCAB = b"a\nb\nc\nd\n"
 MPI_MARKS = (pytest.mark.mpi, pytest.mark.skipif(test_mpi.MPIEXEC is None,
                                                   reason="no mpiexec next to python or on PATH"))
 
@@ -378,7 +379,7 @@ CASES = [
          ("9 terms", "dictionary has 4 words"), _mm("2 9 1\n1 1 1\n"), out="c.h5"),
     Case("prepare-mm-dictionary-not-a-dictionary", "--dictionary is not a gensim Dictionary",
          ("prepare", "corpus.mm", "--format", "mm", "--dictionary", "notes.txt", "--out", "c.h5"),
-         ("--dictionary notes.txt", "not a gensim Dictionary"),
+         ("dictionary file notes.txt", "not a gensim Dictionary"),
          _all(_mm("2 4 1\n1 1 1\n"), _text("notes.txt", "just some notes\n")), out="c.h5"),
     # ---- esca train: the corpus file
     Case("train-missing-corpus", "corpus file does not exist",
@@ -752,6 +753,21 @@ CASES = [
               _bytes_in("cache/kos", "docword.kos.txt.gz.sha256",
                         f"{hashlib.sha256(ERROR_PAGE).hexdigest()}  docword.kos.txt.gz\n"
                         .encode()))),
+    Case("corpora-fetch-out-is-a-download", "corpora fetch --out names a cached download "
+         "(the library names its parameter out=; esca names --out)",
+         ("corpora", "fetch", "kos", "--cache-dir", "cache", "--mirror", MIRROR,
+          "--sha256", f"docword.kos.txt.gz={hashlib.sha256(UCI_GZ).hexdigest()}",
+          "--sha256", f"vocab.kos.txt={hashlib.sha256(KOS_VOCAB).hexdigest()}",
+          "--out", "cache/kos/vocab.kos.txt"),
+         ("error: --out ", "cache/kos/vocab.kos.txt would overwrite the input download ",
+          "vocab.kos.txt; choose another path"),
+         _all(*(_bytes_in("cache/kos", name, data) for name, data in (
+             ("docword.kos.txt.gz", UCI_GZ), ("vocab.kos.txt", KOS_VOCAB))),
+              *(_bytes_in("cache/kos", name + ".sha256",
+                          f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode())
+                for name, data in (("docword.kos.txt.gz", UCI_GZ),
+                                   ("vocab.kos.txt", KOS_VOCAB))),
+              _fetch_lock("kos"))),
     # ---- issue 13.8: ranks that read different files (mpiexec -n 2; rank r reads c{r}.h5)
     Case("train-ranks-read-different-corpora", "rank 1 reads another corpus of the same D, V "
          "and N (a stale node-local copy)", TRAIN + ("c{rank}.h5", "--out", "m.h5"),

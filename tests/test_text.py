@@ -114,14 +114,16 @@ def test_token_pattern_matches_scikit_learn():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(min_length=0), "--min-length must be >= 1, got 0"),
-    (dict(min_length=4, max_length=3), "--max-length 3 is below --min-length 4"),
-    (dict(token_pattern="(a"), "--token-pattern '\\(a' is not a valid regular expression"),
-    (dict(clean="usenet"), "unknown --clean 'usenet'"),
+    (dict(min_length=0), "min_length must be >= 1, got 0"),
+    (dict(min_length=4, max_length=3), "max_length 3 is below min_length 4"),
+    (dict(token_pattern="(a"), "token_pattern '\\(a' is not a valid regular expression"),
+    (dict(clean="usenet"), "unknown clean 'usenet'"),
 ])
 def test_bad_settings(bad, match):
-    with pytest.raises(UserError, match=match):
+    """The library names its parameters (esca prepare names its flags: test_bad_input.py)."""
+    with pytest.raises(UserError, match=match) as e:
         Tokenizer(**bad)
+    assert "--" not in str(e.value)
 
 
 def test_clean_newsgroups_strips_headers_and_quotes():
@@ -199,6 +201,18 @@ def test_without_tokenize_the_bom_is_dropped_and_crlf_split(tmp_path):
     c = read_corpus(tmp_path / "t.h5")
     assert sorted(c.vocab) == ["cat", "mat", "the"]
     assert doc_words(c, 0) == ["the", "cat"] and doc_words(c, 1) == ["the", "mat"]
+
+
+@pytest.mark.parametrize("encoding, message", [
+    ("klingon", "unknown text.encoding 'klingon'"),
+    ("utf-16", "text.encoding utf-16 is not supported")])
+def test_bad_encoding_names_the_parameter(encoding, message, tmp_path):
+    """prepare_corpus names its parameter (esca prepare names --encoding: test_bad_input.py)."""
+    src = tmp_path / "t.txt"
+    src.write_text("a b\n")
+    with pytest.raises(UserError, match=message):
+        prepare_corpus(src, "text", tmp_path / "t.h5", text=TextOptions(encoding=encoding))
+    assert not (tmp_path / "t.h5").exists()
 
 
 def test_latin1_text_with_encoding(tmp_path):
