@@ -1,14 +1,19 @@
 """``esca train``: train an LDA model (run it under mpiexec for several ranks)."""
 
+import dataclasses
 import os
 import sys
 
+from esca._checks import check_int
+from esca.config import CheckpointPolicy, TrainConfig
+
 from ._common import isatty, show_progress_bar
 
-#: argparse defaults of the settings a checkpoint fixes; None in the parser, so that
-#: ``--resume`` can tell which ones the user gave.
-DEFAULTS = {"num_topics": 100, "alpha": None, "beta": 0.01, "seed": 0, "sampler": "esca",
-            "kernel": "auto", "optimize_interval": 0, "optimize_burn_in": None}
+#: The options that set a field of :class:`esca.TrainConfig` (its field names). Their parser
+#: default is None, so that only the ones the user gave reach :func:`esca.train` (the
+#: defaults are TrainConfig's; with --resume and --continue the others come from the
+#: checkpoint or model, and the ones given are checked against it).
+SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 EPILOG = """examples:
   esca train corpus.h5 -k 50 -n 500 --out model.h5
@@ -73,16 +78,17 @@ def setup_arguments(subparsers):
                    "Wikipedia articles shipped with gensim, stemmed) or builtin:lee (300 news "
                    "articles shipped with gensim, unstemmed)")
     p.add_argument("--num-topics", "-k", type=int, default=None, metavar="K",
-                   help="number of topics K (default 100)")
-    p.add_argument("--iterations", "-n", type=int, default=1000, metavar="N",
-                   help="number of sweeps (default 1000)")
+                   help=f"number of topics K (default {TrainConfig.num_topics})")
+    p.add_argument("--iterations", "-n", type=int, default=None, metavar="N",
+                   help=f"number of sweeps (default {TrainConfig.iterations})")
     p.add_argument("--alpha", type=float, default=None, metavar="A",
                    help="document-topic prior PER TOPIC (symmetric). Mallet's --alpha is the SUM "
                    "over topics: Mallet --alpha 5 equals esca --alpha 5/K. Default 5/K")
     p.add_argument("--beta", type=float, default=None, metavar="B",
-                   help="topic-word prior (gensim's eta; default 0.01, as Mallet)")
+                   help=f"topic-word prior (gensim's eta; default {TrainConfig.beta}, as "
+                   "Mallet)")
     p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="random seed, 0..2**63-1 (default 0)")
+                   help=f"random seed, 0..2**63-1 (default {TrainConfig.seed})")
     p.add_argument("--sampler", choices=("esca", "cgs"), default=None,
                    help="esca (parallel, default) or cgs (collapsed Gibbs baseline; AD-LDA over "
                    "several ranks)")
@@ -91,8 +97,9 @@ def setup_arguments(subparsers):
                    "(default auto: sparse for K >= 100)")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
-    p.add_argument("--eval-every", type=int, default=10, metavar="N",
-                   help="log-likelihood every N iterations (default 10; 0: only at the end)")
+    p.add_argument("--eval-every", type=int, default=None, metavar="N",
+                   help=f"log-likelihood every N iterations (default {TrainConfig.eval_every}; "
+                   "0: only at the end)")
     p.add_argument("--optimize-interval", type=int, default=None, metavar="N",
                    help="re-estimate an asymmetric alpha and a symmetric beta (Minka's fixed "
                         "point, as Mallet) every N iterations; 0 (default): keep them")
@@ -135,7 +142,7 @@ def run(args):
     import esca
     from esca._io import check_not_input, check_output_dir, check_output_file
     from esca.errors import UserError
-    given = {k: getattr(args, k) for k in DEFAULTS if getattr(args, k) is not None}
+    settings = {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
     if args.log_every is not None and args.log_every < 0:
         raise UserError(f"--log-every must be >= 0, got {args.log_every}")
     if args.checkpoint_every and not (args.checkpoint_dir or args.resume):
@@ -152,18 +159,19 @@ def run(args):
         check_not_input(ckpt_dir, inputs, "--checkpoint-dir")
     if ckpt_dir and args.checkpoint_every:
         check_output_dir(ckpt_dir)
-    kwargs = {"checkpoint_every": args.checkpoint_every, "keep_checkpoints": args.keep_checkpoints,
-              "checkpoint_dir": ckpt_dir, "handle_signals": True, "progress": _progress(args),
-              # without checkpoints, an interrupted run keeps its last iteration in --out
-              "save_on_interrupt": args.out if args.out and not ckpt_dir else None}
-    if args.resume or args.continue_from:
-        model = esca.train(args.corpus, iterations=args.iterations, threads=args.threads,
-                           eval_every=args.eval_every, resume=args.resume,
-                           init_model=args.continue_from, resume_settings=given, **kwargs)
-    else:
-        config = esca.TrainConfig(iterations=args.iterations, threads=args.threads,
-                                  eval_every=args.eval_every, **{**DEFAULTS, **given})
-        model = esca.train(args.corpus, config=config, **kwargs)
+    policy = CheckpointPolicy(
+        directory=ckpt_dir, every=check_int("--checkpoint-every", args.checkpoint_every, 0),
+        keep=check_int("--keep-checkpoints", args.keep_checkpoints, 1),
+        # without checkpoints, an interrupted run keeps its last iteration in --out
+        model_on_interrupt=args.out if args.out and not ckpt_dir else None)
+    # esca.train(resume=) tells a folder (checkpoints) from a file (a model); say which
+    # one the flag needed when it is missing
+    if args.resume and not os.path.isdir(args.resume):
+        raise UserError(f"checkpoint folder not found: {args.resume}")
+    if args.continue_from and not os.path.isfile(args.continue_from):
+        raise UserError(f"model file not found: {args.continue_from}")
+    model = esca.train(args.corpus, checkpoints=policy, resume=args.resume or args.continue_from,
+                       handle_signals=True, progress=_progress(args), **settings)
     if model is None:  # not rank 0
         return 0
     if args.out:

@@ -7,14 +7,14 @@ MPI count exchange, the HDF5 corpus and model formats, and the gensim export.
 """
 
 from ._version import __version__
-from .config import TrainConfig
+from .config import CheckpointPolicy, TrainConfig
 from .corpus import Corpus, read_corpus, write_corpus
 from .errors import UserError
 from .model import TopicModel, load_model
 from .train import train
 
-__all__ = ["LDA", "Corpus", "TopicModel", "TrainConfig", "UserError", "__version__",
-           "load_model", "read_corpus", "train", "write_corpus"]
+__all__ = ["LDA", "CheckpointPolicy", "Corpus", "TopicModel", "TrainConfig", "UserError",
+           "__version__", "load_model", "read_corpus", "train", "write_corpus"]
 
 
 def __getattr__(name):

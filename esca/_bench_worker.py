@@ -16,6 +16,7 @@ import traceback
 
 import numpy as np
 
+from .config import TrainConfig
 from .corpus import read_corpus
 from .distributed import abort_job, barrier, gather, get_comm
 from .errors import UserError, exit_status
@@ -81,15 +82,16 @@ def run_esca(spec):
         if not train_rss:
             train_rss.append(_maxrss())
         if rank == 0:
-            phi = phi_from_counts(rec["n_wk"].T, rec["beta"])
+            phi = phi_from_counts(rec["n_kw"], rec["beta"])
             points.append((rec["iteration"], evaluate(phi, rec["alpha"].copy())))
         barrier(comm)
 
-    model = train(spec["train"], num_topics=spec["num_topics"], iterations=spec["iterations"],
-                  alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
-                  sampler=spec["sampler"], threads=spec["threads"], eval_every=0, comm=comm,
-                  callback=callback, optimize_interval=spec.get("optimize_interval", 0),
-                  optimize_burn_in=spec.get("optimize_burn_in", 200))
+    config = TrainConfig(num_topics=spec["num_topics"], iterations=spec["iterations"],
+                         alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
+                         sampler=spec["sampler"], threads=spec["threads"], eval_every=0,
+                         optimize_interval=spec.get("optimize_interval", 0),
+                         optimize_burn_in=spec.get("optimize_burn_in", 200))
+    model = train(spec["train"], config, comm=comm, callback=callback)
     rss, rss_end = gather(comm, train_rss[0]), gather(comm, _maxrss())
     if rank != 0:
         return None

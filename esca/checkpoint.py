@@ -7,7 +7,9 @@ digits) holding the state after an iteration:
   tokens sorted by word id (the order the samplers use; it does not depend on the number of
   ranks), uint16 when K <= 65536 else int32;
 * ``n_dk`` int32 (D, K), ``n_wk`` int32 (V, K), ``n_k`` int64 (K,): the count tables, which
-  are functions of ``z`` and are checked against it on loading;
+  are functions of ``z`` and are checked against it on loading (the file stores the
+  word-topic counts as the samplers hold them, words by topics; :class:`Checkpoint` shows
+  them as ``n_kw`` (K, V), the orientation of :class:`esca.TopicModel`);
 * ``alpha`` float64 (K,) and the ``beta`` attribute: the current priors (optimized or not);
 * ``log/<field>``: the training log of iterations 1..ITERATION;
 * attributes: ``format = "esca-checkpoint"``, ``format_version`` (2; version 1, without the
@@ -45,7 +47,8 @@ Files are written with :func:`esca._io.atomic_h5` (built in memory, then tempora
 rename, fsync of the folder), so a crash at any instant leaves the previous checkpoints intact;
 an interrupted write leaves at most a hidden ``.checkpoint-*.tmp`` file, which is ignored and
 removed by the next successful write. A full disk raises :class:`esca.errors.WriteError`
-(never a crash of HDF5) before older checkpoints are pruned. No pickle: loading a checkpoint never executes code.
+(never a crash of HDF5) before older checkpoints are pruned. No pickle: loading a checkpoint
+never executes code.
 
 Because every random number is keyed by (seed, iteration, global token index) and ``z``
 determines every count table, continuing from a checkpoint repeats exactly the iterations an
@@ -60,7 +63,6 @@ import json
 import logging
 import os
 import re
-import signal
 
 import numpy as np
 
@@ -81,8 +83,6 @@ READABLE_VERSIONS = (1, 2)
 #: result): the total iterations, the threads and how often the log-likelihood is logged.
 FREE_SETTINGS = ("iterations", "threads", "eval_every")
 _NAME = re.compile(r"^checkpoint-(\d{9})\.h5$")
-#: Test hook: the checkpoint of this iteration kills its own process (SIGKILL) half-written.
-CRASH_ENV = "ESCA_TEST_CRASH_IN_CHECKPOINT"
 
 
 def checkpoint_path(directory, iteration):
@@ -229,26 +229,33 @@ def metadata_checksum(attrs, log_records):
 
 
 class Checkpoint:
-    """A loaded checkpoint (see the module docstring for the fields).
+    """The state of a run after an iteration: a loaded checkpoint, the state that
+    :func:`write_checkpoint` writes, or a model being trained further (see the module
+    docstring for the fields).
 
     Attributes
     ----------
     path : str
+        The file read (None for a state about to be written).
     iteration : int
     config : esca.TrainConfig
     corpus : str
     corpus_sha256 : str
-    z : ndarray of int32, shape (N,)
+    z : ndarray of int, shape (N,)
     n_dk : ndarray of int32, shape (D, K)
-    n_wk : ndarray of int32, shape (V, K)
+    n_kw : ndarray of int32, shape (K, V)
+        The whole corpus's word-topic counts, topics by words (the file's ``n_wk``
+        dataset, transposed: a view, not a copy).
     n_k : ndarray of int64, shape (K,)
     alpha : ndarray of float64, shape (K,)
     beta : float
-    log : dict of str to ndarray
+    log : dict of str to array_like
         The training log of iterations 1..``iteration``.
+    ranks : int
+        The number of MPI ranks that wrote it.
     kind : str
         ``"checkpoint"``, or ``"model"`` for the state of a model being trained further
-        (``esca.train(init_model=...)``: ``z`` is None for ESCA models and ``vocab`` holds
+        (``esca.train(resume=model)``: ``z`` is None for ESCA models and ``vocab`` holds
         the model's words).
     vocab : list of str or None
     identity : str
@@ -258,22 +265,34 @@ class Checkpoint:
     """
 
     kind = "checkpoint"
+    path = None
     vocab = None
     identity = None
     corpus_relpath = None
+    labels = None
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
 
-def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, n_dk, n_wk,
-                     n_k, alpha, beta, log_records, ranks, keep=3):
+def write_checkpoint(directory, state, keep=3):
     """Write ``checkpoint-ITERATION.h5`` atomically and keep only the ``keep`` newest of this
     run (checkpoints of another :func:`run_identity` are left alone).
 
-    Called on rank 0 with the gathered state (see the module docstring for the arrays).
-    ``corpus`` is the corpus's path (stored as an absolute path, and relative to
-    ``directory``), ``builtin:NAME`` or ``<in-memory corpus>``.
+    Called on rank 0 with the gathered state.
+
+    Parameters
+    ----------
+    directory : str
+        The checkpoint folder (created if missing; its parent must exist).
+    state : Checkpoint
+        Its ``iteration``, ``config``, ``corpus`` (the corpus's path, stored as an absolute
+        path and relative to ``directory``; or ``builtin:NAME`` or ``<in-memory corpus>``),
+        ``corpus_sha256``, ``z`` (N,), ``n_dk`` (D, K), ``n_kw`` (K, V; stored as the
+        ``n_wk`` dataset, (V, K)), ``n_k`` (K,), ``alpha`` (K,), ``beta``, ``log`` (the
+        training log, field -> values) and ``ranks``.
+    keep : int
+        How many of this run's newest checkpoints to keep (at least 1 is kept).
 
     Returns
     -------
@@ -291,11 +310,13 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     """
     check_output_dir(directory)
     os.makedirs(directory, exist_ok=True)
-    path = checkpoint_path(directory, iteration)
-    identity = run_identity(config, corpus_sha256)
+    path = checkpoint_path(directory, state.iteration)
+    identity = run_identity(state.config, state.corpus_sha256)
     if os.path.exists(path) and identity_of(path) not in (identity, None):
         raise UserError(f"{path} belongs to another run: not overwriting it (move it away, "
                         "or write the checkpoints of this run into another folder)")
+    corpus, z, n_dk, n_k = state.corpus, state.z, state.n_dk, state.n_k
+    n_wk = np.ascontiguousarray(state.n_kw.T)  # the file's orientation (a view when it is)
     where = {"corpus": corpus}
     if not corpus.startswith(("builtin:", "<")):
         absolute = os.path.abspath(corpus)
@@ -305,22 +326,19 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
     z_dtype = np.uint16 if K <= 65536 else np.int32
     with atomic_h5(path) as f:
         f.attrs.update({
-            "format": FORMAT, "format_version": FORMAT_VERSION, "iteration": iteration,
-            "config": config.to_json(), **where, "corpus_sha256": corpus_sha256,
-            "D": n_dk.shape[0], "V": n_wk.shape[0], "N": len(z), "ranks": ranks,
-            "esca_version": __version__, "beta": float(beta),
-            "state_sha256": state_checksum(z, n_dk, n_wk, n_k, alpha, beta),
+            "format": FORMAT, "format_version": FORMAT_VERSION, "iteration": state.iteration,
+            "config": state.config.to_json(), **where, "corpus_sha256": state.corpus_sha256,
+            "D": n_dk.shape[0], "V": n_wk.shape[0], "N": len(z), "ranks": state.ranks,
+            "esca_version": __version__, "beta": float(state.beta),
+            "state_sha256": state_checksum(z, n_dk, n_wk, n_k, state.alpha, state.beta),
             "run_identity": identity})
         f.create_dataset("z", data=z.astype(z_dtype), compression="gzip", compression_opts=1)
         f.create_dataset("n_dk", data=n_dk, compression="gzip", compression_opts=1)
-        if os.environ.get(CRASH_ENV) == str(iteration):  # fault-injection test hook
-            f.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
         f.create_dataset("n_wk", data=n_wk, compression="gzip", compression_opts=1)
         f.create_dataset("n_k", data=n_k)
-        f.create_dataset("alpha", data=alpha)
+        f.create_dataset("alpha", data=state.alpha)
         g = f.create_group("log")
-        for k, v in log_records.items():
+        for k, v in state.log.items():
             g.create_dataset(k, data=np.asarray(v))
         # the checksum of the attributes as a reader sees them
         f.attrs["meta_sha256"] = metadata_checksum(read_attrs(f),
@@ -378,7 +396,7 @@ def load_checkpoint(path):
         raise UserError(f"{path}: damaged checkpoint (its state does not match its checksum)")
     return Checkpoint(path=path, iteration=iteration, config=config, corpus=str(a["corpus"]),
                       corpus_sha256=str(a["corpus_sha256"]), z=z, n_dk=fields["n_dk"],
-                      n_wk=fields["n_wk"], n_k=fields["n_k"], alpha=fields["alpha"], beta=beta,
+                      n_kw=fields["n_wk"].T, n_k=fields["n_k"], alpha=fields["alpha"], beta=beta,
                       log=logs, ranks=int(a.get("ranks", 1)), identity=identity,
                       corpus_relpath=a.get("corpus_relpath"), format_version=version)
 
@@ -555,7 +573,7 @@ def locate_corpus(ckpt, checksum=None):
         if os.path.isfile(name):
             found.append(name)
     need = (f"the corpus of {ckpt.kind} {ckpt.path} is needed: {stored} (D={ckpt.n_dk.shape[0]} "
-            f"V={ckpt.n_wk.shape[0]} N={int(ckpt.n_k.sum())}, sha256 "
+            f"V={ckpt.n_kw.shape[1]} N={int(ckpt.n_k.sum())}, sha256 "
             f"{(ckpt.corpus_sha256 or '?')[:16]}...)")
     if not found:
         raise UserError(f"{need}, not found (looked in {', '.join(looked)}): give its path as "

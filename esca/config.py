@@ -1,7 +1,13 @@
-"""The training configuration: one frozen dataclass, validated once, stored in every model."""
+"""The training configuration: frozen dataclasses, validated once.
+
+:class:`TrainConfig` holds the hyperparameters and settings of a run (stored in every model
+and checkpoint); :class:`CheckpointPolicy` says where and how often :func:`esca.train` writes
+checkpoints, and what it saves when stopped by a signal.
+"""
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 
@@ -173,3 +179,56 @@ class TrainConfig:
             return cls(**{k: v for k, v in d.items() if k in names})
         except UserError as e:
             raise UserError(f"{where}: {e}") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointPolicy:
+    """Where and how often :func:`esca.train` writes checkpoints (:mod:`esca.checkpoint`).
+
+    Pass it as ``esca.train(corpus, config, checkpoints=CheckpointPolicy(...))``. The default,
+    ``CheckpointPolicy()``, writes nothing.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike, optional
+        Folder of the checkpoints (created if missing; its parent must exist). Needed by
+        ``every``; with ``handle_signals=True`` of :func:`esca.train` a SIGTERM or SIGINT
+        also writes a checkpoint of the last finished iteration here.
+    every : int
+        Write a checkpoint after every this many iterations; 0 (default): never (>= 0).
+    keep : int
+        Keep only this many newest checkpoints of the run (>= 1; default 3).
+    model_on_interrupt : str or os.PathLike, optional
+        With ``handle_signals=True`` of :func:`esca.train`: on SIGTERM or SIGINT, rank 0
+        writes the model of the last finished iteration to this file (atomically) before
+        :class:`esca.errors.Interrupted` is raised; ``esca.train(resume=that file)``
+        continues it.
+
+    Raises
+    ------
+    UserError
+        If ``every`` is not an integer >= 0, ``keep`` not an integer >= 1, ``every`` > 0
+        without a ``directory``, or a path is neither None, a str nor an os.PathLike.
+    """
+
+    directory: object = None
+    every: int = 0
+    keep: int = 3
+    model_on_interrupt: object = None
+
+    def __post_init__(self):
+        def set_(name, value):
+            object.__setattr__(self, name, value)
+
+        set_("every", check_int("CheckpointPolicy every", self.every, 0))
+        set_("keep", check_int("CheckpointPolicy keep", self.keep, 1))
+        for name in ("directory", "model_on_interrupt"):
+            value = getattr(self, name)
+            if value is not None:
+                if not isinstance(value, (str, os.PathLike)):
+                    raise UserError(f"CheckpointPolicy {name} must be a path (str or "
+                                    f"os.PathLike), got {type(value).__name__}")
+                set_(name, os.fspath(value))
+        if self.every and self.directory is None:
+            raise UserError(f"CheckpointPolicy every={self.every} needs a checkpoint folder "
+                            "(directory)")

@@ -37,8 +37,8 @@ class Interrupted(Exception):
     Attributes
     ----------
     model : esca.TopicModel or None
-        With ``esca.train(save_on_interrupt=...)``: the model of the last finished
-        iteration on rank 0 (None on the other ranks, and without it).
+        With ``esca.CheckpointPolicy(model_on_interrupt=...)``: the model of the last
+        finished iteration on rank 0 (None on the other ranks, and without it).
     """
 
     model = None
@@ -63,7 +63,7 @@ class WriteError(UserError):
     path : str or None
         The file or folder that could not be written.
     model : esca.TopicModel or None
-        From :func:`esca.train` with ``save_on_interrupt``: the model that could not be
+        From :func:`esca.train` with ``model_on_interrupt``: the model that could not be
         written (rank 0); :meth:`esca.TopicModel.save` leaves the model with its caller.
     """
 

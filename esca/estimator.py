@@ -327,8 +327,7 @@ vectorizer, optional
                 config = dataclasses.replace(
                     config, optimize_burn_in=init_model.config.optimize_burn_in)
         with _numba_threads():
-            model = train(corpus, config=config, comm=comm, progress=progress,
-                          init_model=init_model)
+            model = train(corpus, config, comm=comm, progress=progress, resume=init_model)
         self._set_fitted(distributed.bcast(comm, model), from_matrix)
         return self
 

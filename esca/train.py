@@ -13,11 +13,27 @@ import time
 import numpy as np
 
 from . import distributed
-from ._checks import check_int
 from .checkpoint import FREE_SETTINGS as _FREE_ON_RESUME
-from .config import TrainConfig
-from .corpus import Corpus, read_corpus, read_doc_index, read_doc_ptr, slice_corpus
+from .checkpoint import (
+    Checkpoint,
+    check_fresh_folder,
+    check_resume_folder,
+    list_checkpoints,
+    locate_corpus,
+    run_identity,
+    write_checkpoint,
+)
+from .config import CheckpointPolicy, TrainConfig
+from .corpus import (
+    Corpus,
+    corpus_identity,
+    read_corpus,
+    read_doc_index,
+    read_doc_ptr,
+    slice_corpus,
+)
 from .errors import Interrupted, UserError, WriteError
+from .memory import check_memory
 from .model import LOG_FIELDS, TopicModel
 from .progress import TrainProgress
 
@@ -26,34 +42,67 @@ log = logging.getLogger("esca")
 DEFAULT_CORPUS = "builtin:wiki250"
 
 
-def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, seed=0,
-          sampler="esca", threads=None, eval_every=10, kernel="auto", optimize_interval=0,
-          optimize_burn_in=None, *, config=None, comm=None, callback=None, checkpoint_every=0,
-          checkpoint_dir=None, keep_checkpoints=3, resume=None, resume_settings=None,
-          handle_signals=False, progress=None, init_model=None, save_on_interrupt=None):
+#: Keyword arguments that :func:`train` no longer takes, and where they went.
+_MOVED = {"checkpoint_every": "checkpoints=esca.CheckpointPolicy(every=...)",
+          "checkpoint_dir": "checkpoints=esca.CheckpointPolicy(directory=...)",
+          "keep_checkpoints": "checkpoints=esca.CheckpointPolicy(keep=...)",
+          "save_on_interrupt": "checkpoints=esca.CheckpointPolicy(model_on_interrupt=...)",
+          "init_model": "resume=MODEL",
+          "resume_settings": "the settings themselves, as keyword arguments"}
+_SETTINGS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None, progress=None,
+          callback=None, handle_signals=False, **settings):
     """Train an LDA model; under ``mpiexec`` every rank calls this with the same arguments.
+
+    ``train(corpus, config)`` trains with a :class:`esca.TrainConfig`; as a convenience its
+    fields may be given as keyword arguments instead (``train(corpus, num_topics=20,
+    iterations=500)`` is ``train(corpus, TrainConfig(num_topics=20, iterations=500))``;
+    with ``config`` too, they replace its fields: ``dataclasses.replace(config,
+    **settings)``). The defaults are :class:`esca.TrainConfig`'s.
 
     Parameters
     ----------
     corpus : str, os.PathLike or esca.Corpus, optional
         An esca HDF5 corpus (see ``esca prepare``), ``"builtin:wiki250"``
         (the default: 250 Wikipedia articles shipped with gensim) or an
-        in-memory :class:`esca.Corpus`.
-    num_topics, iterations, alpha, beta, seed, sampler, threads, eval_every, kernel,
-    optimize_interval, optimize_burn_in
-        See :class:`esca.TrainConfig` (alpha is per topic; default 5/K).
+        in-memory :class:`esca.Corpus`. With ``resume``, the default is the
+        checkpoint's or model's corpus.
     config : esca.TrainConfig, optional
-        Use this instead of the separate arguments.
+        The hyperparameters and settings (default ``TrainConfig()``).
     comm : mpi4py communicator, optional
         Default ``MPI.COMM_WORLD`` (one rank without ``mpiexec``). Each rank
         reads only its contiguous shard of documents, balanced by tokens.
-    callback : callable, optional
-        Called on every rank after each iteration as ``callback(record)``
-        with a dict of the log fields, plus ``"n_wk"`` (int32, (V, K)) and
-        ``"n_k"`` (int64, (K,)): the whole corpus's counts after the
-        iteration, read-only views that the next iteration overwrites, and
-        ``"alpha"`` (float64, (K,)), the current alpha (a read-only view;
-        it changes with ``optimize_interval``).
+    checkpoints : esca.CheckpointPolicy, optional
+        Where and how often to write checkpoints (:mod:`esca.checkpoint`), and
+        the model file written on a signal; default ``CheckpointPolicy()``: none.
+    resume : str, os.PathLike or esca.TopicModel, optional
+        Continue an earlier run up to ``iterations`` in total; told apart by
+        what it is:
+
+        * a **folder** (an existing directory): a checkpoint folder. Training
+          continues from its newest valid checkpoint (damaged ones are skipped
+          with a warning). The result is bit-identical to an uninterrupted run,
+          at any number of ranks (ESCA).
+        * any **other path**: a model file written by
+          :meth:`esca.TopicModel.save`, which every rank reads.
+        * an :class:`esca.TopicModel`: that model (on every rank).
+
+        Training a model further needs ``iterations`` above the model's own
+        (LightGBM's and XGBoost's ``init_model``). An ESCA sweep reads only the
+        previous iteration's counts, which the model holds, so the result
+        equals one run of ``iterations``, bit for bit, at any number of ranks.
+        A collapsed Gibbs sweep also needs every token's topic ``z``, which
+        models store since esca stores it; an older cgs model is refused.
+
+        The configuration, seed and priors come from the checkpoint or model:
+        ``iterations``, ``threads`` and ``eval_every`` may be given; any other
+        setting given (a keyword argument, or every field of ``config``) that
+        differs from the checkpoint's or model's is refused. The corpus
+        defaults to the checkpoint's or model's and must be the same corpus
+        (its SHA-256, or for models from older versions its D, V, N,
+        vocabulary, document lengths and word counts).
     progress : bool or esca.progress.TrainProgress, optional
         How rank 0 reports the run. True: the tqdm bar of ``esca train`` on
         standard error (``TrainProgress(log_every=0, bar=True)``); False:
@@ -65,51 +114,27 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         it compiles the Numba kernels), ``update(record)`` (the log fields)
         after each one, ``close()`` at the end or on an error (see
         :mod:`esca.progress`).
-    checkpoint_every : int
-        Write a checkpoint (:mod:`esca.checkpoint`) into ``checkpoint_dir``
-        after every this many iterations; 0 (default): never.
-    checkpoint_dir : str, optional
-        Folder of the checkpoints (created if missing; its parent must exist).
-    keep_checkpoints : int
-        Keep only this many newest checkpoints (>= 1; default 3).
-    resume : str, optional
-        A checkpoint folder: continue from its newest valid checkpoint
-        (damaged ones are skipped with a warning) up to ``iterations`` in
-        total. The configuration comes from the checkpoint; ``iterations``,
-        ``threads`` and ``eval_every`` may be given, and a ``config`` that
-        differs from the checkpoint's in anything else is refused. The
-        corpus defaults to the checkpoint's and must have its checksum. The
-        result is bit-identical to an uninterrupted run, at any number of
-        ranks (ESCA).
-    resume_settings : dict, optional
-        With ``resume`` or ``init_model``: settings the user gave explicitly
-        (TrainConfig field name -> value); any that differs from the
-        checkpoint's or model's is refused.
-    init_model : esca.TopicModel, str or os.PathLike, optional
-        Continue training this model (or the model file at this path, which
-        every rank reads) up to ``iterations`` in total, which must be more
-        than the model's own (as with ``resume``; LightGBM's and XGBoost's
-        name for it). Under MPI a TopicModel given on rank 0 only is sent to
-        the others. Configuration, seed and priors come from the model, as
-        with ``resume``. The corpus defaults to the model's, and must have
-        its D, V, N, vocabulary, document lengths and word counts, and its
-        SHA-256 when the model stores one (models from this version on do).
-        An ESCA sweep reads only the previous iteration's counts, which the
-        model holds, so the result equals one run of ``iterations``, bit for
-        bit, at any number of ranks. A collapsed Gibbs sweep also needs every
-        token's topic ``z``, which models store since this version; an older
-        cgs model is refused.
-    save_on_interrupt : str or os.PathLike, optional
-        With ``handle_signals``: on SIGTERM or SIGINT, write the model of the
-        last finished iteration here (rank 0, atomically) before raising
-        :class:`esca.errors.Interrupted`; ``init_model`` continues it.
+    callback : callable, optional
+        Called on every rank after each iteration as ``callback(record)``
+        with a dict of the log fields, plus ``"n_kw"`` (int32, (K, V)) and
+        ``"n_k"`` (int64, (K,)): the whole corpus's counts after the
+        iteration, read-only views that the next iteration overwrites
+        (``n_kw`` is a transposed view of the sampler's table, not
+        C-contiguous), and ``"alpha"`` (float64, (K,)), the current alpha
+        (a read-only view; it changes with ``optimize_interval``).
     handle_signals : bool
         On SIGTERM or SIGINT, finish the current iteration, write a
-        checkpoint (when ``checkpoint_dir`` is set) and the model (to
-        ``save_on_interrupt``) and raise :class:`esca.errors.Interrupted` on
-        every rank (the CLI sets this); its ``model`` attribute holds the
-        model of the last finished iteration on rank 0 (None elsewhere, and
-        None without ``save_on_interrupt``).
+        checkpoint (when ``checkpoints.directory`` is set) and the model (to
+        ``checkpoints.model_on_interrupt``) and raise
+        :class:`esca.errors.Interrupted` on every rank (the CLI sets this);
+        its ``model`` attribute holds the model of the last finished
+        iteration on rank 0 (None elsewhere, and None without
+        ``model_on_interrupt``).
+    **settings
+        Fields of :class:`esca.TrainConfig` (``num_topics``, ``iterations``,
+        ``alpha``, ``beta``, ``seed``, ``sampler``, ``threads``,
+        ``eval_every``, ``kernel``, ``optimize_interval``,
+        ``optimize_burn_in``).
 
     Returns
     -------
@@ -119,50 +144,42 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
 
     Raises
     ------
+    TypeError
+        On a keyword argument that is not a :class:`esca.TrainConfig` field,
+        a ``config`` that is not a TrainConfig or ``checkpoints`` that is not
+        a CheckpointPolicy.
     UserError
         On a bad configuration value, an unreadable or invalid corpus, a
         corpus with no tokens, count tables that would not fit in memory, no
-        valid checkpoint to resume from, ranks that opened different corpora
+        valid checkpoint to resume from, a ``resume`` path that does not
+        exist, ranks that opened different corpora
         (:func:`esca.distributed.same_on_all_ranks`), a corpus that is not the
         checkpoint's or model's, settings that conflict with the checkpoint's
         or model's, a model that cannot be continued (no ``n_dk``, or a cgs
-        model without ``z``), ``iterations`` not above the model's, or both
-        ``resume`` and ``init_model``.
+        model without ``z``), or ``iterations`` not above the model's.
     Interrupted
         With ``handle_signals``, after SIGTERM or SIGINT.
     """
+    policy = _check_arguments(config, checkpoints, settings)
     comm = distributed.get_comm(comm)
     rank, size = comm.Get_rank(), comm.Get_size()
     ckpt = None
-    if resume is not None and init_model is not None:
-        raise UserError("resume (a checkpoint folder) and init_model (a model) cannot be "
-                        "combined: continue from one of them")
-    if resume is not None or init_model is not None:
-        if resume is not None:
-            ckpt = distributed.agree(comm, _load_resume, resume, comm)
-        else:
-            ckpt = distributed.agree(comm, _load_init_model, init_model, comm)
-        config = _resume_config(ckpt, config, iterations, threads, eval_every, resume_settings)
+    if resume is None:
+        config = TrainConfig(**settings) if config is None else \
+            dataclasses.replace(config, **settings)
+    else:
+        ckpt = distributed.agree(comm, _load_state, resume, comm)
+        config = _resume_config(ckpt, config, settings)
         if corpus is None:
             if ckpt.corpus is None:
                 raise UserError(f"model {ckpt.path} was trained on an in-memory corpus: pass "
                                 "that corpus to continue it")
             corpus = distributed.agree(comm, _locate_corpus, ckpt, comm)
-    elif config is None:
-        config = TrainConfig(num_topics=num_topics, iterations=iterations, alpha=alpha, beta=beta,
-                             seed=seed, sampler=sampler, threads=threads, eval_every=eval_every,
-                             kernel=kernel, optimize_interval=optimize_interval,
-                             optimize_burn_in=optimize_burn_in)
-    checkpoint_every = check_int("checkpoint_every", checkpoint_every, 0)
-    keep_checkpoints = check_int("keep_checkpoints", keep_checkpoints, 1)
-    if checkpoint_every and checkpoint_dir is None:
-        raise UserError("checkpoint_every needs a checkpoint folder (checkpoint_dir)")
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
     _same_corpus(comm, source)  # before anything is exchanged
     K = config.num_topics
-    from .memory import check_memory  # before the sampler allocates its tables
     on_node = distributed.ranks_on_node(comm)
-    distributed.agree(comm, check_memory, D, V, N, K,
+    distributed.agree(comm, check_memory, D, V, N, K,  # before the sampler allocates tables
                       ranks_on_node=on_node, ranks=size, threads=nthreads,
                       sampler=config.sampler, kernel=config.kernel)
     if rank == 0:
@@ -170,9 +187,9 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     if ckpt is not None:
         distributed.agree(comm, _check_corpus_shape, ckpt, source, shard, (D, V, N))
     corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
-    if checkpoint_dir is not None and (checkpoint_every or handle_signals):
-        distributed.agree(comm, _check_checkpoint_dir, checkpoint_dir, config, corpus_sha, ckpt,
-                          resume, comm)
+    if policy.directory is not None and (policy.every or handle_signals):
+        distributed.agree(comm, _check_checkpoint_dir, policy.directory, config, corpus_sha,
+                          ckpt, comm)
 
     from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
     from .samplers import SAMPLERS
@@ -181,9 +198,11 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
                  "x %d thread(s)%s", config.sampler, _name(source), D, V, N, K,
                  _fmt_alpha(config.alpha), config.beta, config.seed, size, nthreads,
                  " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
-    s = SAMPLERS[config.sampler](shard, config, nthreads)
-    t_start = time.perf_counter()
-    records = {k: [] for k in LOG_FIELDS}
+    run = _Run(sampler=SAMPLERS[config.sampler](shard, config, nthreads), shard=shard,
+               config=config, comm=comm, source=source, threads=nthreads, shape=(D, V, N),
+               corpus_sha=corpus_sha, records={k: [] for k in LOG_FIELDS},
+               labels=getattr(ckpt, "labels", None))
+    s = run.sampler
     first = 1
     if ckpt is None:
         s.initialize()
@@ -191,77 +210,140 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
     else:
         distributed.agree(comm, _restore, s, ckpt, shard, comm)
         first = ckpt.iteration + 1
-        records.update(_earlier_log(ckpt.log, ckpt.iteration))
+        run.records.update(_earlier_log(ckpt.log, ckpt.iteration))
         if rank == 0:
             log.info("%s from %s at iteration %d of %d",
                      "continuing" if ckpt.kind == "model" else "resumed", ckpt.path,
                      ckpt.iteration, config.iterations)
-
-    def checkpoint(it):
-        z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
-        n_dk = distributed.gather_rows(comm, s.n_dk)
-
-        def write():
-            if rank != 0:
-                return None
-            from .checkpoint import write_checkpoint
-            try:
-                path = write_checkpoint(checkpoint_dir, it, config, corpus=_name(source),
-                                        corpus_sha256=corpus_sha, z=z.ravel(), n_dk=n_dk,
-                                        n_wk=s.n_wk, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
-                                        log_records=records, ranks=size,
-                                        keep=keep_checkpoints)
-            except WriteError as e:  # a full disk: stop every rank; older checkpoints stay
-                raise WriteError(f"{e}; {last_checkpoint_note(checkpoint_dir, config.iterations)}"
-                                 ) from e
-            log.info("checkpoint %s", path)
-            return path
-        return distributed.agree(comm, write)
-
-    report = None
     if rank == 0:
-        first_opt = config.first_optimization()
-        if first_opt is not None and first_opt > config.iterations:
-            log.warning("the priors are never optimized: the first optimization (a multiple of "
-                        "optimize_interval=%d after optimize_burn_in=%d) would follow iteration "
-                        "%d, but training stops at %d; lower the burn-in (--optimize-burn-in) or "
-                        "run more iterations", config.optimize_interval, config.optimize_burn_in,
-                        first_opt, config.iterations)
-    if rank == 0 and progress is not False:
-        report = progress
-        if progress is None or progress is True:
-            report = TrainProgress() if progress is None else TrainProgress(log_every=0, bar=True)
+        _warn_no_optimization(config)
+    report = _progress_report(progress) if rank == 0 else None
+    if report is not None:
         report.start(first, config.iterations, compiling=_compiling(s))
     stop = _SignalFlag() if handle_signals else contextlib.nullcontext()
     with stop, contextlib.ExitStack() as closing:
         if report is not None:
             closing.callback(report.close)
         for it in range(first, config.iterations + 1):
-            _iteration(it, s, config, comm, N, records, callback, report)
-            written = checkpoint_every and it % checkpoint_every == 0
+            _iteration(it, s, config, comm, N, run.records, callback, report)
+            written = policy.every and it % policy.every == 0
             if written:
-                checkpoint(it)
+                _checkpoint(run, policy, it)
             if handle_signals and it < config.iterations and stop.agreed(comm):
-                where, model = "", None
-                if checkpoint_dir is not None:
-                    if not written:
-                        checkpoint(it)
-                    where = f"; resume with --resume {checkpoint_dir}"
-                if save_on_interrupt is not None:
-                    model = _interrupted_model(s, shard, config, comm, size, source, nthreads,
-                                               records, time.perf_counter() - t_start,
-                                               (D, V, N), corpus_sha, it, save_on_interrupt,
-                                               stop.name, labels=getattr(ckpt, "labels", None))
-                    where += (f"; model of iteration {it} written to {save_on_interrupt}; "
-                              f"continue with: esca train --continue {save_on_interrupt} "
-                              f"-n {config.iterations}")
-                e = Interrupted(f"{stop.name} received: stopped after iteration {it} of "
-                                f"{config.iterations}{where}")
-                e.model = model
-                raise e
-    wall = time.perf_counter() - t_start
-    return _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
-                   corpus_sha, labels=getattr(ckpt, "labels", None))
+                _stop(run, policy, it, stop.name, written)
+    run.wall = time.perf_counter() - run.t_start
+    return _finish(run)
+
+
+def _check_arguments(config, checkpoints, settings):
+    """Refuse arguments of :func:`train` of the wrong kind (TypeError, as Python does for
+    an unknown keyword); returns the checkpoint policy."""
+    for name in settings:
+        if name not in _SETTINGS:
+            moved = f" (use {_MOVED[name]})" if name in _MOVED else ""
+            raise TypeError(f"train() got an unexpected keyword argument {name!r}{moved}")
+    if config is not None and not isinstance(config, TrainConfig):
+        raise TypeError(f"train(): config must be an esca.TrainConfig, got "
+                        f"{type(config).__name__} (give settings by name: num_topics=...)")
+    if checkpoints is None:
+        return CheckpointPolicy()
+    if not isinstance(checkpoints, CheckpointPolicy):
+        raise TypeError(f"train(): checkpoints must be an esca.CheckpointPolicy, got "
+                        f"{type(checkpoints).__name__}")
+    return checkpoints
+
+
+@dataclasses.dataclass
+class _Run:
+    """One training run on this rank: what the helpers of :func:`train` share.
+
+    ``sampler`` (:class:`esca.samplers.base.ShardSampler`), ``shard`` (this rank's
+    :class:`~esca.corpus.Corpus`), ``source`` (the corpus path or the whole in-memory corpus),
+    ``threads`` (Numba threads per rank), ``shape`` (D, V, N of the whole corpus),
+    ``records`` (the training log, field -> list), ``labels`` (a continued model's topic
+    labels), ``t_start`` and ``wall`` (seconds, :func:`time.perf_counter`).
+    """
+
+    sampler: object
+    shard: Corpus
+    config: TrainConfig
+    comm: object
+    source: object
+    threads: int
+    shape: tuple
+    corpus_sha: str
+    records: dict
+    labels: object = None
+    t_start: float = dataclasses.field(default_factory=time.perf_counter)
+    wall: float = 0.0
+
+
+def _warn_no_optimization(config):
+    """Log a warning when ``optimize_interval`` is set but no optimization falls within the
+    run's iterations."""
+    first_opt = config.first_optimization()
+    if first_opt is not None and first_opt > config.iterations:
+        log.warning("the priors are never optimized: the first optimization (a multiple of "
+                    "optimize_interval=%d after optimize_burn_in=%d) would follow iteration "
+                    "%d, but training stops at %d; lower the burn-in (optimize_burn_in) or "
+                    "run more iterations", config.optimize_interval, config.optimize_burn_in,
+                    first_opt, config.iterations)
+
+
+def _progress_report(progress):
+    """Rank 0's progress reporter for the ``progress`` argument of :func:`train` (None for
+    False)."""
+    if progress is False:
+        return None
+    if progress is None:
+        return TrainProgress()
+    if progress is True:
+        return TrainProgress(log_every=0, bar=True)
+    return progress
+
+
+def _checkpoint(run, policy, it):
+    """Gather the state of iteration ``it`` and write it into ``policy.directory`` (rank 0;
+    a collective call); returns the path written on rank 0."""
+    s, comm = run.sampler, run.comm
+    z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
+    n_dk = distributed.gather_rows(comm, s.n_dk)
+
+    def write():
+        if comm.Get_rank() != 0:
+            return None
+        state = Checkpoint(iteration=it, config=run.config, corpus=_name(run.source),
+                           corpus_sha256=run.corpus_sha, z=z.ravel(), n_dk=n_dk,
+                           n_kw=s.n_wk.T, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
+                           log=run.records, ranks=comm.Get_size())
+        try:
+            path = write_checkpoint(policy.directory, state, keep=policy.keep)
+        except WriteError as e:  # a full disk: stop every rank; older checkpoints stay
+            raise WriteError(f"{e}; "
+                             f"{last_checkpoint_note(policy.directory, run.config.iterations)}"
+                             ) from e
+        log.info("checkpoint %s", path)
+        return path
+    return distributed.agree(comm, write)
+
+
+def _stop(run, policy, it, signame, written):
+    """After a signal: write the checkpoint of iteration ``it`` (unless ``written``) and the
+    model (``policy.model_on_interrupt``), then raise :class:`Interrupted` on every rank."""
+    where, model = "", None
+    total = run.config.iterations
+    if policy.directory is not None:
+        if not written:
+            _checkpoint(run, policy, it)
+        where = f"; resume with --resume {policy.directory}"
+    if policy.model_on_interrupt is not None:
+        model = _interrupted_model(run, it, policy.model_on_interrupt, signame)
+        where += (f"; model of iteration {it} written to {policy.model_on_interrupt}; "
+                  f"continue with: esca train --continue {policy.model_on_interrupt} "
+                  f"-n {total}")
+    e = Interrupted(f"{signame} received: stopped after iteration {it} of {total}{where}")
+    e.model = model
+    raise e
 
 
 def _earlier_log(old, n):
@@ -292,19 +374,18 @@ def _earlier_log(old, n):
     return out
 
 
-def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, wall, DVN,
-                       corpus_sha, it, path, signame, labels=None):
+def _interrupted_model(run, it, path, signame):
     """The model of iteration ``it`` (rank 0; None elsewhere), written to ``path`` by rank 0.
 
     Its configuration says ``it`` iterations, so that continuing it to the run's total
     repeats what the uninterrupted run would have done; its last log-likelihood is filled in.
     """
+    comm, config, records = run.comm, run.config, run.records
     rank = comm.Get_rank()
     if math.isnan(records["loglik_per_token"][-1]):
-        records["loglik_per_token"][-1] = _loglik(s, comm) / DVN[2]
-    done = dataclasses.replace(config, iterations=it)
-    model = _finish(s, shard, done, comm, rank, size, source, nthreads, records, wall, *DVN,
-                    corpus_sha, labels=labels)
+        records["loglik_per_token"][-1] = _loglik(run.sampler, comm) / run.shape[2]
+    run.wall = time.perf_counter() - run.t_start
+    model = _finish(run, dataclasses.replace(config, iterations=it))
 
     def write():
         if rank == 0:
@@ -325,7 +406,6 @@ def last_checkpoint_note(directory, iterations):
     """``the last checkpoint, DIR/checkpoint-....h5 (iteration I), is intact; free space and
     resume with: esca train --resume DIR -n N`` (or that there is none), for the message of a
     write that failed."""
-    from .checkpoint import list_checkpoints
     found = list_checkpoints(directory) if directory and os.path.isdir(directory) else []
     if not found:
         return f"no checkpoint in {directory} yet"
@@ -359,7 +439,7 @@ def _iteration(it, s, config, comm, N, records, callback, report):
     if report is not None:
         report.update(rec)
     if callback is not None:
-        rec["n_wk"], rec["n_k"] = _readonly(s.n_wk), _readonly(s.n_k)
+        rec["n_kw"], rec["n_k"] = _readonly(s.n_wk.T), _readonly(s.n_k)
         rec["alpha"] = _readonly(s.alpha)
         callback(rec)
 
@@ -370,10 +450,14 @@ def _loglik(s, comm):
     return distributed.sum_over_ranks(comm, float(s.loglik_docs())) + s.loglik_words()
 
 
-def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
-            corpus_sha, labels=None):
-    """Gather the model on rank 0 (None elsewhere); ``labels``: the continued model's."""
+def _finish(run, config=None):
+    """Gather the model on rank 0 (None elsewhere); ``config``: the one it stores (default
+    the run's)."""
     from .samplers import _kernels as kern
+    s, shard, comm, source, records = run.sampler, run.shard, run.comm, run.source, run.records
+    config = run.config if config is None else config
+    rank, size = comm.Get_rank(), comm.Get_size()
+    (D, V, N), wall = run.shape, run.wall
     word_df = distributed.allreduce_sum(comm, kern.word_doc_freq(shard.doc_ptr, shard.word_ids, V))
     n_dk = distributed.gather_rows(comm, s.n_dk)
     z = None
@@ -384,8 +468,8 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
     tables = distributed.gather(comm, s.table_bytes())
     if rank != 0:
         return None
-    info = {"corpus": _name(source), "corpus_sha256": corpus_sha, "D": D, "V": V, "N": N,
-            "ranks": size, "threads": nthreads,
+    info = {"corpus": _name(source), "corpus_sha256": run.corpus_sha, "D": D, "V": V, "N": N,
+            "ranks": size, "threads": run.threads,
             "kernel": getattr(s, "kernel", None),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
             "state_bytes_per_rank": state, "state_bytes_per_token": sum(state) / N,
@@ -400,7 +484,7 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
                       alpha=s.alpha.copy(), beta=s.beta, config=config,
                       log={k: np.asarray(v) for k, v in records.items()}, word_df=word_df,
                       info=info, z=None if z is None else z.ravel(), doc_index=doc_index,
-                      labels=labels)
+                      labels=run.labels)
 
 
 class _SignalFlag:
@@ -467,15 +551,13 @@ def _locate_corpus(ckpt, comm):
     """The corpus to continue ``ckpt`` on (rank 0 looks, see
     :func:`esca.checkpoint.locate_corpus`; a model's corpus as stored, else relative to the
     model's folder), broadcast."""
-    from .checkpoint import locate_corpus
     return distributed.on_root(comm, locate_corpus, ckpt)
 
 
-def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, resume, comm):
+def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, comm):
     """Rank 0: refuse a checkpoint folder whose checkpoints this run would overwrite (see
     :func:`esca.checkpoint.check_fresh_folder` and
     :func:`esca.checkpoint.check_resume_folder`)."""
-    from .checkpoint import check_fresh_folder, check_resume_folder, run_identity
     if comm.Get_rank() != 0:
         return
     identity = run_identity(config, corpus_sha)
@@ -485,22 +567,36 @@ def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, resume, comm):
         check_fresh_folder(directory, identity)
 
 
+def _load_state(resume, comm):
+    """The state to continue, on every rank: the ``resume`` argument of :func:`train` told
+    apart (a folder: checkpoints; another path: a model file; else a TopicModel)."""
+    if isinstance(resume, (str, os.PathLike)):
+        path = os.fspath(resume)
+        if os.path.isdir(path):
+            return _load_resume(path, comm)
+        if not os.path.exists(path):
+            raise UserError(f"resume={path}: no checkpoint folder or model file there")
+    return _load_init_model(resume, comm)
 
-def _resume_config(ckpt, config, iterations, threads, eval_every, settings):
-    """The checkpoint's configuration with the free settings replaced; refuses conflicts."""
+
+def _resume_config(ckpt, config, settings):
+    """The checkpoint's or model's configuration with the free settings (iterations, threads,
+    eval_every) of ``config`` and ``settings`` (default: :class:`TrainConfig`'s); refuses any
+    other field of ``config``, or setting given, that differs from the checkpoint's."""
     theirs = dataclasses.asdict(ckpt.config)
-    mine = dict(settings or {})
+    mine = dict(settings)
     if config is not None:
-        iterations, threads, eval_every = config.iterations, config.threads, config.eval_every
-        mine.update(dataclasses.asdict(config))
+        config = dataclasses.replace(config, **settings)
+        mine = dataclasses.asdict(config)
+    free = {f.name: mine.get(f.name, f.default) for f in dataclasses.fields(TrainConfig)
+            if f.name in _FREE_ON_RESUME}
     if "alpha" in mine and np.ndim(mine["alpha"]) == 0 and np.ndim(theirs["alpha"]) == 0:
         mine["alpha"] = float(mine["alpha"])
     bad = [f"{k}={mine[k]!r} ({ckpt.kind}: {theirs[k]!r})" for k in mine
            if k not in _FREE_ON_RESUME and mine[k] != theirs.get(k)]
     if bad:
         raise UserError(f"settings conflict with {ckpt.kind} {ckpt.path}: " + ", ".join(bad))
-    new = dataclasses.replace(ckpt.config, iterations=iterations, threads=threads,
-                              eval_every=eval_every)
+    new = dataclasses.replace(ckpt.config, **free)
     if ckpt.kind == "model" and new.iterations <= ckpt.iteration:
         raise UserError(f"iterations={new.iterations} is not more than the {ckpt.iteration} "
                         f"iterations of model {ckpt.path} (iterations is the total: give more "
@@ -527,7 +623,7 @@ def _corpus_sha(source, ckpt, comm):
 
 def _check_corpus_shape(ckpt, source, shard, DVN):
     """Refuse a corpus whose D, V, N or vocabulary differ from the checkpoint's or model's."""
-    theirs = (ckpt.n_dk.shape[0], ckpt.n_wk.shape[0], int(ckpt.n_k.sum()))
+    theirs = (ckpt.n_dk.shape[0], ckpt.n_kw.shape[1], int(ckpt.n_k.sum()))
     if tuple(DVN) != theirs:
         raise UserError(f"corpus {_name(source)} (D={DVN[0]} V={DVN[1]} N={DVN[2]}) is not the "
                         f"corpus of {ckpt.kind} {ckpt.path} (D={theirs[0]} V={theirs[1]} "
@@ -550,13 +646,13 @@ def _restore(s, ckpt, shard, comm):
     d0 = shard.doc_start
     n_dk = ckpt.n_dk[d0:d0 + shard.num_docs]
     if ckpt.z is None:
-        s.restore_counts(n_dk, ckpt.n_wk, ckpt.n_k, ckpt.alpha, ckpt.beta)
+        s.restore_counts(n_dk, ckpt.n_kw.T, ckpt.n_k, ckpt.alpha, ckpt.beta)
         n_w = np.bincount(s.word_ids, minlength=s.V).astype(np.int64)
         distributed.allreduce_sum(comm, n_w)
         docs_ok = distributed.sum_over_ranks(comm, int(np.array_equal(
             n_dk.sum(axis=1, dtype=np.int64), np.diff(s.doc_ptr))))  # ranks whose documents match
         docs_ok = docs_ok == comm.Get_size()
-        if not (docs_ok and np.array_equal(n_w, ckpt.n_wk.sum(axis=1, dtype=np.int64))):
+        if not (docs_ok and np.array_equal(n_w, ckpt.n_kw.sum(axis=0, dtype=np.int64))):
             raise UserError(f"{ckpt.kind} {ckpt.path}: its counts do not match the corpus's "
                             f"{'document lengths' if not docs_ok else 'word counts'} "
                             "(not the corpus it was trained on)")
@@ -566,14 +662,13 @@ def _restore(s, ckpt, shard, comm):
     from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
     exchange.sync_counts(comm, s)
     if not (np.array_equal(s.n_dk, n_dk)
-            and np.array_equal(s.n_wk, ckpt.n_wk) and np.array_equal(s.n_k, ckpt.n_k)):
+            and np.array_equal(s.n_wk, ckpt.n_kw.T) and np.array_equal(s.n_k, ckpt.n_k)):
         raise UserError(f"{ckpt.kind} {ckpt.path}: its count tables do not match its topics "
                         "(damaged, or written for a different corpus)")
 
 
 def _load_init_model(init_model, comm):
     """The state of ``init_model`` (a TopicModel or a model file) to continue, on every rank."""
-    from .checkpoint import Checkpoint
     path = "<in-memory model>"
     if isinstance(init_model, (str, os.PathLike)):
         path = os.fspath(init_model)
@@ -582,12 +677,12 @@ def _load_init_model(init_model, comm):
         model = init_model
         have = distributed.allgather(comm, model is not None)
         if not have[0]:
-            raise UserError("init_model must be given on rank 0")
+            raise UserError("resume must be given on rank 0")
         if not all(have):
             model = distributed.bcast(comm, model)
         if not isinstance(model, TopicModel):
-            raise UserError(f"init_model must be an esca.TopicModel or the path of a model "
-                            f"file, got {type(model).__name__}")
+            raise UserError(f"resume must be a checkpoint folder, a model file or an "
+                            f"esca.TopicModel, got {type(model).__name__}")
     c = model.config
     if model.n_dk is None:
         raise UserError(f"model {path} holds no document-topic counts (n_dk): it cannot be "
@@ -601,7 +696,7 @@ def _load_init_model(init_model, comm):
         corpus = None
     return Checkpoint(kind="model", path=path, iteration=c.iterations, config=c,
                       corpus=corpus, corpus_sha256=model.info.get("corpus_sha256"),
-                      z=model.z, n_dk=model.n_dk, n_wk=np.ascontiguousarray(model.n_kw.T),
+                      z=model.z, n_dk=model.n_dk, n_kw=model.n_kw,
                       n_k=model.n_k, alpha=model.alpha, beta=model.beta, log=model.log,
                       ranks=model.info.get("ranks", 1), vocab=model.vocab, labels=model.labels)
 
@@ -655,7 +750,6 @@ def _same_corpus(comm, source):
     rank's path): compare :func:`esca.corpus.corpus_identity` across ranks."""
     if comm.Get_size() == 1:
         return
-    from .corpus import corpus_identity
     ident = distributed.agree(comm, corpus_identity, source)
     distributed.same_on_all_ranks(
         comm, ident, "corpora", label=_name(source),

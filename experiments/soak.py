@@ -64,9 +64,10 @@ def main(argv=None):
     corpus = prepare(args.corpus, folder)
     rss = []
     with tempfile.TemporaryDirectory(dir=folder) as ck:
-        model = esca.train(corpus, num_topics=args.num_topics, iterations=args.iterations,
-                           seed=1, threads=args.threads, eval_every=10,
-                           checkpoint_every=args.checkpoint_every, checkpoint_dir=ck,
+        config = esca.TrainConfig(num_topics=args.num_topics, iterations=args.iterations,
+                                  seed=1, threads=args.threads, eval_every=10)
+        model = esca.train(corpus, config,
+                           checkpoints=esca.CheckpointPolicy(ck, every=args.checkpoint_every),
                            callback=lambda rec: rss.append(rss_bytes()))
     rss = np.array(rss, dtype=np.float64)
     it = np.arange(1, len(rss) + 1)

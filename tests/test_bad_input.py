@@ -201,7 +201,7 @@ def _checkpoints(folder="ckpt", corpus="c.h5", seed=0, then_remove=()):
     def build(d):
         import esca
         esca.train(str(d / corpus), num_topics=3, iterations=1, seed=seed, threads=1,
-                   eval_every=0, checkpoint_every=1, checkpoint_dir=str(d / folder),
+                   eval_every=0, checkpoints=esca.CheckpointPolicy(str(d / folder), every=1),
                    progress=False)
         for name in then_remove:
             (d / name).unlink()

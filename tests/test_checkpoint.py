@@ -20,7 +20,6 @@ import pytest
 
 import esca
 from esca.checkpoint import (
-    CRASH_ENV,
     corpus_checksum,
     list_checkpoints,
     load_checkpoint,
@@ -29,6 +28,8 @@ from esca.checkpoint import (
 from esca.errors import EXIT_INTERRUPTED
 
 CORPUS = "builtin:wiki250"
+#: Runs the command line with a SIGKILL inside one checkpoint write (the fault injected there).
+CRASH_SCRIPT = Path(__file__).with_name("crash_in_checkpoint.py")
 
 
 def _train(**kw):
@@ -56,7 +57,7 @@ def assert_same_model(a, b):
 ], ids=["esca-dense", "esca-sparse", "cgs", "optimized-priors"])
 def test_resume_is_bit_identical(settings, tmp_path):
     full = _train(iterations=14, **settings)
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=tmp_path, **settings)
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(tmp_path, every=4), **settings)
     resumed = esca.train(iterations=14, resume=tmp_path, threads=1, eval_every=0)
     assert_same_model(full, resumed)
     if "optimize_interval" in settings:
@@ -75,7 +76,8 @@ def test_resume_keeps_the_default_burn_in_of_the_interrupted_run(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _train(iterations=14, optimize_interval=3, checkpoint_every=4, checkpoint_dir=tmp_path,
+        _train(iterations=14, optimize_interval=3,
+               checkpoints=esca.CheckpointPolicy(tmp_path, every=4),
                callback=stop)
     assert load_latest(tmp_path).config.optimize_burn_in == 3
     resumed = esca.train(iterations=14, resume=tmp_path, threads=1, eval_every=0)
@@ -83,22 +85,24 @@ def test_resume_keeps_the_default_burn_in_of_the_interrupted_run(tmp_path):
     assert_same_model(full, resumed)
     assert not np.allclose(resumed.alpha, resumed.alpha[0])  # the priors really moved
     old = _train(iterations=12, optimize_interval=3, optimize_burn_in=200)
-    _train(iterations=8, optimize_interval=3, optimize_burn_in=200, checkpoint_every=4,
-           checkpoint_dir=tmp_path / "old")
+    _train(iterations=8, optimize_interval=3, optimize_burn_in=200,
+           checkpoints=esca.CheckpointPolicy(tmp_path / "old", every=4))
     resumed = esca.train(iterations=12, resume=tmp_path / "old", threads=1, eval_every=0)
     assert resumed.config.optimize_burn_in == 200 and resumed.beta == 0.01
     assert_same_model(old, resumed)
 
 
 def test_checkpoint_holds_the_state(tmp_path):
-    model = _train(iterations=9, checkpoint_every=3, checkpoint_dir=tmp_path, keep_checkpoints=2)
+    model = _train(iterations=9, checkpoints=esca.CheckpointPolicy(tmp_path, every=3, keep=2))
     assert [it for it, _ in list_checkpoints(tmp_path)] == [9, 6]  # keep 2: 3 was removed
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
     ck = load_latest(tmp_path)
     assert ck.iteration == 9 and ck.config.num_topics == 12 and ck.config.seed == 4
     assert ck.corpus_sha256 == corpus_checksum(esca.read_corpus(CORPUS))
     np.testing.assert_array_equal(ck.n_dk, model.n_dk)
-    np.testing.assert_array_equal(ck.n_wk.T, model.n_kw)
+    np.testing.assert_array_equal(ck.n_kw, model.n_kw)  # K x V, as the model
+    with h5py.File(ck.path, "r") as f:  # the file keeps its (V, K) dataset n_wk
+        np.testing.assert_array_equal(f["n_wk"][()], model.n_kw.T)
     np.testing.assert_array_equal(np.bincount(ck.z, minlength=12), model.n_k)
     with h5py.File(ck.path, "r") as f:
         assert f["z"].dtype == np.uint16 and f.attrs["format"] == "esca-checkpoint"
@@ -122,7 +126,7 @@ def _damage(path, how):
 @pytest.mark.parametrize("how", ["truncated", "flipped", "garbage"])
 def test_damaged_newest_checkpoint_is_skipped(how, tmp_path, caplog):
     full = _train(iterations=12)
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=tmp_path)
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(tmp_path, every=4))
     newest = list_checkpoints(tmp_path)[0][1]
     _damage(newest, how)
     with pytest.raises(esca.UserError):
@@ -134,7 +138,7 @@ def test_damaged_newest_checkpoint_is_skipped(how, tmp_path, caplog):
 
 
 def test_resume_refuses_another_corpus_and_conflicting_settings(tmp_path):
-    _train(iterations=4, checkpoint_every=4, checkpoint_dir=tmp_path / "c")
+    _train(iterations=4, checkpoints=esca.CheckpointPolicy(tmp_path / "c", every=4))
     c = esca.read_corpus(CORPUS)
     other = tmp_path / "other.h5"
     word_ids = c.word_ids.copy()
@@ -143,14 +147,14 @@ def test_resume_refuses_another_corpus_and_conflicting_settings(tmp_path):
     with pytest.raises(esca.UserError, match="is not the corpus of checkpoint"):
         esca.train(str(other), iterations=8, resume=tmp_path / "c", threads=1)
     with pytest.raises(esca.UserError, match="num_topics=13"):
-        esca.train(iterations=8, resume=tmp_path / "c", resume_settings={"num_topics": 13})
+        esca.train(iterations=8, resume=tmp_path / "c", num_topics=13)
     with pytest.raises(esca.UserError, match="less than the 4 iterations"):
         esca.train(iterations=3, resume=tmp_path / "c")
     with pytest.raises(esca.UserError, match="no checkpoint in"):
         esca.train(iterations=8, resume=tmp_path)
     # equal settings are accepted, and so are more iterations, threads, eval_every
     m = esca.train(iterations=5, resume=tmp_path / "c", threads=1, eval_every=1,
-                   resume_settings={"num_topics": 12, "seed": 4})
+                   num_topics=12, seed=4)
     assert len(m.log["seconds"]) == 5
 
 
@@ -199,10 +203,11 @@ def test_signal_stops_cleanly_with_a_checkpoint(sig, tmp_path):
 def test_crash_during_checkpoint_write_keeps_the_previous_one(tmp_path):
     """SIGKILL in the middle of writing checkpoint 8 leaves checkpoint 4 loadable."""
     ck = tmp_path / "ck"
-    env = {**os.environ, CRASH_ENV: "8"}
-    r = _run(["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0,
-              "--top", 0, "-n", 12, "--checkpoint-every", 4, "--checkpoint-dir", ck], env=env)
-    assert r.returncode == -signal.SIGKILL
+    r = subprocess.run([sys.executable, CRASH_SCRIPT, "8", *map(str, [
+        "train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0, "--top", 0,
+        "-n", 12, "--checkpoint-every", 4, "--checkpoint-dir", ck])],
+        capture_output=True, text=True, check=False, timeout=300)
+    assert r.returncode == -signal.SIGKILL, r.stderr
     assert [it for it, _ in list_checkpoints(ck)] == [4]
     assert any(n.startswith(".checkpoint-000000008") for n in os.listdir(ck))  # the torn file
     assert load_latest(ck).iteration == 4

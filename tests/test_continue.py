@@ -1,4 +1,4 @@
-"""Training a saved model further (issue 12.4): ``esca.train(init_model=)``, ``esca train
+"""Training a saved model further (issue 12.4): ``esca.train(resume=model)``, ``esca train
 --continue``, ``esca.LDA(warm_start=True)``, and the model written to ``--out`` on SIGINT or
 SIGTERM when there is no checkpoint folder.
 
@@ -59,8 +59,8 @@ def test_continued_model_equals_one_run(settings, tmp_path):
     assert (part.z is not None) == (settings["sampler"] == "cgs")  # z only where needed
     path = tmp_path / "m8.h5"
     part.save(str(path))
-    from_file = esca.train(iterations=14, init_model=path, threads=1, eval_every=0)
-    from_memory = esca.train(CORPUS, iterations=14, init_model=part, threads=1, eval_every=0)
+    from_file = esca.train(iterations=14, resume=path, threads=1, eval_every=0)
+    from_memory = esca.train(CORPUS, iterations=14, resume=part, threads=1, eval_every=0)
     for m in (from_file, from_memory):
         assert_same_model(full, m)
         np.testing.assert_array_equal(m.log["iteration"], np.arange(1, 15))
@@ -72,7 +72,7 @@ def test_continued_model_equals_one_run(settings, tmp_path):
         np.testing.assert_array_equal(from_file.z, full.z)
     # twice: 8 -> 11 -> 14
     again = esca.train(iterations=14, threads=1, eval_every=0,
-                       init_model=esca.train(iterations=11, init_model=path, threads=1))
+                       resume=esca.train(iterations=11, resume=path, threads=1))
     assert_same_model(full, again)
 
 
@@ -89,7 +89,7 @@ def test_models_store_z_only_for_cgs_and_old_files_load(tmp_path):
     old = esca.load_model(str(tmp_path / "cgs.h5"))
     assert old.z is None
     with pytest.raises(esca.UserError, match=r"cgs model without every token's topic \(z\)"):
-        esca.train(iterations=5, init_model=tmp_path / "cgs.h5")
+        esca.train(iterations=5, resume=tmp_path / "cgs.h5")
     cgs.save(str(tmp_path / "bad.h5"))
     with h5py.File(tmp_path / "bad.h5", "a") as f:
         del f["z"]
@@ -104,17 +104,20 @@ def test_refusals(tmp_path):
     part.save(str(path))
     for n in (6, 3):
         with pytest.raises(esca.UserError, match=f"iterations={n} is not more than the 6 "):
-            esca.train(iterations=n, init_model=path)
+            esca.train(iterations=n, resume=path)
     with pytest.raises(esca.UserError, match=r"num_topics=13 \(model: 12\)"):
-        esca.train(iterations=9, init_model=path, resume_settings={"num_topics": 13})
-    with pytest.raises(esca.UserError, match="cannot be combined"):
-        esca.train(iterations=9, init_model=path, resume=tmp_path)
+        esca.train(iterations=9, resume=path, num_topics=13)
+    with pytest.raises(esca.UserError, match=r"num_topics=13 \(model: 12\)"):  # all of config
+        esca.train(None, esca.TrainConfig(num_topics=13, iterations=9), resume=path)
+    with pytest.raises(esca.UserError, match="resume must be a checkpoint folder, a model file "
+                                             "or an esca.TopicModel, got int"):
+        esca.train(iterations=9, resume=3)
     no_dk = esca.TopicModel(part.n_kw, part.n_k, None, part.vocab, part.alpha, part.beta,
                             part.config)
     with pytest.raises(esca.UserError, match=r"no document-topic counts \(n_dk\)"):
-        esca.train(CORPUS, iterations=9, init_model=no_dk)
-    with pytest.raises(esca.UserError, match="model file not found"):
-        esca.train(iterations=9, init_model=tmp_path / "missing.h5")
+        esca.train(CORPUS, iterations=9, resume=no_dk)
+    with pytest.raises(esca.UserError, match="missing.h5: no checkpoint folder or model file"):
+        esca.train(iterations=9, resume=tmp_path / "missing.h5")
 
 
 def _small(doc_ptr, word_ids, vocab=("a", "b", "c", "d")):
@@ -134,24 +137,24 @@ def test_corpus_must_be_the_models(tmp_path):
     m = esca.train(a, iterations=3, **kw)
     assert m.info["corpus_sha256"] == corpus_checksum(a)
     m.save(str(tmp_path / "new.h5"))
-    esca.train(a, iterations=4, init_model=tmp_path / "new.h5", threads=1)
+    esca.train(a, iterations=4, resume=tmp_path / "new.h5", threads=1)
     with pytest.raises(esca.UserError, match="pass that corpus"):
-        esca.train(iterations=4, init_model=tmp_path / "new.h5")
+        esca.train(iterations=4, resume=tmp_path / "new.h5")
     with pytest.raises(esca.UserError, match=r"is not the corpus of model .*new.h5 .*sha256"):
-        esca.train(reordered, iterations=4, init_model=tmp_path / "new.h5")
+        esca.train(reordered, iterations=4, resume=tmp_path / "new.h5")
     with pytest.raises(esca.UserError, match=r"\(D=2 V=4 N=7\) is not the corpus of model"):
-        esca.train(bigger, iterations=4, init_model=tmp_path / "new.h5")
+        esca.train(bigger, iterations=4, resume=tmp_path / "new.h5")
     with pytest.raises(esca.UserError, match="word 3 is 'x' there but 'd' in the model"):
-        esca.train(renamed, iterations=4, init_model=tmp_path / "new.h5")
+        esca.train(renamed, iterations=4, resume=tmp_path / "new.h5")
     _drop_from_info(tmp_path / "new.h5", "corpus_sha256")
     old = tmp_path / "new.h5"
     assert_same_model(esca.train(a, iterations=7, **kw),
-                      esca.train(a, iterations=7, init_model=old, threads=1, eval_every=0))
+                      esca.train(a, iterations=7, resume=old, threads=1, eval_every=0))
     with pytest.raises(esca.UserError, match="do not match the corpus's document lengths"):
-        esca.train(longer, iterations=4, init_model=old)
+        esca.train(longer, iterations=4, resume=old)
     with pytest.raises(esca.UserError, match="do not match the corpus's word counts"):
-        esca.train(other_words, iterations=4, init_model=old)
-    esca.train(reordered, iterations=4, init_model=old)  # the weaker check cannot tell
+        esca.train(other_words, iterations=4, resume=old)
+    esca.train(reordered, iterations=4, resume=old)  # the weaker check cannot tell
 
 
 def test_corpus_file_checksum_streams_the_same_digest(tmp_path):

@@ -315,7 +315,7 @@ def test_malformed_log(case, trained, tmp_path):
         assert "| iterations: 3 done of 3 configured" in text
         assert "log-likelihood per token: -" in text  # the last finite value
     # continuing it gives a log of iterations 1..5 that loads again
-    cont = esca.train(str(d / "t.h5"), iterations=5, threads=1, init_model=str(path))
+    cont = esca.train(str(d / "t.h5"), iterations=5, threads=1, resume=str(path))
     cont.save(tmp_path / "c.h5")
     log = esca.load_model(tmp_path / "c.h5").log
     assert log["iteration"].tolist() == [1, 2, 3, 4, 5]

@@ -9,15 +9,16 @@ checkpoint folder must give exactly the model of an uninterrupted one-rank run.
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
-from test_checkpoint import assert_same_model
+from test_checkpoint import CRASH_SCRIPT, assert_same_model
 from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 from test_mpi import _env as mpi_env
 
 import esca
-from esca.checkpoint import CRASH_ENV, list_checkpoints, load_latest
+from esca.checkpoint import list_checkpoints, load_latest
 from esca.errors import EXIT_INTERRUPTED
 
 pytestmark = [pytest.mark.mpi,
@@ -45,8 +46,9 @@ def _env(**extra):
     return {**mpi_env(), **extra}
 
 
-def _start(args, tmp_path, **env):
-    return subprocess.Popen([str(a) for a in esca_cmd(args, 2)], cwd=tmp_path,
+def _start(args, tmp_path, cmd=None, **env):
+    """Start ``esca ARGS`` under ``mpiexec -n 2`` (``cmd``: another command line instead)."""
+    return subprocess.Popen([str(a) for a in cmd or esca_cmd(args, 2)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env(**env), start_new_session=True)
 
@@ -117,8 +119,8 @@ def test_crash_inside_a_checkpoint_write_under_mpi(tmp_path):
     """Rank 0 dies (SIGKILL) half-way through writing checkpoint 20: the job ends, checkpoint
     10 is intact, and resuming gives the uninterrupted model."""
     ck = tmp_path / "ck"
-    proc = _start([*TRAIN, "-n", 40, "--checkpoint-every", 10, "--checkpoint-dir", ck],
-                  tmp_path, **{CRASH_ENV: "20"})
+    args = [*TRAIN, "-n", 40, "--checkpoint-every", 10, "--checkpoint-dir", ck]
+    proc = _start(args, tmp_path, cmd=[MPIEXEC, "-n", 2, sys.executable, CRASH_SCRIPT, 20, *args])
     code, _, _ = _finish(proc, JOB_END_TIMEOUT + 60)
     assert code != 0
     assert [it for it, _ in list_checkpoints(ck)] == [10]

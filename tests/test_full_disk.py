@@ -255,8 +255,9 @@ def test_save_keeps_the_model_for_the_caller(tmp_path, small_fs, model):
 
 
 def test_interrupted_run_whose_model_does_not_fit(small_fs, corpus):
-    """esca.train(save_on_interrupt=...) on a full disk: WriteError names the file, says where
-    training stopped, and carries the model of the last finished iteration."""
+    """esca.train with CheckpointPolicy(model_on_interrupt=...) on a full disk: WriteError
+    names the file, says where training stopped, and carries the model of the last finished
+    iteration."""
     import signal
 
     def interrupt(rec):
@@ -269,7 +270,8 @@ def test_interrupted_run_whose_model_does_not_fit(small_fs, corpus):
                                          r"the model could not be saved: cannot write .*m\.h5: "
                                          r"no space left on device") as info:
         esca.train(str(corpus), num_topics=10, iterations=6, seed=3, threads=1,
-                   handle_signals=True, save_on_interrupt=str(small_fs / "m.h5"),
+                   handle_signals=True,
+                   checkpoints=esca.CheckpointPolicy(model_on_interrupt=small_fs / "m.h5"),
                    callback=interrupt, progress=False)
     assert snapshot(small_fs) == before
     assert info.value.model is not None and info.value.model.config.iterations == 2

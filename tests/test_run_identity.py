@@ -53,10 +53,10 @@ def _copy_checkpoints(src, dst):
 
 def test_new_run_refuses_a_folder_of_another_runs_checkpoints(tmp_path):
     ck = tmp_path / "ck"
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=ck)  # seed 4
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4))  # seed 4
     before = _files(ck)
     with pytest.raises(esca.UserError) as e:
-        _train(iterations=12, seed=5, checkpoint_every=4, checkpoint_dir=ck)
+        _train(iterations=12, seed=5, checkpoints=esca.CheckpointPolicy(ck, every=4))
     msg = str(e.value)
     assert f"checkpoint folder {ck} holds checkpoints of another run" in msg
     assert "checkpoint-000000008.h5 (esca K=12 seed 4" in msg and f"--resume {ck}" in msg
@@ -68,7 +68,7 @@ def test_new_run_refuses_a_folder_of_another_runs_checkpoints(tmp_path):
     esca.write_corpus(str(other), c.doc_ptr, c.word_ids[::-1].copy(), c.vocab)
     with pytest.raises(esca.UserError, match="holds checkpoints of another run"):
         esca.train(str(other), num_topics=12, seed=4, threads=1, eval_every=0, iterations=12,
-                   checkpoint_every=4, checkpoint_dir=ck)
+                   checkpoints=esca.CheckpointPolicy(ck, every=4))
     assert _files(ck) == before
 
 
@@ -77,16 +77,16 @@ def test_new_run_refuses_a_folder_of_its_own_checkpoints(tmp_path):
     1 on: refused too, pointing to --resume (or a new folder to start it over). More iterations
     or threads do not make it another run."""
     ck = tmp_path / "ck"
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=ck)
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4))
     before = _files(ck)
     with pytest.raises(esca.UserError, match=r"already holds checkpoints of this same run \(up "
                        r"to iteration 8\): continue it with --resume"):
-        _train(iterations=20, threads=2, checkpoint_every=4, checkpoint_dir=ck)
+        _train(iterations=20, threads=2, checkpoints=esca.CheckpointPolicy(ck, every=4))
     assert _files(ck) == before
     # a folder without checkpoints (other files only) is fine
     (tmp_path / "fresh").mkdir()
     (tmp_path / "fresh" / "notes.txt").write_text("mine")
-    _train(iterations=4, checkpoint_every=4, checkpoint_dir=tmp_path / "fresh")
+    _train(iterations=4, checkpoints=esca.CheckpointPolicy(tmp_path / "fresh", every=4))
     assert (tmp_path / "fresh" / "notes.txt").read_text() == "mine"
 
 
@@ -107,13 +107,13 @@ def test_resume_continues_the_newest_run_and_keeps_the_others(tmp_path, caplog):
     an older esca left it): resume continues B, warns about A's checkpoints, writes and prunes
     only B's, and A's files stay byte-identical."""
     ck = tmp_path / "ck"
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=ck)
-    _train(iterations=12, seed=5, checkpoint_every=12, checkpoint_dir=tmp_path / "b")
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4))
+    _train(iterations=12, seed=5, checkpoints=esca.CheckpointPolicy(tmp_path / "b", every=12))
     _copy_checkpoints(tmp_path / "b", ck)
     a_files = {n: h for n, h in _files(ck).items() if n != "checkpoint-000000012.h5"}
     with caplog.at_level("WARNING", logger="esca"):
         resumed = esca.train(iterations=24, resume=ck, threads=1, eval_every=0,
-                             checkpoint_every=4, checkpoint_dir=ck, keep_checkpoints=2)
+                             checkpoints=esca.CheckpointPolicy(ck, every=4, keep=2))
     assert "skipping 2 checkpoint(s) of another run" in caplog.text
     assert "checkpoint-000000008.h5 (esca K=12 seed 4" in caplog.text
     assert resumed.config.seed == 5
@@ -128,15 +128,16 @@ def test_resume_refuses_to_overwrite_another_runs_checkpoint(tmp_path):
     """Run A at 4 and a damaged newest checkpoint 12 of run B: resume continues A (B's is
     skipped as damaged), whose checkpoint 12 would replace B's file: refused, nothing changed."""
     ck = tmp_path / "ck"
-    _train(iterations=4, checkpoint_every=4, checkpoint_dir=ck)
-    _train(iterations=12, seed=5, checkpoint_every=12, checkpoint_dir=tmp_path / "b")
+    _train(iterations=4, checkpoints=esca.CheckpointPolicy(ck, every=4))
+    _train(iterations=12, seed=5, checkpoints=esca.CheckpointPolicy(tmp_path / "b", every=12))
     _copy_checkpoints(tmp_path / "b", ck)
     with h5py.File(ck / "checkpoint-000000012.h5", "r+") as f:
         f["alpha"][0] = 7.0  # its state no longer matches its checksum
     before = _files(ck)
     with pytest.raises(esca.UserError, match="checkpoint-000000012.h5 .*of another run, which "
                        "continuing this run to iteration 16 could overwrite"):
-        esca.train(iterations=16, resume=ck, threads=1, checkpoint_every=4, checkpoint_dir=ck)
+        esca.train(iterations=16, resume=ck, threads=1,
+                   checkpoints=esca.CheckpointPolicy(ck, every=4))
     assert _files(ck) == before
 
 
@@ -172,7 +173,7 @@ def test_edited_metadata_is_a_damaged_checkpoint(what, tmp_path, caplog):
     file, and resume skips it with a warning and continues from the previous checkpoint, bit
     for bit."""
     ck = tmp_path / "ck"
-    _train(iterations=8, checkpoint_every=4, checkpoint_dir=ck, eval_every=1)
+    _train(iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4), eval_every=1)
     newest = list_checkpoints(ck)[0][1]
     _edit(newest, what)
     with pytest.raises(esca.UserError, match="damaged checkpoint"):
@@ -268,7 +269,7 @@ def test_version_1_checkpoint_resumes_and_its_corpus_is_found_by_checksum(tmp_pa
     esca.write_corpus(str(tmp_path / "c.h5"), c.doc_ptr, c.word_ids[::-1].copy(), c.vocab)
     ck = proj / "ck"
     esca.train(str(proj / "c.h5"), num_topics=12, seed=4, threads=1, eval_every=0,
-               iterations=8, checkpoint_every=4, checkpoint_dir=ck)
+               iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4))
     for _, p in list_checkpoints(ck):
         _as_version_1(p, "c.h5")
     ckpt = load_latest(ck)
@@ -280,7 +281,7 @@ def test_version_1_checkpoint_resumes_and_its_corpus_is_found_by_checksum(tmp_pa
         resumed = esca.train(iterations=12, resume=ck, threads=1, eval_every=0)
         with pytest.raises(esca.UserError, match="this same run"):
             esca.train(str(proj / "c.h5"), num_topics=12, seed=4, threads=1, iterations=9,
-                       checkpoint_every=3, checkpoint_dir=ck)
+                       checkpoints=esca.CheckpointPolicy(ck, every=3))
         esca.write_corpus(str(ck / "c.h5"), c.doc_ptr, c.word_ids[::-1].copy(), c.vocab)
         os.unlink(proj / "c.h5")  # two candidates left, neither with the checksum
         with pytest.raises(esca.UserError, match=r"is needed: c\.h5 \(D=250 .*; none of c\.h5, "
@@ -299,7 +300,7 @@ def test_refusal_under_mpiexec_is_one_line_and_changes_nothing(tmp_path):
     """mpiexec -n 2: a new run into another run's checkpoint folder stops both ranks with one
     error line and exit status 2; the checkpoints are untouched."""
     ck = tmp_path / "ck"
-    _train(iterations=4, seed=5, checkpoint_every=4, checkpoint_dir=ck)
+    _train(iterations=4, seed=5, checkpoints=esca.CheckpointPolicy(ck, every=4))
     before = _files(ck)
     r, _ = run(esca_cmd(["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "-n", 8,
                          "--top", 0, "--checkpoint-every", 4, "--checkpoint-dir", "ck"], 2),
