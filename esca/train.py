@@ -60,7 +60,8 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
     fields may be given as keyword arguments instead (``train(corpus, num_topics=20,
     iterations=500)`` is ``train(corpus, TrainConfig(num_topics=20, iterations=500))``;
     with ``config`` too, they replace its fields: ``dataclasses.replace(config,
-    **settings)``). The defaults are :class:`esca.TrainConfig`'s.
+    **settings)``, so a default ``optimize_burn_in`` keeps the number ``config`` computed from
+    its own ``iterations``). The defaults are :class:`esca.TrainConfig`'s.
 
     Parameters
     ----------

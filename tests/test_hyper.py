@@ -109,7 +109,7 @@ def test_warning_when_no_optimization_falls_within_the_iterations(iterations, op
         assert warned[0].getMessage() == (
             "the priors are never optimized: the first optimization (a multiple of "
             "optimize_interval=5 after optimize_burn_in=12) would follow iteration 15, but "
-            "training stops at 14; lower the burn-in (--optimize-burn-in) or run more "
+            "training stops at 14; lower the burn-in (optimize_burn_in) or run more "
             "iterations")
 
 

@@ -186,3 +186,82 @@ def test_bad_config_is_a_user_error_naming_the_value(kwargs, named):
         for part in named:
             assert part in msg, (part, msg)
     assert isinstance(e1.value, ValueError)
+
+
+# -- the signature: train(corpus, config, *, ..., **settings) -----------------------------------
+
+def _tiny():
+    return bars_corpus(D=20, L=10)
+
+
+def test_config_and_settings_are_one_configuration():
+    """``train(c, config)``, ``train(c, **fields)`` and ``train(c, config, **fields)`` (=
+    ``dataclasses.replace(config, **fields)``) train the same model; the model stores it."""
+    import dataclasses
+    c = _tiny()
+    config = esca.TrainConfig(num_topics=4, iterations=3, seed=7, threads=1)
+    a = esca.train(c, config, progress=False)
+    b = esca.train(c, num_topics=4, iterations=3, seed=7, threads=1, progress=False)
+    other = esca.TrainConfig(num_topics=4, iterations=3, seed=1, threads=1)
+    d = esca.train(c, other, seed=7, progress=False)
+    assert a.config == b.config == d.config == config
+    for m in (b, d):
+        np.testing.assert_array_equal(a.n_kw, m.n_kw)
+    # the defaults are TrainConfig's, and nowhere else
+    assert esca.train(c, iterations=1, threads=1, progress=False).config == \
+        esca.TrainConfig(iterations=1, threads=1)
+    # replace() keeps a burn-in that the config computed from its own iterations
+    assert esca.train(c, esca.TrainConfig(optimize_interval=1), iterations=1, threads=1,
+                      progress=False).config == \
+        dataclasses.replace(esca.TrainConfig(optimize_interval=1), iterations=1, threads=1)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"checkpoint_every": 2}, "unexpected keyword argument 'checkpoint_every' (use "
+                              "checkpoints=esca.CheckpointPolicy(every=...))"),
+    ({"init_model": "m.h5"}, "unexpected keyword argument 'init_model' (use resume=MODEL)"),
+    ({"resume_settings": {}}, "unexpected keyword argument 'resume_settings'"),
+    ({"num_topic": 3}, "train() got an unexpected keyword argument 'num_topic'"),
+    ({"config": 5}, "config must be an esca.TrainConfig, got int"),
+    ({"checkpoints": "ck"}, "checkpoints must be an esca.CheckpointPolicy, got str"),
+])
+def test_wrong_arguments_are_type_errors_naming_them(kwargs, message):
+    with pytest.raises(TypeError) as e:
+        esca.train(None, **kwargs)  # before any corpus is read
+    assert message in str(e.value)
+
+
+def test_checkpoint_policy_validates_and_names_its_fields(tmp_path):
+    p = esca.CheckpointPolicy(tmp_path, every=2, keep=1, model_on_interrupt=tmp_path / "m.h5")
+    assert p.directory == str(tmp_path) and p.model_on_interrupt == str(tmp_path / "m.h5")
+    assert esca.CheckpointPolicy() == esca.CheckpointPolicy(None, 0, 3, None)
+    with pytest.raises(AttributeError):  # frozen
+        p.every = 3
+    for kwargs, message in (
+            ({"every": -1}, "CheckpointPolicy every must be >= 0, got -1"),
+            ({"directory": tmp_path, "keep": 0}, "CheckpointPolicy keep must be >= 1, got 0"),
+            ({"every": 2}, "CheckpointPolicy every=2 needs a checkpoint folder (directory)"),
+            ({"directory": 3}, "CheckpointPolicy directory must be a path (str or os.PathLike), "
+                               "got int")):
+        with pytest.raises(esca.UserError) as e:
+            esca.CheckpointPolicy(**kwargs)
+        assert str(e.value) == message
+
+
+def test_callback_gets_n_kw_read_only_without_a_copy():
+    """The callback's ``n_kw`` is (K, V): the model's orientation, a read-only view of the
+    sampler's table (the same memory every iteration), equal to the model's counts at the end."""
+    seen = []
+
+    def callback(rec):
+        assert "n_wk" not in rec
+        n_kw = rec["n_kw"]
+        assert n_kw.shape == (4, 25) and n_kw.dtype == np.int32 and not n_kw.flags.writeable
+        assert rec["n_k"].shape == (4,)
+        np.testing.assert_array_equal(n_kw.sum(axis=1), rec["n_k"])
+        seen.append((n_kw.__array_interface__["data"][0], n_kw.copy()))
+
+    m = esca.train(_tiny(), num_topics=4, iterations=3, threads=1, callback=callback,
+                   progress=False)
+    assert len({address for address, _ in seen}) == 1  # a view of one table, not a copy
+    np.testing.assert_array_equal(seen[-1][1], m.n_kw)
