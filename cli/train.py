@@ -141,7 +141,7 @@ def run(args):
             os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
     import esca
     from esca._io import check_not_input, check_output_dir, check_output_file
-    from esca.errors import UserError
+    from esca.errors import Interrupted, UserError
     settings = {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
     if args.log_every is not None and args.log_every < 0:
         raise UserError(f"--log-every must be >= 0, got {args.log_every}")
@@ -170,8 +170,12 @@ def run(args):
         raise UserError(f"checkpoint folder not found: {args.resume}")
     if args.continue_from and not os.path.isfile(args.continue_from):
         raise UserError(f"model file not found: {args.continue_from}")
-    model = esca.train(args.corpus, checkpoints=policy, resume=args.resume or args.continue_from,
-                       handle_signals=True, progress=_progress(args), **settings)
+    try:
+        model = esca.train(args.corpus, checkpoints=policy,
+                           resume=args.resume or args.continue_from, handle_signals=True,
+                           progress=_progress(args), **settings)
+    except Interrupted as e:
+        raise _stopped(e) from None
     if model is None:  # not rank 0
         return 0
     if args.out:
@@ -181,6 +185,22 @@ def run(args):
         from .topics import print_topics
         print_topics(model, args.top)
     return 0
+
+
+def _stopped(e):
+    """The :class:`esca.errors.Interrupted` of :func:`esca.train`, saying how to continue
+    with this command's flags."""
+    from esca.errors import Interrupted
+    where = ""
+    if e.checkpoint_dir is not None:
+        where = f"; resume with --resume {e.checkpoint_dir}"
+    if e.model_path is not None:
+        where += (f"; model of iteration {e.iteration} written to {e.model_path}; continue "
+                  f"with: esca train --continue {e.model_path} -n {e.iterations}")
+    new = Interrupted(f"{e.signal} received: stopped after iteration {e.iteration} of "
+                      f"{e.iterations}{where}")
+    new.__dict__.update(vars(e))
+    return new
 
 
 def _save(model, out, ckpt_dir, iterations):

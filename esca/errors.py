@@ -39,9 +39,21 @@ class Interrupted(Exception):
     model : esca.TopicModel or None
         With ``esca.CheckpointPolicy(model_on_interrupt=...)``: the model of the last
         finished iteration on rank 0 (None on the other ranks, and without it).
+    signal : str or None
+        The signal's name (``"SIGTERM"``).
+    iteration, iterations : int or None
+        The last finished iteration, and the run's total.
+    checkpoint_dir, model_path : str or None
+        The checkpoint folder holding a checkpoint of ``iteration``, and the model file of
+        ``iteration`` written (``CheckpointPolicy.directory`` and ``model_on_interrupt``).
     """
 
     model = None
+    signal = None
+    iteration = None
+    iterations = None
+    checkpoint_dir = None
+    model_path = None
 
 
 #: Exit status of a run stopped by SIGTERM or SIGINT (after its checkpoint, if any).

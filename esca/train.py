@@ -336,14 +336,14 @@ def _stop(run, policy, it, signame, written):
     if policy.directory is not None:
         if not written:
             _checkpoint(run, policy, it)
-        where = f"; resume with --resume {policy.directory}"
+        where = f"; its checkpoint is in {policy.directory} (continue with resume=that folder)"
     if policy.model_on_interrupt is not None:
         model = _interrupted_model(run, it, policy.model_on_interrupt, signame)
-        where += (f"; model of iteration {it} written to {policy.model_on_interrupt}; "
-                  f"continue with: esca train --continue {policy.model_on_interrupt} "
-                  f"-n {total}")
+        where += (f"; model of iteration {it} written to {policy.model_on_interrupt} "
+                  f"(continue with resume=that file, iterations={total})")
     e = Interrupted(f"{signame} received: stopped after iteration {it} of {total}{where}")
-    e.model = model
+    e.model, e.signal, e.iteration, e.iterations = model, signame, it, total
+    e.checkpoint_dir, e.model_path = policy.directory, policy.model_on_interrupt
     raise e
 
 

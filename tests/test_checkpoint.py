@@ -25,7 +25,7 @@ from esca.checkpoint import (
     load_checkpoint,
     load_latest,
 )
-from esca.errors import EXIT_INTERRUPTED
+from esca.errors import EXIT_INTERRUPTED, Interrupted
 
 CORPUS = "builtin:wiki250"
 #: Runs the command line with a SIGKILL inside one checkpoint write (the fault injected there).
@@ -227,3 +227,31 @@ def test_cli_resume_refuses_conflicts_in_one_line(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert "num_topics=7 (checkpoint: 6)" in r.stderr and "beta" not in r.stderr
     assert out.read_bytes() == b"an earlier model"
+
+
+def test_interrupted_in_python_names_parameters_and_carries_the_stop(tmp_path):
+    """SIGINT with handle_signals: a checkpoint and the model of the last finished iteration
+    are written, and Interrupted says where with parameter names (the CLI says it with its
+    flags) and carries the model, iteration and paths."""
+    def interrupt(rec):
+        if rec["iteration"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    policy = esca.CheckpointPolicy(tmp_path / "ck", model_on_interrupt=tmp_path / "m.h5")
+    with pytest.raises(Interrupted) as info:
+        _train(iterations=10, checkpoints=policy, handle_signals=True, callback=interrupt,
+               progress=False)
+    e = info.value
+    assert str(e) == (f"SIGINT received: stopped after iteration 3 of 10; its checkpoint is in "
+                      f"{tmp_path / 'ck'} (continue with resume=that folder); model of "
+                      f"iteration 3 written to {tmp_path / 'm.h5'} (continue with "
+                      "resume=that file, iterations=10)")
+    assert "--" not in str(e)
+    assert (e.signal, e.iteration, e.iterations) == ("SIGINT", 3, 10)
+    assert (e.checkpoint_dir, e.model_path) == (str(tmp_path / "ck"), str(tmp_path / "m.h5"))
+    assert e.model.config.iterations == 3 and load_latest(tmp_path / "ck").iteration == 3
+    full = _train(iterations=10)
+    assert_same_model(full, esca.train(resume=tmp_path / "ck", iterations=10, threads=1,
+                                       eval_every=0))
+    assert_same_model(full, esca.train(resume=tmp_path / "m.h5", iterations=10, threads=1,
+                                       eval_every=0))
