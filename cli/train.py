@@ -1,11 +1,17 @@
 """``esca train``: train an LDA model (run it under mpiexec for several ranks)."""
 
+import argparse
 import dataclasses
 import os
 import sys
 
+import esca
 from esca._checks import check_int
+from esca._io import check_not_input, check_output_dir, check_output_file
 from esca.config import CheckpointPolicy, TrainConfig
+from esca.errors import Interrupted, UserError, WriteError
+from esca.progress import TrainProgress
+from esca.train import last_checkpoint_note
 
 from ._common import isatty, show_progress_bar
 
@@ -67,7 +73,6 @@ says how to continue it.
 
 def setup_arguments(subparsers):
     """Add the ``train`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser(
         "train", help="train an LDA model",
         description="Train LDA on an esca corpus. Under 'mpiexec -n R' every rank reads its own "
@@ -135,13 +140,10 @@ def setup_arguments(subparsers):
 def run(args):
     """Run ``esca train`` with parsed arguments; returns the exit status (0)."""
     if args.threads and args.threads > 0:
-        # Numba reads its thread limit once, at import.
+        # Numba reads its thread limit once, at import (esca imports it on first use).
         limit = int(os.environ.get("NUMBA_NUM_THREADS", "0") or 0)
         if args.threads > max(limit, os.cpu_count() or 1):
             os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
-    import esca
-    from esca._io import check_not_input, check_output_dir, check_output_file
-    from esca.errors import Interrupted, UserError
     settings = {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
     if args.log_every is not None and args.log_every < 0:
         raise UserError(f"--log-every must be >= 0, got {args.log_every}")
@@ -190,7 +192,6 @@ def run(args):
 def _stopped(e):
     """The :class:`esca.errors.Interrupted` of :func:`esca.train`, saying how to continue
     with this command's flags."""
-    from esca.errors import Interrupted
     where = ""
     if e.checkpoint_dir is not None:
         where = f"; resume with --resume {e.checkpoint_dir}"
@@ -207,8 +208,6 @@ def _save(model, out, ckpt_dir, iterations):
     """Write the trained model to ``out``; when that fails (a full disk), keep the training:
     write the model into the checkpoint folder instead, and say where it is or that the last
     checkpoint survives and how to resume (:class:`esca.errors.WriteError`, exit status 74)."""
-    from esca.errors import UserError, WriteError
-    from esca.train import last_checkpoint_note
     try:
         model.save(out)
         return
@@ -241,7 +240,6 @@ def _progress(args):
     """The :class:`esca.progress.TrainProgress` of ``esca train`` (see the epilog's "progress");
     without --out it first warns that the model will not be saved, once the settings and the
     corpus have been checked (rank 0 only: only rank 0 reports progress)."""
-    from esca.progress import TrainProgress
 
     class Progress(TrainProgress):
         def start(self, first, total, compiling=False):
