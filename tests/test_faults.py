@@ -1,7 +1,7 @@
 """Faults under real ``mpiexec -n 2``: a killed rank, a crash inside a checkpoint write,
 SIGTERM to the job, and resuming at another number of ranks (issue 5).
 
-Each job runs in its own process group with a timeout (see ``test_mpi.run``), so a hang in a
+Each job runs in its own process group with a timeout (see ``helpers.run``), so a hang in a
 collective fails the test instead of blocking CI. After every fault, resuming from the
 checkpoint folder must give exactly the model of an uninterrupted one-rank run.
 """
@@ -12,16 +12,14 @@ import subprocess
 import time
 
 import pytest
-from test_checkpoint import assert_same_model
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
-from test_mpi import _env as mpi_env
 
 import esca
 from esca.checkpoint import CRASH_ENV, list_checkpoints, load_latest
 from esca.errors import EXIT_INTERRUPTED
 
-pytestmark = [pytest.mark.mpi,
-              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")]
+from helpers import assert_same_model, check_ok, child_env, esca_cmd, needs_mpiexec, run
+
+pytestmark = [pytest.mark.mpi, needs_mpiexec]
 
 CORPUS = "builtin:wiki250"
 TRAIN = ["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0, "--top", 0]
@@ -41,14 +39,10 @@ def resume(ck, iterations, ranks, tmp_path):
     return esca.load_model(str(out))
 
 
-def _env(**extra):
-    return {**mpi_env(), **extra}
-
-
 def _start(args, tmp_path, **env):
     return subprocess.Popen([str(a) for a in esca_cmd(args, 2)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(**env), start_new_session=True)
+                            env=child_env(**env), start_new_session=True)
 
 
 def _finish(proc, timeout):
