@@ -234,8 +234,8 @@ def test_pruning_reference_is_plain_document_frequency():
 ])
 def test_uci_header_mismatch(tmp_path, header, numbers):
     good = (len(DOCS), len(USED) + 1, NNZ)
-    header = [g if h is None else h for h, g in zip(header, good, strict=True)]
-    path, files = write_uci(str(tmp_path), DOCS, header=header)
+    written = [g if h is None else h for h, g in zip(header, good, strict=True)]
+    path, files = write_uci(str(tmp_path), DOCS, header=written)
     with pytest.raises(UserError) as e:
         prepare_corpus(path, "uci", str(tmp_path / "c.h5"), **files)
     for n in numbers:
