@@ -4,27 +4,34 @@ Subcommand modules import these from here, never from :mod:`esca.cli.main` (whic
 every subcommand to build its parser): no import circle.
 """
 
-import os
 import sys
 
-#: The environment variables through which MPI launchers (MPICH/Hydra, Open MPI, PMIx) give
-#: each process its rank.
-RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")
+from esca.distributed import get_comm
+
+#: The subcommands that run as one MPI job under ``mpiexec`` (their library calls are
+#: collective over ``MPI.COMM_WORLD``). Only these ask MPI for the rank, which imports
+#: mpi4py and initializes MPI; every other subcommand never does, and acts as rank 0
+#: wherever it runs (under ``mpiexec -n 2`` each process does the whole command).
+MPI_COMMANDS = frozenset({"train", "evaluate", "info"})
 
 
-def process_rank():
-    """This process's MPI rank, without initializing MPI.
+def process_rank(args):
+    """This process's rank in the MPI job, as the communicator tells it.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (its ``command``).
 
     Returns
     -------
     int
-        The rank that the MPI launcher set in the environment (:data:`RANK_VARIABLES`),
-        0 when the command was not started by a launcher.
+        The rank in ``MPI.COMM_WORLD`` for a subcommand of :data:`MPI_COMMANDS` (0 without
+        ``mpiexec``); 0 for every other subcommand, without importing mpi4py.
     """
-    for var in RANK_VARIABLES:
-        if var in os.environ:
-            return int(os.environ[var])
-    return 0
+    if getattr(args, "command", None) not in MPI_COMMANDS:
+        return 0
+    return get_comm().Get_rank()
 
 
 def isatty(stream):
@@ -56,6 +63,8 @@ def show_progress_bar(args):
     Returns
     -------
     bool
-        True on rank 0, without ``--quiet``, when standard error is a terminal.
+        True on rank 0 (:func:`process_rank`), without ``--quiet``, when standard error is
+        a terminal.
     """
-    return not getattr(args, "quiet", False) and process_rank() == 0 and isatty(sys.stderr)
+    return (not getattr(args, "quiet", False) and process_rank(args) == 0
+            and isatty(sys.stderr))

@@ -62,8 +62,13 @@ def setup_arguments(subparsers):
 
 
 def run(args):
-    """Run ``esca bench`` with parsed arguments; returns the exit status (0)."""
-    from esca.bench import OUTPUTS, run_bench
+    """Run ``esca bench`` with parsed arguments; returns the exit status (0).
+
+    The flags are checked first with their names (systems, evaluation, the output folder);
+    :func:`esca.bench.run_bench` checks the rest.
+    """
+    from esca import bench
+    from esca._io import check_not_input, check_outputs_not_inputs
     from esca.errors import UserError
     iterations_for = {}
     for item in args.iterations_for:
@@ -71,13 +76,23 @@ def run(args):
         if not sep or not name.strip():
             raise UserError(f"--iterations-for takes NAME=N, got {item!r}")
         iterations_for[name] = n
-    run_bench(args.corpus, args.num_topics, args.out, iterations=args.iterations,
-              alpha=args.alpha, beta=args.beta, seed=args.seed, holdout=args.holdout,
-              systems=None if args.systems is None else args.systems.split(","),
-              iterations_for=iterations_for, eval_every=args.eval_every,
-              eval_sweeps=args.eval_sweeps, eval_burn_in=args.eval_burn_in,
-              repeats=args.repeats)
+    systems = None if args.systems is None else args.systems.split(",")
+    evaluation = bench.Evaluation(every=args.eval_every, sweeps=args.eval_sweeps,
+                                  burn_in=args.eval_burn_in)
+    bench.check_evaluation(evaluation, {"every": "--eval-every", "sweeps": "--eval-sweeps",
+                                        "burn_in": "--eval-burn-in"})
+    bench.select_systems(systems, "--systems")
+    for name in iterations_for:
+        bench.select_systems([name], "--iterations-for")
+    inputs = [("CORPUS.h5", args.corpus)]
+    check_not_input(args.out, inputs, "--out")
+    check_outputs_not_inputs(args.out, bench.WRITES, inputs, "--out")
+    training = bench.Training(iterations=args.iterations, alpha=args.alpha, beta=args.beta,
+                              seed=args.seed)
+    bench.run_bench(args.corpus, args.num_topics, args.out, training=training,
+                    evaluation=evaluation, holdout=args.holdout, systems=systems,
+                    iterations_for=iterations_for, repeats=args.repeats)
     with open(f"{args.out}/bench.md") as f:
         print(f.read())
-    print("wrote " + ", ".join(f"{args.out}/{name}" for name in OUTPUTS))
+    print("wrote " + ", ".join(f"{args.out}/{name}" for name in bench.OUTPUTS))
     return 0

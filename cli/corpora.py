@@ -3,6 +3,9 @@
 import dataclasses
 import os
 
+from esca.corpora.download import check_hex
+from esca.errors import OutputIsInputError, UserError
+
 from ._common import show_progress_bar
 
 HELP = "list, download and convert standard corpora (KOS, NIPS, NYTimes, 20NG, Wikipedia...)"
@@ -229,6 +232,49 @@ def run_list(args):
     return 0
 
 
+def parse_sha256_options(values, spec=None):
+    """Turn ``--sha256 [FILE=]HEX`` values into a dict ``{FILE or None: hex}``.
+
+    Parameters
+    ----------
+    values : list of str or None
+        The ``--sha256`` values.
+    spec : esca.corpora.registry.StandardCorpus, optional
+        The corpus fetched: a value without ``FILE=`` needs a corpus of one file, and
+        ``FILE`` must name one of its files (not checked for a corpus whose file names come
+        from its published checksum list: wikipedia).
+
+    Returns
+    -------
+    dict
+        For :class:`esca.corpora.fetch.Source`'s ``sha256``.
+
+    Raises
+    ------
+    UserError
+        A value that is not 64 hex digits, a file named twice, or (with ``spec``) a file the
+        corpus does not have.
+    """
+    out = {}
+    for v in values or ():
+        name, _, hexd = v.rpartition("=")
+        key = name or None
+        if key in out:
+            raise UserError(f"--sha256 given twice for {key or 'the file'}")
+        out[key] = check_hex(hexd, "sha256", f"--sha256 {v}")
+    if spec is None or spec.checksum_file or not out:
+        return out
+    files = [f.name for f in spec.files]
+    if None in out and len(files) != 1:
+        raise UserError(f"{spec.name} has {len(files)} files ({', '.join(files)}); "
+                        "give --sha256 FILE=HEX")
+    for key in out:
+        if key is not None and key not in files:
+            raise UserError(f"--sha256 {key}=...: {spec.name} has no file {key!r} "
+                            f"(files: {', '.join(files)})")
+    return out
+
+
 def run_fetch(args):
     """Run ``esca corpora fetch``: download, verify and convert; print what was written.
 
@@ -244,23 +290,30 @@ def run_fetch(args):
         network error with the partial download kept, a digest mismatch, a conversion
         error); the CLI prints it as one line and exits with status 2.
     """
-    from esca.corpora.fetch import Conversion, Pruning, Source, fetch_corpus, parse_sha256_options
+    from esca.corpora.fetch import Conversion, Pruning, Source, check_options, fetch_corpus
     from esca.corpora.registry import get_corpus
 
     progress = show_progress_bar(args)
-    source = Source(mirror=args.mirror, sha256=parse_sha256_options(args.sha256),
+    spec = get_corpus(args.name)
+    source = Source(mirror=args.mirror, sha256=parse_sha256_options(args.sha256, spec),
                     dump_date=args.dump_date, timeout=args.timeout)
     given = {k: getattr(args, k) for k in ("no_below", "no_above", "keep_n")
              if getattr(args, k) is not None}
     # The pruning flags given replace the corpus's own values (`esca corpora list`); the
     # others stay.
-    pruning = (dataclasses.replace(Pruning(**get_corpus(args.name).prune), **given)
-               if given else None)
+    pruning = (dataclasses.replace(Pruning(**spec.prune), **given) if given else None)
     conversion = Conversion(holdout=args.holdout, seed=args.seed, pruning=pruning,
                             processes=args.processes)
-    r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, source=source,
-                     conversion=conversion, convert=args.convert, force=args.force,
-                     reconvert=args.reconvert, progress=progress)
+    check_options(spec, source, conversion, {"holdout": "--holdout", "timeout": "--timeout",
+                                             "mirror": "--mirror", "dump_date": "--dump-date"})
+    try:
+        r = fetch_corpus(args.name, cache_dir=args.cache_dir, out=args.out, source=source,
+                         conversion=conversion, convert=args.convert, force=args.force,
+                         reconvert=args.reconvert, progress=progress)
+    except OutputIsInputError as e:  # --out names a download (known only after planning)
+        if e.option != "out":
+            raise
+        raise e.named("--out") from e
     for f in r["files"]:
         got = f"downloaded {f['downloaded']} bytes" if f["downloaded"] else "cached"
         print(f"{f['path']}: {got}, sha256 {f['sha256']} ({f['verified']})")

@@ -69,6 +69,7 @@ def run(args):
 
     import esca
     from esca.corpus import BUILTIN_PREFIX, corpus_identity
+    from esca.distributed import get_comm
     from esca.errors import UserError
     from esca.metrics import evaluate_model
     if args.topn < 1:
@@ -78,12 +79,9 @@ def run(args):
     if args.train_corpus and not (args.train_corpus.startswith(BUILTIN_PREFIX)
                                   or os.path.exists(args.train_corpus)):
         raise UserError(f"--train-corpus {args.train_corpus}: no such file")
-    comm = None
-    if any(v in os.environ for v in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK")):
-        from esca.distributed import get_comm
-        comm = get_comm()
-        if comm.Get_size() == 1:
-            comm = None
+    comm = get_comm()  # MPI.COMM_WORLD: one rank without mpiexec
+    if comm.Get_size() == 1:
+        comm = None  # one rank: no collective at all
     rank = 0 if comm is None else comm.Get_rank()
     model = _read_on_every_rank(comm, esca.load_model, args.model, _model_identity, "models")
     test = None

@@ -70,7 +70,7 @@ def run(args):
     """
     import esca
     from esca._io import check_not_input, check_output_dir, check_output_file
-    from esca.errors import UserError
+    from esca.errors import OutputIsInputError, UserError
     from esca.export import EXPORT_FORMATS, FORMATS, doc_labels_from_corpus, export_model
 
     fmt = args.format.lower()
@@ -85,14 +85,17 @@ def run(args):
         raise UserError(f"--corpus names documents for --format {named}, not {fmt}")
     # Check the output before the (possibly slow) model load and export.
     inputs = [("MODEL.h5", args.model), ("--corpus", args.corpus)]
-    check_not_input(args.out, inputs)
+    check_not_input(args.out, inputs, "--out")
     (check_output_file if form.out_is_file else check_output_dir)(args.out)
     if form.check is not None:
         form.check()
     model = esca.load_model(args.model)
     labels = None if args.corpus is None else doc_labels_from_corpus(model, args.corpus)
-    paths = export_model(model, fmt, args.out, num_words=args.num_words, doc_labels=labels,
-                         protect=inputs)
+    try:
+        paths = export_model(model, fmt, args.out, num_words=args.num_words, doc_labels=labels,
+                             protect=inputs)
+    except OutputIsInputError as e:  # a file written into the folder would replace an input
+        raise e.named("--out") from e
     for path in paths:
         print(f"wrote {path}")
     return 0

@@ -1,6 +1,13 @@
-"""``esca infer``: topic proportions of new documents under a trained model."""
+"""``esca infer``: topic proportions of new documents under a trained model.
 
-from esca._version import __version__
+The documents are read by :mod:`esca.inputs`; the output file's format is :mod:`esca.theta`.
+"""
+
+import json
+import os
+
+from esca.inputs import model_word_ids
+from esca.theta import write_theta
 
 from ._common import show_progress_bar
 
@@ -74,15 +81,15 @@ def run(args):
     check_output_file(args.out)
     check_not_input(args.out, [(name, path) for name, path in (
         ("MODEL.h5", args.model), ("CORPUS.h5", args.corpus))
-        if not path.startswith(BUILTIN_PREFIX)])
+        if not path.startswith(BUILTIN_PREFIX)], "--out")
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
             raise UserError(f"--threads must be in 1..{numba.config.NUMBA_NUM_THREADS}, "
                             f"got {args.threads}")
         numba.set_num_threads(args.threads)
     model = esca.load_model(args.model)
-    corpus = esca.read_corpus(args.corpus)
-    doc_ptr, word_ids, skipped = model.map_documents(corpus)
+    doc_ptr, word_ids, skipped = model_word_ids(esca.read_corpus(args.corpus), model.vocab,
+                                                where=args.corpus)
     t0 = time.perf_counter()
     with StageProgress(bar=show_progress_bar(args)) as progress:
         theta = fold_in(model.phi, model.alpha, doc_ptr, word_ids, sweeps=args.sweeps,
@@ -90,44 +97,13 @@ def run(args):
     sec = time.perf_counter() - t0
     D = theta.shape[0]
     doc_index = read_doc_index(args.corpus)
-    if args.out.lower().endswith(".csv"):
-        _write_csv(args.out, theta, doc_index)
-    else:
-        _write_hdf5(args, theta, doc_index, len(word_ids), skipped, sec)
+    write_theta(args.out, theta, doc_index, attrs={
+        "model": os.path.abspath(args.model), "corpus": os.path.abspath(args.corpus),
+        "sweeps": args.sweeps, "burn_in": args.burn_in, "seed": args.seed,
+        "tokens": len(word_ids), "tokens_skipped": skipped, "seconds": sec,
+        "docs_per_s": D / sec if sec > 0 else 0.0,
+        "options": json.dumps(vars(args), default=str)})
     print(f"inferred theta of {D} documents ({len(word_ids)} tokens, {skipped} of unknown words "
           f"skipped) in {sec:.2f} s: {D / sec if sec > 0 else 0.0:,.0f} documents/s "
           f"(including Numba compilation on a first run); wrote {args.out}")
     return 0
-
-
-def _write_csv(path, theta, doc_index):
-    """theta as CSV (atomically): columns doc, topic_0 .. topic_{K-1}, one row per document."""
-    import numpy as np
-    import pandas as pd
-
-    from esca._io import atomic_output
-    doc = np.arange(theta.shape[0]) if doc_index is None else doc_index
-    frame = pd.DataFrame(theta, columns=[f"topic_{k}" for k in range(theta.shape[1])],
-                         index=pd.Index(doc, name="doc"))
-    with atomic_output(path) as tmp:
-        frame.to_csv(tmp, float_format="%.17g")
-
-
-def _write_hdf5(args, theta, doc_index, tokens, skipped, sec):
-    """theta and the run's attributes as HDF5 (atomically); see the DESCRIPTION."""
-    import json
-    import os
-
-    from esca._io import atomic_h5
-    D = theta.shape[0]
-    with atomic_h5(args.out) as f:
-        f.create_dataset("theta", data=theta)
-        if doc_index is not None:
-            f.create_dataset("doc_index", data=doc_index)
-        f.attrs.update({"format": "esca-theta", "model": os.path.abspath(args.model),
-                        "corpus": os.path.abspath(args.corpus), "sweeps": args.sweeps,
-                        "burn_in": args.burn_in, "seed": args.seed,
-                        "tokens": tokens, "tokens_skipped": skipped,
-                        "seconds": sec, "docs_per_s": D / sec if sec > 0 else 0.0,
-                        "esca_version": __version__,
-                        "options": json.dumps(vars(args), default=str)})

@@ -5,7 +5,8 @@ on standard error, printed once by rank 0, and exit status 2; ``--debug``
 shows the traceback. An output that could not be written (a full disk:
 :class:`esca.errors.WriteError`) is reported the same way with exit status 74
 (``EX_IOERR``). A training run stopped by SIGTERM or SIGINT
-(:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any other exception on any rank prints its traceback
+(:class:`esca.errors.Interrupted`) prints ``esca: stopped: ...`` and exits with 75. Any
+other exception on any rank prints its traceback
 and aborts the whole MPI job, so that no rank hangs in a collective. When
 standard output is a pipe closed early (``esca topics m.h5 | head``) the
 command stops quietly with status 141 (128 + SIGPIPE, what a shell reports
@@ -13,6 +14,10 @@ for ``ls | head``): no traceback, no message. A misspelled option or command
 shows the usage of the subcommand it was given to and, when one is close
 (:func:`difflib.get_close_matches`), ``did you mean '--iterations'?``; exit
 status 2, as every argparse error.
+
+The rank is the communicator's (:func:`esca.cli._common.process_rank`): the subcommands
+that run as an MPI job (train, evaluate, info) ask ``MPI.COMM_WORLD``; the others never
+initialize MPI and are rank 0.
 
 Logging and progress: the library logs through :mod:`logging` only; here the
 ``esca`` logger gets one handler writing bare messages to standard output,
@@ -31,6 +36,9 @@ remove their temporary files and folders before the command ends; it prints
 Temporaries that a SIGKILL leaves are removed by the next write into the same folder
 (:func:`esca._io.remove_stale_temporaries`). ``esca train`` handles both signals itself
 while it trains (status 75, see :class:`esca.errors.Interrupted`).
+
+Every status above comes from one policy, :func:`esca.errors.exit_status`, which the bench
+worker (``python -m esca._bench_worker``, which cannot import ``cli``) shares.
 """
 
 import argparse
@@ -45,27 +53,9 @@ import threading
 import traceback
 
 from esca.distributed import abort_job
-from esca.errors import EXIT_INTERRUPTED, EXIT_IO_ERROR, Interrupted, UserError, WriteError
+from esca.errors import Interrupted, Terminated, UserError, exit_status
 
 from ._common import isatty, process_rank, show_progress_bar
-
-EXIT_USER_ERROR = 2
-EXIT_BUG = 1
-#: Standard output closed early (``esca topics m.h5 | head``): 128 + SIGPIPE, the status a
-#: shell reports for ``ls | head`` under ``set -o pipefail``; no message, no traceback.
-EXIT_BROKEN_PIPE = 141
-#: Stopped by SIGTERM outside training (temporary files removed): 128 + SIGTERM, as a shell
-#: reports for a process killed by it. SIGINT gives 130 (128 + SIGINT).
-EXIT_TERMINATED = 143
-EXIT_SIGINT = 130
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived outside training; raised in the main thread by the CLI's handler.
-
-    A BaseException, as KeyboardInterrupt, so that ``except Exception`` does not catch it
-    while ``finally`` blocks and the atomic writers' cleanup still run.
-    """
 
 
 def _raise_terminated(signum, frame):
@@ -216,40 +206,40 @@ def _bar_safe_logging(args):
 def main(argv=None):
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    rank = process_rank()
+    rank = process_rank(args)
     _configure_logging(args.quiet, rank)
     try:
         with _sigterm_raises(), _bar_safe_logging(args):
             status = args.func(args) or 0
         sys.stdout.flush()  # here, so that a closed pipe is seen below and not at exit
         return status
-    except BrokenPipeError:
+    except BrokenPipeError as e:
         _silence_stdout()
-        abort_job(EXIT_BROKEN_PIPE)
-        return EXIT_BROKEN_PIPE
+        abort_job(exit_status(e))
+        return exit_status(e)
     except UserError as e:
         if args.debug:
             traceback.print_exc()
         if rank == 0:
             print(f"esca: error: {e}", file=sys.stderr, flush=True)
-        return EXIT_IO_ERROR if isinstance(e, WriteError) else EXIT_USER_ERROR
+        return exit_status(e)
     except Interrupted as e:
         if rank == 0:
             print(f"esca: stopped: {e}", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
-    except Terminated:
+        return exit_status(e)
+    except Terminated as e:
         if rank == 0:
             print(f"esca: stopped by SIGTERM; temporary files removed, earlier outputs kept "
-                  f"(exit status {EXIT_TERMINATED})", file=sys.stderr, flush=True)
-        abort_job(EXIT_TERMINATED)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        return EXIT_SIGINT
-    except Exception:
+                  f"(exit status {exit_status(e)})", file=sys.stderr, flush=True)
+        abort_job(exit_status(e))
+        return exit_status(e)
+    except KeyboardInterrupt as e:
+        return exit_status(e)
+    except Exception as e:
         traceback.print_exc()
         sys.stderr.flush()
-        abort_job(EXIT_BUG, f"esca: rank {rank} failed; aborting the MPI job")
-        return EXIT_BUG
+        abort_job(exit_status(e), f"esca: rank {rank} failed; aborting the MPI job")
+        return exit_status(e)
 
 
 def _silence_stdout():

@@ -70,8 +70,8 @@ def run(args):
         raise UserError(f"--dpi must be between 10 and 1000, got {args.dpi}")
     topics = None if args.topics is None else parse_topics(args.topics)
     inputs = [("MODEL.h5", args.model)]
-    check_not_input(args.out, inputs)
-    check_outputs_not_inputs(args.out, PLOT_FILES, inputs)
+    check_not_input(args.out, inputs, "--out")
+    check_outputs_not_inputs(args.out, PLOT_FILES, inputs, "--out")
     check_output_dir(args.out)
     model = esca.load_model(args.model)
     for path in plot_model(model, args.out, top=args.top, topics=topics, dpi=args.dpi,

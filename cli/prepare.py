@@ -1,7 +1,14 @@
 """``esca prepare``: convert a text or bag-of-words corpus into an esca HDF5 corpus."""
 
-from esca.corpora.prepare import FORMATS, prepare_corpus
-from esca.corpora.text import CLEANERS, DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, Tokenizer
+import os
+
+from esca._checks import check_fraction
+from esca._io import check_not_input
+from esca.corpora.prepare import (FORMATS, Pruning, TextOptions, check_pruning, holdout_path,
+                                  prepare_corpus)
+from esca.corpora.readers import check_encoding
+from esca.corpora.text import (CLEANERS, DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, ENGLISH,
+                               Tokenizer, check_tokenizer)
 from esca.errors import UserError
 
 from ._common import show_progress_bar
@@ -158,12 +165,46 @@ def _tokenizer(args):
         return None
     if args.fmt != "text":
         raise UserError(f"--tokenize is only used with --format text, not {args.fmt}")
+    min_length = DEFAULT_MIN_LENGTH if args.min_length is None else args.min_length
+    max_length = DEFAULT_MAX_LENGTH if args.max_length is None else args.max_length
+    check_tokenizer(min_length, max_length, args.token_pattern, args.clean,
+                    {"min_length": "--min-length", "max_length": "--max-length",
+                     "token_pattern": "--token-pattern", "clean": "--clean"})
     return Tokenizer(lowercase=args.lowercase is not False, deaccent=args.deaccent is not False,
-                     min_length=(DEFAULT_MIN_LENGTH if args.min_length is None
-                                 else args.min_length),
-                     max_length=(DEFAULT_MAX_LENGTH if args.max_length is None
-                                 else args.max_length),
+                     min_length=min_length, max_length=max_length,
                      token_pattern=args.token_pattern, clean=args.clean)
+
+
+def _check_flags(args, pruning):
+    """The checks of :func:`prepare_corpus` on values given as flags, with the flags named.
+
+    Raises
+    ------
+    UserError
+        A bad ``--holdout`` or pruning value; ``--vocab`` or ``--dictionary`` missing or
+        given for a format that does not use it; ``--out`` (or the ``--holdout`` test file)
+        naming an input file.
+    """
+    if args.holdout is not None:
+        check_fraction("--holdout", args.holdout)
+    check_pruning(pruning, {"no_below": "--no-below", "no_above": "--no-above",
+                            "keep_n": "--keep-n"})
+    needs = {"uci": "--vocab", "ldac": "--vocab", "mm": "--dictionary"}.get(args.fmt)
+    if args.vocab is not None and needs != "--vocab":
+        raise UserError(f"--vocab is only used with --format uci or ldac, not {args.fmt}")
+    if args.dictionary is not None and needs != "--dictionary":
+        raise UserError(f"--dictionary is only used with --format mm, not {args.fmt}")
+    if needs is not None and (args.vocab if needs == "--vocab" else args.dictionary) is None:
+        raise UserError(f"{needs} (for --format {args.fmt}) is required")
+    folder = args.fmt == "text" and os.path.isdir(args.input)
+    stop = None if args.stopwords in (None, "none", ENGLISH) else args.stopwords
+    inputs = [("file", None if folder else args.input), ("--vocab", args.vocab),
+              ("--dictionary", args.dictionary), ("--stopwords", stop)]
+    if os.path.isdir(args.out):
+        raise UserError(f"--out is a folder, not a file: {args.out}")
+    check_not_input(args.out, inputs, "--out")
+    if args.holdout is not None:
+        check_not_input(holdout_path(args.out), inputs, "the --holdout test file")
 
 
 def run(args):
@@ -191,12 +232,16 @@ def run(args):
     encoding = args.encoding or ("latin-1" if args.clean == "newsgroups" else "utf-8")
     if args.encoding is not None and args.fmt != "text":
         raise UserError(f"--encoding is only used with --format text, not {args.fmt}")
+    pruning = Pruning(no_below=args.no_below, no_above=args.no_above, keep_n=args.keep_n,
+                      stopwords=args.stopwords)
+    _check_flags(args, pruning)
+    if args.encoding is not None:
+        check_encoding(args.encoding, "--encoding")
     with StageProgress(bar=show_progress_bar(args)) as progress:
         s = prepare_corpus(args.input, args.fmt, args.out, vocab=args.vocab,
-                           dictionary=args.dictionary, no_below=args.no_below,
-                           no_above=args.no_above, keep_n=args.keep_n,
-                           stopwords=args.stopwords, holdout=args.holdout, seed=args.seed,
-                           progress=progress, tokenizer=tokenizer, encoding=encoding)
+                           dictionary=args.dictionary, pruning=pruning, holdout=args.holdout,
+                           seed=args.seed, progress=progress,
+                           text=TextOptions(tokenizer=tokenizer, encoding=encoding))
     empty = s["n_empty_dropped"]
     dropped = (f"dropped {empty} empty document{'' if empty == 1 else 's'} "
                f"({s['seconds']:.1f} s)")

@@ -146,7 +146,7 @@ def run(args):
     ckpt_dir = args.checkpoint_dir or args.resume
     inputs = [("CORPUS.h5", args.corpus), ("--continue model", args.continue_from)]
     if args.out:
-        check_not_input(args.out, inputs)
+        check_not_input(args.out, inputs, "--out")
         check_output_file(args.out)
     if ckpt_dir:
         check_not_input(ckpt_dir, inputs, "--checkpoint-dir")

@@ -19,9 +19,9 @@ import numpy as np
 
 from esca._io import atomic_path
 from esca.corpus import CorpusWriter, read_corpus
-from esca.errors import UserError
+from esca.errors import UserError, one_line
 
-from .download import one_line, remove_files, write_text
+from .download import remove_files, write_text
 from .prepare import Pruning, holdout_path, prepare_corpus
 from .text import STOPWORDS_SOURCE, english_stopwords, newsgroup_text, tokenize_text
 
@@ -84,14 +84,13 @@ def convert_downloads(spec, paths, out, folder, options, *, force=False):
         An unknown corpus kind, a damaged download, or what ``prepare_corpus`` raises.
     """
     pruning = Pruning(**spec.prune) if options.pruning is None else options.pruning
-    prune = dataclasses.asdict(pruning)
     if spec.kind == "uci":
         return prepare_corpus(paths["docword"], "uci", out, vocab=paths["vocab"],
-                              holdout=options.holdout, seed=options.seed, **prune)
+                              pruning=pruning, holdout=options.holdout, seed=options.seed)
     if spec.kind == "20newsgroups":
-        return convert_20newsgroups(paths["archive"], out, folder, prune)
+        return convert_20newsgroups(paths["archive"], out, folder, pruning)
     if spec.kind == "wikipedia":
-        return convert_wikipedia(paths["dump"], out, folder, prune, holdout=options.holdout,
+        return convert_wikipedia(paths["dump"], out, folder, pruning, holdout=options.holdout,
                                  seed=options.seed, processes=options.processes, force=force)
     raise UserError(f"{spec.name}: unknown corpus kind {spec.kind!r}")
 
@@ -111,12 +110,12 @@ def _write_tokens(path, docs):
             gz.write((" ".join(tokens) + "\n").encode("utf-8"))
 
 
-def convert_20newsgroups(archive, out, folder, prune):
+def convert_20newsgroups(archive, out, folder, pruning):
     """Convert ``20news-bydate.tar.gz`` into ``out`` (train posts) and ``NAME.test.h5``.
 
     Posts are ordered train then test, by newsgroup, then by post number; each becomes the
     tokens (:func:`tokenize_text`) of :func:`newsgroup_text`. The train tokens go through
-    ``esca prepare --format text`` with ``prune``; the test file uses the train vocabulary
+    ``esca prepare --format text`` with ``pruning``; the test file uses the train vocabulary
     (test tokens of other words are dropped, so are test posts left empty). Both files'
     ``doc_index`` is the post's row in ``20newsgroups.docs.tsv`` (0-based, train first),
     whose columns are ``doc_index split newsgroup source_id`` (``train/alt.atheism/49960``).
@@ -167,12 +166,12 @@ def convert_20newsgroups(archive, out, folder, prune):
     tmp_train = os.path.join(folder_out, f".{stem}.train.h5.tmp")
     test_out = holdout_path(out)
     try:
-        stats = prepare_corpus(tokens_paths["train"], "text", tmp_train, **prune)
+        stats = prepare_corpus(tokens_paths["train"], "text", tmp_train, pruning=pruning)
         vocab = read_corpus(tmp_train).vocab
         index = {w: i for i, w in enumerate(vocab)}
         n_test = n_oov = n_empty = 0
         prov = {"source": os.path.abspath(archive), "input_format": "20newsgroups",
-                "split": "test", "vocabulary": "train split", "pruning": prune,
+                "split": "test", "vocabulary": "train split", "pruning": pruning.filters(),
                 "tokenizer": "gensim.corpora.wikicorpus.tokenize", "stopwords": STOPWORDS_SOURCE}
         with CorpusWriter(test_out, vocab=vocab, provenance=prov) as w:
             for k, r in enumerate(rows[n_train:]):
@@ -193,7 +192,7 @@ def convert_20newsgroups(archive, out, folder, prune):
     return stats
 
 
-def convert_wikipedia(dump, out, folder, prune, *, holdout=None, seed=0, processes=None,
+def convert_wikipedia(dump, out, folder, pruning, *, holdout=None, seed=0, processes=None,
                       force=False):
     """Convert a MediaWiki ``pages-articles.xml.bz2`` dump into the esca corpus ``out``.
 
@@ -202,7 +201,7 @@ def convert_wikipedia(dump, out, folder, prune, *, holdout=None, seed=0, process
     skipped, tokens as in :func:`tokenize_text` (stop words removed afterwards). The tokens
     go to ``enwiki-DATE.tokens.txt.gz`` (kept and reused by a later conversion, e.g. with
     other pruning) and ``enwiki-DATE.docs.tsv`` (``doc_index page_id title``), then through
-    ``esca prepare --format text`` with ``prune`` (and ``holdout``).
+    ``esca prepare --format text`` with ``pruning`` (and ``holdout``).
 
     Returns
     -------
@@ -248,6 +247,7 @@ def convert_wikipedia(dump, out, folder, prune, *, holdout=None, seed=0, process
                 raise
             raise UserError(f"cannot read the Wikipedia dump {dump}: {one_line(e)}") from None
         logger.info("%d articles in %s", n, tokens_path)
-    stats = prepare_corpus(tokens_path, "text", out, holdout=holdout, seed=seed, **prune)
+    stats = prepare_corpus(tokens_path, "text", out, pruning=pruning, holdout=holdout,
+                           seed=seed)
     stats["docs_tsv"] = docs_tsv
     return stats

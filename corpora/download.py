@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from esca._io import atomic_path
 from esca._version import __version__
-from esca.errors import UserError
+from esca.errors import UserError, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +47,6 @@ CHUNK_BYTES = 1 << 20
 USER_AGENT = f"esca/{__version__} (esca corpora fetch; Python urllib)"
 #: The form of a hex digest of each algorithm.
 HEX_DIGEST = {"sha256": re.compile(r"[0-9a-f]{64}"), "sha1": re.compile(r"[0-9a-f]{40}")}
-
-
-def one_line(e):
-    """The message of exception ``e`` on one line (its type name when it has none)."""
-    return " ".join(str(e).split()) or type(e).__name__
 
 
 class DownloadError(UserError):

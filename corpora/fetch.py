@@ -47,7 +47,7 @@ import os
 import re
 
 from esca._io import check_not_input
-from esca.errors import UserError
+from esca.errors import UserError, one_line
 
 from .convert import Conversion, convert_20newsgroups, convert_downloads, convert_wikipedia
 from .download import (
@@ -58,13 +58,11 @@ from .download import (
     BadDownload,
     DownloadError,
     FileItem,
-    check_hex,
     content_problem,
     download,
     fetch_file,
     file_digest,
     file_kind,
-    one_line,
     read_text_url,
     remove_files,
     write_text,
@@ -83,10 +81,11 @@ from .text import (
 
 # The public names of this module before it was split stay importable from here.
 __all__ = ["CHUNK_BYTES", "DEFAULT_TIMEOUT", "STOPWORDS_SOURCE", "USER_AGENT", "BadDownload",
-           "Conversion", "DownloadError", "FileItem", "Pruning", "Source", "content_problem",
+           "Conversion", "DownloadError", "FileItem", "Pruning", "Source", "check_options",
+           "content_problem",
            "convert_20newsgroups", "convert_wikipedia", "corpus_status", "default_cache_dir",
            "download", "english_stopwords", "fetch_corpus", "fetch_file", "file_digest",
-           "file_kind", "newsgroup_text", "parse_sha256_options", "read_text_url",
+           "file_kind", "newsgroup_text", "read_text_url",
            "tokenize_text"]
 
 logger = logging.getLogger(__name__)
@@ -101,8 +100,7 @@ class Source:
     mirror : str, optional
         Folder URL holding the same file names; replaces every source URL of the corpus.
     sha256 : dict, optional
-        ``{file name or None: hex}`` pinning SHA-256 values (None: the only file); see
-        :func:`parse_sha256_options`.
+        ``{file name or None: hex}`` pinning SHA-256 values (None: the only file).
     dump_date : str, optional
         Wikipedia only: ``YYYYMMDD`` of the dump (default: the ``latest`` folder).
     timeout : float
@@ -132,33 +130,51 @@ def default_cache_dir(environ=None):
 # ----------------------------------------------------------------------------- plan
 
 
-def parse_sha256_options(values):
-    """Turn ``--sha256 [FILE=]HEX`` values into a dict ``{FILE or None: hex}``.
+def check_options(spec, source, conversion, names=None):
+    """Raise :class:`UserError` unless ``source`` and ``conversion`` suit the corpus ``spec``.
+
+    :func:`fetch_corpus` calls it before any download; the CLI calls it first with its flags.
+
+    Parameters
+    ----------
+    spec : StandardCorpus
+    source : Source
+    conversion : Conversion
+    names : dict of str to str, optional
+        How ``holdout``, ``timeout``, ``mirror`` and ``dump_date`` are named in the messages
+        (the CLI passes its flags: ``{"timeout": "--timeout", ...}``); default
+        ``conversion.holdout`` and ``source.FIELD``.
 
     Raises
     ------
     UserError
-        A value that is not 64 hex digits, or a file named twice.
+        A held-out split of 20newsgroups (it has its own), a timeout that is not positive, a
+        mirror that is not an http://, https:// or file:// URL, a dump date for a corpus
+        other than wikipedia or one that is not ``YYYYMMDD``.
     """
-    out = {}
-    for v in values or ():
-        name, _, hexd = v.rpartition("=")
-        key = name or None
-        if key in out:
-            raise UserError(f"--sha256 given twice for {key or 'the file'}")
-        out[key] = check_hex(hexd, "sha256", f"--sha256 {v}")
-    return out
+    n = {"holdout": "conversion.holdout", "timeout": "source.timeout",
+         "mirror": "source.mirror", "dump_date": "source.dump_date"} | (names or {})
+    timeout, mirror, dump_date = source.timeout, source.mirror, source.dump_date
+    if conversion.holdout is not None and spec.kind == "20newsgroups":
+        raise UserError("20newsgroups comes with its own train/test split (written to "
+                        f"20newsgroups.h5 and 20newsgroups.test.h5); {n['holdout']} does not "
+                        "apply")
+    if timeout is not None and not timeout > 0:
+        raise UserError(f"{n['timeout']} must be positive, got {timeout!r}")
+    if mirror is not None and not re.match(r"(?i)(https?|file)://", mirror):
+        raise UserError(f"{n['mirror']} must be an http://, https:// or file:// URL, got "
+                        f"{mirror!r}")
+    if dump_date is not None:
+        if spec.kind != "wikipedia":
+            raise UserError(f"{n['dump_date']} applies to wikipedia only, not {spec.name}")
+        if not re.fullmatch(r"\d{8}", dump_date):
+            raise UserError(f"{n['dump_date']} must be a date YYYYMMDD, got {dump_date!r}")
 
 
 def _plan(spec, folder, source):
     """The files to fetch, with their URLs and expected digests (``--sha256`` applied)."""
     mirror, dump_date, sha256 = source.mirror, source.dump_date, source.sha256
     date = dump_date or "latest"
-    if dump_date is not None:
-        if spec.kind != "wikipedia":
-            raise UserError(f"--dump-date applies to wikipedia only, not {spec.name}")
-        if not re.fullmatch(r"\d{8}", dump_date):
-            raise UserError(f"--dump-date must be a date YYYYMMDD, got {dump_date!r}")
     items = []
     for f in spec.files:
         urls = ([mirror.rstrip("/") + "/" + f.mirror_name.format(date=date)] if mirror
@@ -173,12 +189,14 @@ def _plan(spec, folder, source):
         for key, hexd in sha256.items():
             if key is None and len(items) != 1:
                 raise UserError(f"{spec.name} has {len(items)} files ({', '.join(names)}); "
-                                "give --sha256 FILE=HEX")
+                                "key source.sha256 by file name")
             target = items[0] if key is None else next((it for it in items if it.name == key),
                                                         None)
             if target is None:
-                raise UserError(f"--sha256 {key}=...: {spec.name} has no file {key!r} "
-                                f"(files: {', '.join(names)})")
+                raise UserError(f"source.sha256 names {key!r}, but {spec.name} has no such "
+                                f"file (files: {', '.join(names)})")
+            # How the file is pinned, in fetch_file's "verified" ("pinned: --sha256"): kept as
+            # esca corpora fetch reports it.
             target.sha256, target.sha256_source = hexd, "--sha256"
     return items
 
@@ -218,7 +236,7 @@ def _apply_checksum_file(spec, items, folder, source, date):
         found = [(m.group(1), n) for n in listed if (m := re.fullmatch(pattern, n))]
         if len(found) != 1:
             raise UserError(f"{url} lists no single checksum for {f.name.format(date=date)} "
-                            f"({len(found)} matches); try another --dump-date")
+                            f"({len(found)} matches); try another dump date")
         resolved, dated_name = found[0]
         it.name = dated_name
         it.sha1, it.sha1_source = listed[dated_name], url
@@ -284,14 +302,7 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, source=None, conversion=No
     source = Source() if source is None else source
     conversion = Conversion() if conversion is None else conversion
     spec = corpus if isinstance(corpus, StandardCorpus) else get_corpus(corpus)
-    holdout, timeout, mirror = conversion.holdout, source.timeout, source.mirror
-    if holdout is not None and spec.kind == "20newsgroups":
-        raise UserError("20newsgroups comes with its own train/test split (written to "
-                        "20newsgroups.h5 and 20newsgroups.test.h5); --holdout does not apply")
-    if timeout is not None and not timeout > 0:
-        raise UserError(f"--timeout must be positive, got {timeout!r}")
-    if mirror is not None and not re.match(r"(?i)(https?|file)://", mirror):
-        raise UserError(f"--mirror must be an http://, https:// or file:// URL, got {mirror!r}")
+    check_options(spec, source, conversion)
     folder = os.path.join(os.path.abspath(cache_dir or default_cache_dir()), spec.name)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -305,7 +316,8 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, source=None, conversion=No
             for it in items:
                 p = os.path.join(folder, it.name)
                 remove_files(p, p + ".sha256", p + ".part", p + ".part.json")
-        files = [fetch_file(it, folder, progress=progress, timeout=timeout) for it in items]
+        files = [fetch_file(it, folder, progress=progress, timeout=source.timeout)
+                 for it in items]
         result = {"name": spec.name, "folder": folder, "files": files, "corpus": None,
                   "test_corpus": None, "stats": None, "converted": False}
         if not convert:
@@ -317,7 +329,7 @@ def fetch_corpus(corpus, *, cache_dir=None, out=None, source=None, conversion=No
         downloads = [("download", path) for path in paths.values()]
         check_not_input(out, downloads)
         check_not_input(holdout_path(out), downloads, "the test corpus")
-        has_test = spec.kind == "20newsgroups" or holdout is not None
+        has_test = spec.kind == "20newsgroups" or conversion.holdout is not None
         result["corpus"] = out
         result["test_corpus"] = holdout_path(out) if has_test else None
         done = os.path.exists(out) and (not has_test or os.path.exists(holdout_path(out)))

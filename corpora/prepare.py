@@ -20,16 +20,15 @@ import contextlib
 import dataclasses
 import json
 import logging
-import numbers
 import os
 import time
 from itertools import repeat
 
 import numpy as np
 
-from esca._checks import check_int
+from esca._checks import check_fraction, check_int
 from esca._io import atomic_output, check_not_input, check_output_file, make_temp_file
-from esca.corpus import CorpusWriter, check_vocab
+from esca.corpus import CorpusWriter, check_vocab, read_corpus, read_doc_index, write_corpus
 from esca.errors import UserError
 from esca.memory import check_allocation
 from esca.split import split_holdout
@@ -59,19 +58,18 @@ EXPAND_CHECK_BYTES = 64 << 20
 logger = logging.getLogger(__name__)
 
 
-def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_below=None,
-                   no_above=None, keep_n=None, stopwords=None, holdout=None, seed=0,
-                   progress=None, tokenizer=None, encoding="utf-8", _final=None):
+def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, pruning=None,
+                   holdout=None, seed=0, progress=None, text=None):
     """Convert a corpus file into an esca HDF5 corpus, written atomically to ``out``.
 
     Formats (``fmt``):
 
     ``text``
         One document per line, tokens separated by whitespace, UTF-8 (or
-        ``encoding``), plain or gzip. If ``input_path`` is a folder, each file
+        ``text.encoding``), plain or gzip. If ``input_path`` is a folder, each file
         in it and its subfolders (sorted by path, hidden names skipped) is one
         document, and the list of files is written to :func:`docs_path` of
-        ``out`` (``doc_index`` = row). With ``tokenizer`` the text is raw: each
+        ``out`` (``doc_index`` = row). With ``text.tokenizer`` the text is raw: each
         document's tokens are ``tokenizer(text)``. The vocabulary is built with a
         gensim ``Dictionary`` (first-seen order, ``prune_at=None``); tokens keep
         their order.
@@ -87,12 +85,12 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     For bag-of-words formats each document becomes its word ids repeated
     ``count`` times, in increasing word id order.
 
-    Pruning (all off by default: every word is kept) removes the stop words
-    first, then applies gensim's ``Dictionary.filter_extremes(no_below,
-    no_above, keep_n)`` with document frequencies over all input documents
-    (empty ones included). Surviving words keep their relative order.
-    Documents left empty are dropped and counted; the kept documents'
-    0-based input positions (line, docID-1, row) are stored as ``doc_index``.
+    Pruning (all off by default: every word is kept; see :class:`Pruning`) removes the stop
+    words first, then applies gensim's ``Dictionary.filter_extremes(no_below, no_above,
+    keep_n)`` with document frequencies over all input documents (empty ones included).
+    Surviving words keep their relative order. Documents left empty are dropped and
+    counted; the kept documents' 0-based input positions (line, docID-1, row) are stored as
+    ``doc_index``.
 
     Parameters
     ----------
@@ -104,16 +102,8 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         Vocabulary file, one word per line; required for ``uci`` and ``ldac``.
     dictionary : str, optional
         gensim Dictionary file; required for ``mm``.
-    no_below : int, optional
-        Drop words in fewer than ``no_below`` documents.
-    no_above : float, optional
-        Drop words in more than ``no_above`` (0 < F <= 1) of the documents.
-    keep_n : int, optional
-        Keep only the ``keep_n`` words of highest document frequency.
-    stopwords : str, optional
-        File of words to remove, one per line; or "english" for gensim's 337 English stop
-        words (``gensim.parsing.preprocessing.STOPWORDS``); "none" or None: no stop words.
-        With ``tokenizer``, they are normalized (lowercase, accents) like the tokens.
+    pruning : Pruning, optional
+        Stop words and document-frequency pruning; default none.
     holdout : float, optional
         Hold out this fraction (0 < F < 1) of the documents, chosen by ``seed``, into
         :func:`holdout_path` of ``out`` (see :func:`write_holdout`); ``out`` then holds
@@ -125,11 +115,9 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
     progress : callable, optional
         Called as ``progress(stage, done, total)`` while reading (see the
         module docstring); default: no progress report.
-    tokenizer : esca.corpora.text.Tokenizer, optional
-        ``text`` only: tokenize raw text with it (its settings are stored in the
-        provenance, key ``tokenizer``). Default: split on whitespace.
-    encoding : str
-        ``text`` only: the codec of the input (default UTF-8; ASCII-compatible codecs).
+    text : TextOptions, optional
+        ``text`` only: the tokenizer and the codec of the input; default whitespace-split
+        UTF-8.
 
     Returns
     -------
@@ -140,112 +128,151 @@ def prepare_corpus(input_path, fmt, out, *, vocab=None, dictionary=None, no_belo
         ``vocab`` (V,), ``doc_index`` int64 (D,) and a provenance attribute.
         With ``holdout``, also ``holdout``: the split's summary (see
         :func:`write_holdout`); D, V and N are those of the whole conversion.
+        For a folder, also ``docs_tsv``: the path of the document list.
 
     Raises
     ------
     UserError
-        Unknown format; missing input, ``vocab``, ``dictionary`` or
-        ``stopwords`` file; a file given that the format does not use; a bad
-        pruning value; ``out`` naming an input file or a folder; malformed
-        input (invalid UTF-8 with its line number, UCI header counts that
-        disagree with the body or the vocabulary, ...); no tokens left; a bad
-        hold-out fraction or too few documents to split.
+        Unknown format; missing input, ``vocab``, ``dictionary`` or stop-words file; a
+        file or ``text`` options given that the format does not use; a bad pruning
+        value; ``out`` naming an input file or a folder; malformed input (invalid UTF-8
+        with its line number, UCI header counts that disagree with the body or the
+        vocabulary, ...); no tokens left; a bad hold-out fraction or too few documents to
+        split. The messages name the parameters (``holdout=``, ``pruning.no_above``).
     """
     t0 = time.perf_counter()
     if fmt not in FORMATS:
         raise UserError(f"unknown input format {fmt!r} (known: {', '.join(FORMATS)})")
-    if tokenizer is not None and fmt != "text":
-        raise UserError(f"--tokenize is only used with --format text, not {fmt}")
-    if encoding not in ("utf-8", None) and fmt != "text":
-        raise UserError(f"--encoding is only used with --format text, not {fmt}")
-    encoding = check_encoding(encoding or "utf-8")
+    text = TextOptions() if text is None else text
+    if text != TextOptions() and fmt != "text":
+        raise UserError(f"text={text} is only used with fmt='text', not {fmt!r}")
+    encoding = check_encoding(text.encoding or "utf-8", "text.encoding")
+    pruning = Pruning() if pruning is None else pruning
     folder = fmt == "text" and input_path is not None and os.path.isdir(input_path)
     input_path = os.fspath(input_path) if folder else check_file(input_path, "input file")
     vocab, dictionary = _check_side_files(fmt, vocab, dictionary)
-    _check_pruning(no_below, no_above, keep_n)
-    if holdout is not None and not (isinstance(holdout, numbers.Real)
-                                    and not isinstance(holdout, bool) and 0 < holdout < 1):
-        raise UserError(f"--holdout must be a fraction in (0, 1), got {holdout!r}")
-    stop_path = None if stopwords in (None, "none", ENGLISH) else check_file(
-        stopwords, "--stopwords file")
-    inputs = [("file", None if folder else input_path), ("--vocab", vocab),
-              ("--dictionary", dictionary), ("--stopwords", stop_path)]
-    out = _check_output(out, inputs)
-    files = list_text_files(input_path) if folder else None
-    if folder and _final is None:
-        _check_output(docs_path(out), inputs, "the document list")
-        with atomic_output(docs_path(out)) as tmp:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write("doc_index\tpath\n")
-                f.writelines(f"{i}\t{_tsv(name)}\n" for i, name in enumerate(files))
-            stats = prepare_corpus(input_path, fmt, out, no_below=no_below, no_above=no_above,
-                                   keep_n=keep_n, stopwords=stopwords, holdout=holdout,
-                                   seed=seed, progress=progress, tokenizer=tokenizer,
-                                   encoding=encoding, _final=out)
-        stats["docs_tsv"] = docs_path(out)
-        return stats
+    check_pruning(pruning)
     if holdout is not None:
-        _check_output(holdout_path(out), inputs, "the --holdout test file")
-        check_output_file(out)
-        return _prepare_and_split(
-            out, holdout, seed, t0, lambda path: prepare_corpus(
-                input_path, fmt, path, vocab=vocab, dictionary=dictionary, no_below=no_below,
-                no_above=no_above, keep_n=keep_n, stopwords=stopwords, progress=progress,
-                tokenizer=tokenizer, encoding=encoding, _final=out))
-    if stopwords == ENGLISH:
-        stop = sorted(english_stopwords())
-    elif stop_path is None:
-        stop = []
-    else:
-        stop = read_word_list(stop_path, "--stopwords", positional=False)
-    stop_source = ENGLISH if stopwords == ENGLISH else _abs(stop_path)
-    if tokenizer is not None and stop:
-        if tokenizer.stopwords:
-            raise UserError("stop words given twice: to the Tokenizer and as --stopwords")
-        tokenizer = dataclasses.replace(tokenizer, stopwords=stop, stopwords_source=stop_source)
-    prune = dict(no_below=no_below, no_above=no_above, keep_n=keep_n,
-                 stopwords=[] if tokenizer is not None else stop)
-    provenance = {
-        "source": os.path.abspath(input_path), "input_format": fmt,
-        "vocab": _abs(vocab), "dictionary": _abs(dictionary),
-        "pruning": {"no_below": no_below, "no_above": no_above, "keep_n": keep_n,
-                    "stopwords": stop_source, "n_stopwords": len(stop)},
-    }
-    if fmt == "text":
-        provenance.update(encoding=encoding, documents="files" if folder else "lines",
-                          tokenizer=None if tokenizer is None else tokenizer.to_dict())
-        split = str.split if tokenizer is None else tokenizer
-        if folder:
-            def read():
-                return iter_file_documents(input_path, files, encoding, split)
-        else:
-            def read():
-                return iter_text_documents(input_path, encoding, split)
-        words, docs = _text_documents(read, input_path, prune, progress)
-        num_input = None
-    else:
-        source, words = _open_bow(fmt, input_path, vocab, dictionary)
-        words, docs = _bow_documents(source, words, prune, progress)
-        num_input = lambda: source.num_docs  # noqa: E731 - known after the pass
-    pruned = bool(stop) or _filters_extremes(prune)
-    stats = _write(out, words, docs, provenance, input_path, num_input, pruned,
-                   shown_as=_final or out)
-    stats["seconds"] = time.perf_counter() - t0
-    logger.debug("wrote %s: %s", _final or out, stats)
+        check_fraction("holdout", holdout)
+    stopwords = pruning.stopwords
+    stop_path = None if stopwords in (None, "none", ENGLISH) else check_file(
+        stopwords, "stop-words file (pruning.stopwords)")
+    inputs = [("file", None if folder else input_path), ("vocab file", vocab),
+              ("dictionary file", dictionary), ("stop-words file", stop_path)]
+    out = _check_output(out, inputs)
+    src = _Source(input_path, fmt, vocab, dictionary,
+                  list_text_files(input_path) if folder else None,
+                  text.tokenizer, encoding)
+    if not folder:
+        return _prepare_split(src, pruning, stop_path, out, inputs, holdout, seed, progress,
+                              t0)
+    _check_output(docs_path(out), inputs, "the document list")
+    with atomic_output(docs_path(out)) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("doc_index\tpath\n")
+            f.writelines(f"{i}\t{_tsv(name)}\n" for i, name in enumerate(src.files))
+        stats = _prepare_split(src, pruning, stop_path, out, inputs, holdout, seed, progress,
+                               t0)
+    stats["docs_tsv"] = docs_path(out)
     return stats
 
 
-def _prepare_and_split(out, fraction, seed, t0, convert):
-    """Run ``convert(tmp)`` into a temporary file beside ``out``, split it, rename it to ``out``."""
+@dataclasses.dataclass(frozen=True)
+class TextOptions:
+    """How :func:`prepare_corpus` reads ``fmt="text"`` input (``esca prepare --tokenize
+    ...``, ``--encoding``).
+
+    Parameters
+    ----------
+    tokenizer : esca.corpora.text.Tokenizer, optional
+        Tokenize raw text with it (its settings are stored in the provenance, key
+        ``tokenizer``). Default: split on whitespace.
+    encoding : str
+        The codec of the input (default UTF-8; ASCII-compatible codecs).
+    """
+
+    tokenizer: object = None
+    encoding: str = "utf-8"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """A checked input of :func:`prepare_corpus` (``files``: a folder's files, else None)."""
+
+    path: str
+    fmt: str
+    vocab: str | None
+    dictionary: str | None
+    files: list | None
+    tokenizer: object
+    encoding: str
+
+
+def _prepare_split(src, pruning, stop_path, out, inputs, holdout, seed, progress, t0):
+    """:func:`_convert` to ``out``; with ``holdout``, to a temporary file that is split."""
+    if holdout is None:
+        stats = _convert(src, pruning, stop_path, out, out, progress)
+        stats["seconds"] = time.perf_counter() - t0
+        return stats
+    _check_output(holdout_path(out), inputs, "the test file (holdout)")
+    check_output_file(out)
     tmp = make_temp_file(out)
     try:
-        stats = convert(tmp)
-        stats["holdout"] = write_holdout(tmp, fraction, seed, holdout_path(out))
+        stats = _convert(src, pruning, stop_path, tmp, out, progress)
+        stats["holdout"] = write_holdout(tmp, holdout, seed, holdout_path(out))
         os.replace(tmp, out)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     stats["seconds"] = time.perf_counter() - t0
+    return stats
+
+
+def _convert(src, pruning, stop_path, path, shown_as, progress):
+    """Convert the input ``src`` into the corpus file ``path`` (named ``shown_as``)."""
+    stopwords, tokenizer = pruning.stopwords, src.tokenizer
+    if stopwords == ENGLISH:
+        stop = sorted(english_stopwords())
+    elif stop_path is None:
+        stop = []
+    else:
+        stop = read_word_list(stop_path, "stop-words file", positional=False)
+    stop_source = ENGLISH if stopwords == ENGLISH else _abs(stop_path)
+    if tokenizer is not None and stop:
+        if tokenizer.stopwords:
+            raise UserError("stop words given twice: to the Tokenizer and as "
+                            "pruning.stopwords")
+        tokenizer = dataclasses.replace(tokenizer, stopwords=stop, stopwords_source=stop_source)
+    prune = dict(no_below=pruning.no_below, no_above=pruning.no_above, keep_n=pruning.keep_n,
+                 stopwords=[] if tokenizer is not None else stop)
+    provenance = {
+        "source": os.path.abspath(src.path), "input_format": src.fmt,
+        "vocab": _abs(src.vocab), "dictionary": _abs(src.dictionary),
+        "pruning": {"no_below": pruning.no_below, "no_above": pruning.no_above,
+                    "keep_n": pruning.keep_n, "stopwords": stop_source,
+                    "n_stopwords": len(stop)},
+    }
+    if src.fmt == "text":
+        provenance.update(encoding=src.encoding,
+                          documents="files" if src.files is not None else "lines",
+                          tokenizer=None if tokenizer is None else tokenizer.to_dict())
+        split = str.split if tokenizer is None else tokenizer
+        if src.files is not None:
+            def read():
+                return iter_file_documents(src.path, src.files, src.encoding, split)
+        else:
+            def read():
+                return iter_text_documents(src.path, src.encoding, split)
+        words, docs = _text_documents(read, src.path, prune, progress)
+        num_input = None
+    else:
+        source, words = _open_bow(src.fmt, src.path, src.vocab, src.dictionary)
+        words, docs = _bow_documents(source, words, prune, progress)
+        num_input = lambda: source.num_docs  # noqa: E731 - known after the pass
+    pruned = bool(stop) or _filters_extremes(prune)
+    stats = _write(path, words, docs, provenance, src.path, num_input, pruned,
+                   shown_as=shown_as)
+    logger.debug("wrote %s: %s", shown_as, stats)
     return stats
 
 
@@ -256,27 +283,42 @@ def _abs(path):
 def _check_side_files(fmt, vocab, dictionary):
     needs = {"uci": "vocab", "ldac": "vocab", "mm": "dictionary"}.get(fmt)
     if vocab is not None and needs != "vocab":
-        raise UserError(f"--vocab is only used with --format uci or ldac, not {fmt}")
+        raise UserError(f"vocab is only used with fmt='uci' or 'ldac', not {fmt!r}")
     if dictionary is not None and needs != "dictionary":
-        raise UserError(f"--dictionary is only used with --format mm, not {fmt}")
+        raise UserError(f"dictionary is only used with fmt='mm', not {fmt!r}")
     if needs == "vocab":
-        vocab = check_file(vocab, f"--vocab (for --format {fmt})")
+        vocab = check_file(vocab, f"vocab file (for fmt={fmt!r})")
     if needs == "dictionary":
-        dictionary = check_file(dictionary, "--dictionary (for --format mm)")
+        dictionary = check_file(dictionary, "dictionary file (for fmt='mm')")
     return vocab, dictionary
 
 
-def _check_pruning(no_below, no_above, keep_n):
-    if no_below is not None:
-        check_int("--no-below", no_below, 0)
-    if no_above is not None and not (isinstance(no_above, numbers.Real)
-                                     and not isinstance(no_above, bool) and 0 < no_above <= 1):
-        raise UserError(f"--no-above must be a fraction in (0, 1], got {no_above!r}")
-    if keep_n is not None:
-        check_int("--keep-n", keep_n, 1)
+def check_pruning(pruning, names=None):
+    """Raise :class:`UserError` unless ``pruning`` holds valid values.
+
+    Parameters
+    ----------
+    pruning : Pruning
+    names : dict of str to str, optional
+        How each field is named in the messages (the CLI passes its flags:
+        ``{"no_below": "--no-below", ...}``); default ``pruning.FIELD``.
+
+    Raises
+    ------
+    UserError
+        ``no_below`` not an integer >= 0, ``no_above`` not a fraction in (0, 1], ``keep_n``
+        not an integer >= 1.
+    """
+    names = {f: f"pruning.{f}" for f in ("no_below", "no_above", "keep_n")} | (names or {})
+    if pruning.no_below is not None:
+        check_int(names["no_below"], pruning.no_below, 0)
+    if pruning.no_above is not None:
+        check_fraction(names["no_above"], pruning.no_above, one=True)
+    if pruning.keep_n is not None:
+        check_int(names["keep_n"], pruning.keep_n, 1)
 
 
-def _check_output(out, inputs, option="--out"):
+def _check_output(out, inputs, option="out"):
     out = os.fspath(out)
     if os.path.isdir(out):
         raise UserError(f"{option} is a folder, not a file: {out}")
@@ -291,9 +333,9 @@ def _open_bow(fmt, input_path, vocab, dictionary):
         words = [None] * len(d)
         for word, i in d.token2id.items():
             words[i] = word
-        check_vocab(words, f"--dictionary {dictionary}")
+        check_vocab(words, f"dictionary file {dictionary}")
         return MmDocs(input_path, len(words)), words
-    words = read_word_list(vocab, "--vocab")
+    words = read_word_list(vocab, "vocab file")
     reader = UciDocword if fmt == "uci" else LdacCorpus
     return reader(input_path, len(words)), words
 
@@ -499,15 +541,12 @@ def write_holdout(path, fraction, seed, test_path=None):
     UserError
         On a bad fraction or seed, fewer than 2 documents, or an unwritable folder.
     """
-    import h5py
-
-    from esca.corpus import read_corpus, write_corpus
     path = os.fspath(path)
     test_path = os.fspath(test_path) if test_path is not None else holdout_path(path)
     whole = read_corpus(path)
-    with h5py.File(path, "r") as f:
-        index = f["doc_index"][()] if "doc_index" in f else np.arange(whole.num_docs)
-        dropped = int(f.attrs.get("n_empty_dropped", 0))
+    index = read_doc_index(path)
+    index = np.arange(whole.num_docs) if index is None else index
+    dropped = int(whole.attrs.get("n_empty_dropped", 0))
     prov = json.loads(whole.attrs.get("provenance", "{}"))
     train, test, info = split_holdout(whole, fraction, seed)
     summary = {k: v for k, v in info.items() if not k.endswith("_doc_ids")}
@@ -522,11 +561,12 @@ def write_holdout(path, fraction, seed, test_path=None):
 
 @dataclasses.dataclass(frozen=True)
 class Pruning:
-    """Vocabulary pruning of ``esca prepare`` (``--no-below``, ``--no-above``, ``--keep-n``).
+    """Vocabulary pruning of :func:`prepare_corpus` (``esca prepare --stopwords``,
+    ``--no-below``, ``--no-above``, ``--keep-n``); all off by default.
 
-    The fields are :func:`prepare_corpus`'s keyword arguments of the same names and go to
-    gensim's ``Dictionary.filter_extremes``; None leaves that kind of pruning out.
-    ``dataclasses.asdict(pruning)`` gives them as keyword arguments.
+    The stop words are removed first; ``no_below``, ``no_above`` and ``keep_n`` then go to
+    gensim's ``Dictionary.filter_extremes``; None leaves that kind of pruning out. Checked
+    by :func:`check_pruning` when used.
 
     Parameters
     ----------
@@ -536,8 +576,19 @@ class Pruning:
         Drop words in more than a fraction ``no_above`` (0 < F <= 1) of the documents.
     keep_n : int, optional
         Keep only the ``keep_n`` words of highest document frequency.
+    stopwords : str, optional
+        File of words to remove, one per line; or "english" for gensim's 337 English stop
+        words (``gensim.parsing.preprocessing.STOPWORDS``); "none" or None: no stop words.
+        With a tokenizer (:class:`TextOptions`), they are normalized (lowercase, accents)
+        like the tokens.
     """
 
     no_below: int | None = None
     no_above: float | None = None
     keep_n: int | None = None
+    stopwords: str | None = None
+
+    def filters(self):
+        """The ``filter_extremes`` settings as a dict (``no_below``, ``no_above``,
+        ``keep_n``), as stored in a corpus's provenance."""
+        return {"no_below": self.no_below, "no_above": self.no_above, "keep_n": self.keep_n}

@@ -87,22 +87,39 @@ def open_binary(path):
         raise UserError(f"cannot read {path}: {' '.join(str(e).split())}") from None
 
 
-def check_encoding(encoding):
+def check_encoding(encoding, name="encoding"):
     """Return the codec name of ``encoding``, or raise :class:`UserError`.
 
     Lines are split on the byte ``\\n`` before decoding, so only encodings that write
     ``\\n`` as that one byte (UTF-8, Latin-1, cp1252, ...; not UTF-16 or UTF-32) are accepted.
+
+    Parameters
+    ----------
+    encoding : str
+        A codec name.
+    name : str
+        How the value is named in the messages (the CLI passes ``"--encoding"``).
+
+    Returns
+    -------
+    str
+        The codec's canonical name (``"utf-8"``, ``"iso8859-1"``, ...).
+
+    Raises
+    ------
+    UserError
+        An unknown codec, or one that does not write ``\\n`` as that one byte.
     """
     import codecs
     try:
-        name = codecs.lookup(encoding).name
-        ok = "\n a".encode(name) == b"\n a"
+        codec = codecs.lookup(encoding).name
+        ok = "\n a".encode(codec) == b"\n a"
     except (LookupError, TypeError, UnicodeError):
-        raise UserError(f"unknown --encoding {encoding!r}") from None
-    if not ok or name.startswith(("utf-16", "utf-32")):
-        raise UserError(f"--encoding {encoding} is not supported: lines must end with the byte "
+        raise UserError(f"unknown {name} {encoding!r}") from None
+    if not ok or codec.startswith(("utf-16", "utf-32")):
+        raise UserError(f"{name} {encoding} is not supported: lines must end with the byte "
                         "\\n (use UTF-8, Latin-1, cp1252, ...)")
-    return name
+    return codec
 
 
 def _decode(line, path, lineno, encoding="utf-8"):
@@ -651,11 +668,21 @@ def _quiet_root_logger():
             root.removeHandler(handler)
 
 
-def load_dictionary(path):
+def load_dictionary(path, what="dictionary file"):
     """Load a gensim :class:`~gensim.corpora.Dictionary` saved with ``save`` or ``save_as_text``.
 
     ``Dictionary.save`` writes a pickle, and loading a pickle can run code: load only
     dictionaries from a trusted source (``save_as_text`` files are plain text).
+
+    Parameters
+    ----------
+    path : str
+    what : str
+        How the file is named in the messages, before its path.
+
+    Returns
+    -------
+    gensim.corpora.Dictionary
 
     Raises
     ------
@@ -671,12 +698,13 @@ def load_dictionary(path):
             try:
                 d = Dictionary.load_from_text(path)
             except Exception as e:
-                raise UserError(f"--dictionary {path}: not a gensim Dictionary saved with save() "
+                raise UserError(f"{what} {path}: not a gensim Dictionary saved with save() "
                                 f"or save_as_text() ({' '.join(str(e).split())})") from None
     if not isinstance(d, Dictionary):
-        raise UserError(f"--dictionary {path}: holds a {type(d).__name__}, not a gensim Dictionary")
+        raise UserError(f"{what} {path}: holds a {type(d).__name__}, not a gensim "
+                        "Dictionary")
     ids = list(d.token2id.values())
     if not all(isinstance(i, (int, np.integer)) for i in ids) or sorted(ids) != list(range(len(d))):
-        raise UserError(f"--dictionary {path}: word ids are not 0..{len(d) - 1}; "
+        raise UserError(f"{what} {path}: word ids are not 0..{len(d) - 1}; "
                         "call compactify() before saving it")
     return d

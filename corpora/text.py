@@ -110,7 +110,50 @@ def _stored_stopwords(settings):
         return words or source
     from .readers import check_file, read_word_list
     path = check_file(source, "stop-word file of the corpus's tokenizer")
-    return read_word_list(path, "--stopwords", positional=False)
+    return read_word_list(path, "stop-word file", positional=False)
+
+
+def check_tokenizer(min_length, max_length, token_pattern=None, clean=None, names=None):
+    """Raise :class:`UserError` unless these are valid :class:`Tokenizer` settings.
+
+    Parameters
+    ----------
+    min_length, max_length : int
+        Token lengths in characters; ``1 <= min_length <= max_length``.
+    token_pattern : str, optional
+        A regular expression.
+    clean : str, optional
+        A name of :data:`CLEANERS`.
+    names : dict of str to str, optional
+        How each setting is named in the messages (the CLI passes its flags:
+        ``{"min_length": "--min-length", ...}``); default the parameter's name.
+
+    Returns
+    -------
+    re.Pattern or None
+        ``token_pattern`` compiled (None without one).
+
+    Raises
+    ------
+    UserError
+        A length that is not an integer >= 1, ``max_length < min_length``, a
+        ``token_pattern`` that is not a valid regular expression, an unknown ``clean``.
+    """
+    names = {f: f for f in ("min_length", "max_length", "token_pattern", "clean")} | (names or {})
+    check_int(names["min_length"], min_length, 1)
+    check_int(names["max_length"], max_length, 1)
+    if max_length < min_length:
+        raise UserError(f"{names['max_length']} {max_length} is below {names['min_length']} "
+                        f"{min_length}")
+    if clean is not None and clean not in CLEANERS:
+        raise UserError(f"unknown {names['clean']} {clean!r} (known: {', '.join(CLEANERS)})")
+    if token_pattern is None:
+        return None
+    try:
+        return re.compile(token_pattern)
+    except (re.error, TypeError) as e:
+        raise UserError(f"{names['token_pattern']} {token_pattern!r} is not a valid regular "
+                        f"expression ({e})") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,19 +205,9 @@ class Tokenizer:
     stopwords_source: str = None
 
     def __post_init__(self):
-        for name in ("min_length", "max_length"):
-            check_int(f"--{name.replace('_', '-')}", getattr(self, name), 1)
-        if self.max_length < self.min_length:
-            raise UserError(f"--max-length {self.max_length} is below --min-length "
-                            f"{self.min_length}")
-        if self.clean is not None and self.clean not in CLEANERS:
-            raise UserError(f"unknown --clean {self.clean!r} (known: {', '.join(CLEANERS)})")
-        if self.token_pattern is not None:
-            try:
-                compiled = re.compile(self.token_pattern)
-            except (re.error, TypeError) as e:
-                raise UserError(f"--token-pattern {self.token_pattern!r} is not a valid "
-                                f"regular expression ({e})") from None
+        compiled = check_tokenizer(self.min_length, self.max_length, self.token_pattern,
+                                   self.clean)
+        if compiled is not None:
             object.__setattr__(self, "_pattern", compiled)
         stop, source = self.stopwords, self.stopwords_source
         if isinstance(stop, str):

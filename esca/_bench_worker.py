@@ -17,8 +17,8 @@ import traceback
 import numpy as np
 
 from .corpus import read_corpus
-from .distributed import abort_job
-from .errors import UserError
+from .distributed import abort_job, barrier, gather, get_comm
+from .errors import UserError, exit_status
 
 log = logging.getLogger("esca")
 
@@ -34,7 +34,8 @@ RSS_NOTE = ("peak_rss_bytes: getrusage maxrss when training first reached an eva
 
 
 def main(argv=None):
-    """Run one system; returns the exit status (0, 1 on a bug, 2 on a user error)."""
+    """Run one system; returns the exit status (0, else :func:`esca.errors.exit_status`: 1 on a
+    bug, 2 on a user error, 74 on an output that could not be written)."""
     p = argparse.ArgumentParser(prog="python -m esca._bench_worker", description=__doc__)
     p.add_argument("--spec", required=True, help="JSON object made by esca.bench.worker_spec")
     p.add_argument("--out", required=True, metavar="RESULT.json")
@@ -44,8 +45,8 @@ def main(argv=None):
     try:
         result = RUNNERS[spec["kind"]](spec)
     except Exception as e:
-        status = 2 if isinstance(e, UserError) else 1
-        if status == 2:
+        status = exit_status(e)
+        if isinstance(e, UserError):
             print(f"esca: error: {e}", file=sys.stderr)
         else:
             traceback.print_exc()
@@ -67,11 +68,9 @@ def run_esca(spec):
     callback on rank 0 while the other ranks wait at a barrier; the log's seconds do not
     include the callback, so evaluation is outside the timing.
     """
-    from mpi4py import MPI
-
     from .infer import phi_from_counts
     from .train import train
-    comm = MPI.COMM_WORLD
+    comm = get_comm()  # MPI.COMM_WORLD
     rank = comm.Get_rank()
     evaluate = _evaluator(spec) if rank == 0 else None
     points, train_rss = [], []
@@ -84,14 +83,14 @@ def run_esca(spec):
         if rank == 0:
             phi = phi_from_counts(rec["n_wk"].T, rec["beta"])
             points.append((rec["iteration"], evaluate(phi, rec["alpha"].copy())))
-        comm.Barrier()
+        barrier(comm)
 
     model = train(spec["train"], num_topics=spec["num_topics"], iterations=spec["iterations"],
                   alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
                   sampler=spec["sampler"], threads=spec["threads"], eval_every=0, comm=comm,
                   callback=callback, optimize_interval=spec.get("optimize_interval", 0),
                   optimize_burn_in=spec.get("optimize_burn_in", 200))
-    rss, rss_end = comm.gather(train_rss[0], root=0), comm.gather(_maxrss(), root=0)
+    rss, rss_end = gather(comm, train_rss[0]), gather(comm, _maxrss())
     if rank != 0:
         return None
     lg = model.log

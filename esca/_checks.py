@@ -1,4 +1,4 @@
-"""The one integer validator of the library and the CLI.
+"""The validators of integers, seeds, priors and fractions shared by the library and the CLI.
 
 Integers are checked as integers: a Python ``int`` or a numpy integer is accepted at any
 size and compared exactly with its bounds (never through ``float``, which rounds every
@@ -29,6 +29,7 @@ Ranges that many parts of esca share are defined here once:
 """
 
 import math
+import numbers
 import operator
 
 import numpy as np
@@ -118,6 +119,36 @@ def check_prior(name, value):
         raise UserError(f"{name} must be in 1e-100..1e6 (where the log-likelihood and the "
                         f"prior optimization stay accurate in float64), got {v!r}")
     return v
+
+
+def check_fraction(name, value, *, one=False):
+    """A fraction in (0, 1), or (0, 1] with ``one``, as given (int or float).
+
+    Parameters
+    ----------
+    name : str
+        How the value is named in the message (``"holdout"``, ``"--holdout"``).
+    value : real number
+        bool, str and other types are refused.
+    one : bool
+        Accept 1 (``no_above=1`` keeps every word).
+
+    Returns
+    -------
+    int or float
+        ``value`` unchanged.
+
+    Raises
+    ------
+    UserError
+        ``NAME must be a fraction in (0, 1), got VALUE`` (``(0, 1]`` with ``one``).
+    """
+    ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) \
+        and 0 < value and (value <= 1 if one else value < 1)
+    if not ok:
+        raise UserError(f"{name} must be a fraction in (0, {'1]' if one else '1)'}, "
+                        f"got {_short(value)}")
+    return value
 
 
 def _short(value, limit=60):

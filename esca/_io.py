@@ -17,7 +17,7 @@ import socket
 import tempfile
 import time
 
-from .errors import UserError, WriteError
+from .errors import OutputIsInputError, UserError, WriteError
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ def same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def check_not_input(out, inputs, option="--out"):
-    """Raise :class:`UserError` if the output ``out`` is one of the ``inputs``.
+def check_not_input(out, inputs, option="out"):
+    """Raise :class:`~esca.errors.OutputIsInputError` if the output ``out`` is one of the
+    ``inputs``.
 
     Parameters
     ----------
@@ -80,29 +81,35 @@ def check_not_input(out, inputs, option="--out"):
     inputs : iterable of (str, str or None)
         ``(name, path)`` of each input, e.g. ``("MODEL.h5", "m.h5")``; None paths are skipped.
     option : str
-        How the output was named on the command line, for the message.
+        How the output is named in the message: the parameter (default ``"out"``); the CLI
+        passes its flag (``"--out"``).
 
     Raises
     ------
-    UserError
-        ``--out OUT would overwrite the input NAME PATH`` when ``out`` and an input are
-        the same file (:func:`same_file`: also through symbolic and hard links).
+    esca.errors.OutputIsInputError
+        ``OPTION OUT would overwrite the input NAME PATH`` when ``out`` and an input are
+        the same file (:func:`same_file`: also through symbolic and hard links). A
+        :class:`~esca.errors.UserError`.
     """
     for name, path in inputs:
         if path is not None and same_file(out, path):
-            raise UserError(f"{option} {os.fspath(out)} would overwrite the input {name} "
-                            f"{os.fspath(path)}; choose another path")
+            raise OutputIsInputError(option, os.fspath(out), name, os.fspath(path))
 
 
-def check_outputs_not_inputs(folder, names, inputs, option="--out"):
-    """:func:`check_not_input` for each file ``names`` that a command writes into ``folder``."""
+def check_outputs_not_inputs(folder, names, inputs, option="out"):
+    """:func:`check_not_input` for each file ``names`` that a command writes into ``folder``.
+
+    Raises
+    ------
+    esca.errors.OutputIsInputError
+        ``OPTION FOLDER would overwrite the input NAME PATH (as FILE)``.
+    """
     for name in names:
         out = os.path.join(os.fspath(folder), name)
         for input_name, path in inputs:
             if path is not None and same_file(out, path):
-                raise UserError(f"{option} {os.fspath(folder)} would overwrite the input "
-                                f"{input_name} {os.fspath(path)} (as {name}); choose another "
-                                "folder")
+                raise OutputIsInputError(option, os.fspath(folder), input_name,
+                                         os.fspath(path), member=name)
 
 
 # -- temporaries named after their process, and the removal of stale ones --------------------

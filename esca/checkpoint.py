@@ -62,12 +62,13 @@ import os
 import re
 import signal
 
-import h5py
 import numpy as np
 
+from ._h5 import as_int, check_format, damaged, open_file, peek_attrs, read_attrs
 from ._io import atomic_h5, check_output_dir
 from ._version import __version__
 from .config import TrainConfig
+from .corpus import BUILTIN_PREFIX, open_corpus, read_corpus
 from .errors import UserError
 
 log = logging.getLogger("esca")
@@ -144,31 +145,15 @@ def corpus_file_checksum(path, chunk_tokens=1 << 24):
     UserError
         As :func:`esca.read_corpus`, for an unreadable or malformed file.
     """
-    from .corpus import (
-        _H5_ERRORS,
-        BUILTIN_PREFIX,
-        _one_line,
-        _open_h5,
-        _read_header,
-        _read_vocab,
-        read_corpus,
-    )
     if path.startswith(BUILTIN_PREFIX):
         return corpus_checksum(read_corpus(path))
-    with _open_h5(path) as f:
-        try:
-            doc_ptr, n_total, _ = _read_header(f, path)
-            vocab = _read_vocab(f, path)
-            h = hashlib.sha256()
-            h.update(f"D={len(doc_ptr) - 1} V={len(vocab)} N={n_total}\n".encode())
-            h.update(np.ascontiguousarray(doc_ptr, dtype="<i8").tobytes())
-            ds = f["word_ids"]
-            for a in range(0, n_total, chunk_tokens):
-                h.update(np.ascontiguousarray(ds[a:a + chunk_tokens], dtype="<i4").tobytes())
-        except _H5_ERRORS as e:
-            if isinstance(e, UserError):
-                raise
-            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    with open_corpus(path) as (f, doc_ptr, n_total, vocab):
+        h = hashlib.sha256()
+        h.update(f"D={len(doc_ptr) - 1} V={len(vocab)} N={n_total}\n".encode())
+        h.update(np.ascontiguousarray(doc_ptr, dtype="<i8").tobytes())
+        ds = f["word_ids"]
+        for a in range(0, n_total, chunk_tokens):
+            h.update(np.ascontiguousarray(ds[a:a + chunk_tokens], dtype="<i4").tobytes())
     h.update("\n".join(vocab).encode("utf-8"))
     return h.hexdigest()
 
@@ -223,7 +208,7 @@ def metadata_checksum(attrs, log_records):
     Parameters
     ----------
     attrs : dict
-        The file's attributes as read back (:func:`esca.corpus._attrs`).
+        The file's attributes as read back (:func:`esca._h5.read_attrs`).
     log_records : dict of str to array_like
         The ``log/<field>`` datasets.
 
@@ -337,8 +322,9 @@ def write_checkpoint(directory, iteration, config, *, corpus, corpus_sha256, z, 
         g = f.create_group("log")
         for k, v in log_records.items():
             g.create_dataset(k, data=np.asarray(v))
-        from .corpus import _attrs  # the checksum of the attributes as a reader sees them
-        f.attrs["meta_sha256"] = metadata_checksum(_attrs(f), {k: v[()] for k, v in g.items()})
+        # the checksum of the attributes as a reader sees them
+        f.attrs["meta_sha256"] = metadata_checksum(read_attrs(f),
+                                                   {k: v[()] for k, v in g.items()})
     ours = [p for _, p in list_checkpoints(directory) if identity_of(p) == identity]
     for old in ours[max(1, keep):]:
         _remove(old)
@@ -368,33 +354,21 @@ def load_checkpoint(path):
         version, incomplete, its state does not match its ``state_sha256`` or (version 2) its
         attributes and log do not match its ``meta_sha256``.
     """
-    from .corpus import _as_int, _attrs
-    try:
-        with h5py.File(path, "r") as f:
-            a = _attrs(f)
-            if a.get("format") != FORMAT:
-                raise UserError(f"{path} is not an esca checkpoint")
-            version = _as_int(a.get("format_version"))
-            if version not in READABLE_VERSIONS:
-                raise UserError(f"{path}: unknown checkpoint format version "
-                                f"{a.get('format_version')!r} (this esca reads "
-                                f"{', '.join(map(str, READABLE_VERSIONS))})")
-            fields = {name: f[name][()] for name in ("z", "n_dk", "n_wk", "n_k", "alpha")}
-            logs = {k: v[()] for k, v in f["log"].items()}
-            if version >= 2 and metadata_checksum(a, logs) != a.get("meta_sha256"):
-                raise UserError(f"{path}: damaged checkpoint (its metadata, the attributes "
-                                "and log, do not match their checksum: edited after it was "
-                                "written?)")
-            iteration, beta = _as_int(a.get("iteration")), float(a["beta"])
-            config = TrainConfig.from_json(a["config"])
-            identity = run_identity(config, str(a["corpus_sha256"]))
-            if version >= 2 and a.get("run_identity") != identity:
-                raise UserError(f"{path}: damaged checkpoint (its run identity does not match "
-                                "its configuration and corpus checksum)")
-    except UserError:
-        raise
-    except (OSError, KeyError, ValueError, TypeError, AttributeError) as e:
-        raise UserError(f"{path}: unreadable or incomplete checkpoint ({e})") from None
+    with open_file(path, "checkpoint") as f, damaged(path, "esca checkpoint"):
+        version = check_format(f, path, FORMAT, READABLE_VERSIONS, "checkpoint")
+        a = read_attrs(f)
+        fields = {name: f[name][()] for name in ("z", "n_dk", "n_wk", "n_k", "alpha")}
+        logs = {k: v[()] for k, v in f["log"].items()}
+        if version >= 2 and metadata_checksum(a, logs) != a.get("meta_sha256"):
+            raise UserError(f"{path}: damaged checkpoint (its metadata, the attributes "
+                            "and log, do not match their checksum: edited after it was "
+                            "written?)")
+        iteration, beta = as_int(a.get("iteration")), float(a["beta"])
+        config = TrainConfig.from_json(a["config"])
+        identity = run_identity(config, str(a["corpus_sha256"]))
+        if version >= 2 and a.get("run_identity") != identity:
+            raise UserError(f"{path}: damaged checkpoint (its run identity does not match "
+                            "its configuration and corpus checksum)")
     if iteration is None or iteration < 0:
         raise UserError(f"{path}: damaged checkpoint (iteration {a.get('iteration')!r})")
     z = fields["z"].astype(np.int32)
@@ -415,13 +389,8 @@ def identity_of(path):
 
     A cheap look at a file: it does not verify the checksums (:func:`load_checkpoint` does).
     """
-    from .corpus import _attrs
-    try:
-        with h5py.File(path, "r") as f:
-            a = _attrs(f)
-    except OSError:
-        return None
-    if a.get("format") != FORMAT:
+    a = peek_attrs(path)
+    if a is None or a.get("format") != FORMAT:
         return None
     if isinstance(a.get("run_identity"), str):
         return a["run_identity"]
@@ -433,11 +402,9 @@ def identity_of(path):
 
 def _describe(path):
     """``checkpoint-ITERATION.h5 (esca K=12 seed 4, corpus NAME)`` from a file's attributes."""
-    from .corpus import _attrs
     name = os.path.basename(path)
     try:
-        with h5py.File(path, "r") as f:
-            a = _attrs(f)
+        a = peek_attrs(path)
         c = TrainConfig.from_json(a["config"])
         return (f"{name} ({c.sampler} K={c.num_topics} seed {c.seed}, corpus "
                 f"{os.path.basename(str(a.get('corpus')))})")

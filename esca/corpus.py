@@ -14,6 +14,7 @@ Each MPI rank reads ``doc_ptr`` (small) and then only its own slice of
 ``word_ids`` (see :func:`esca.distributed.partition_documents`).
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -22,6 +23,8 @@ import os
 import h5py
 import numpy as np
 
+from ._h5 import (as_int, attr, check_format, damaged, dataset, open_file, read_attrs,
+                  read_vocab)
 from ._io import SpaceReservation, atomic_output
 from ._version import __version__
 from .errors import UserError
@@ -363,173 +366,29 @@ class CorpusWriter:
         })
 
 
-#: Errors h5py raises on a damaged file (and numpy on a dataset too large to hold).
-_H5_ERRORS = (OSError, KeyError, RuntimeError, TypeError, ValueError, MemoryError,
-              AttributeError)
+_DATASETS = (("doc_ptr", "iu"), ("word_ids", "iu"), ("vocab", "string"))
 
 
-def _scalar(value):
-    """An HDF5 attribute as a plain Python value (bytes decoded, size-1 arrays unwrapped)."""
-    if isinstance(value, np.ndarray):
-        value = value.item() if value.size == 1 else value.tolist()
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    return value
+def _open_checked(path):
+    """The corpus file ``path`` open for reading, its format and datasets checked.
 
-
-_MISSING = object()
-
-
-def _attr(f, name, default=None):
-    """Attribute ``name`` of ``f`` as a plain value; ``default`` if absent or unreadable."""
-    try:
-        return _scalar(f.attrs[name]) if name in f.attrs else default
-    except _H5_ERRORS:
-        return default
-
-
-def _attrs(f):
-    """All readable attributes of ``f`` as plain values."""
-    try:
-        names = list(f.attrs)
-    except _H5_ERRORS:
-        return {}
-    return {k: v for k in names if (v := _attr(f, k, _MISSING)) is not _MISSING}
-
-
-def _as_int(value):
-    """``value`` as an int if it is an integer (int, numpy int or integral float), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-_DATASETS = (("doc_ptr", "integer"), ("word_ids", "integer"), ("vocab", "string"))
-
-
-def guess_input_format(path):
-    """The ``esca prepare --format`` that a file which is not HDF5 looks like, or None.
-
-    Looks at the first kilobyte (decompressed when gzip): ``%%MatrixMarket`` -> ``mm``;
-    three lines of one integer each -> ``uci``; lines ``M id:count ...`` -> ``ldac``; other
-    text -> ``text``; binary data (NUL bytes, invalid UTF-8) -> None.
+    Raises
+    ------
+    UserError
+        As :func:`esca._h5.open_file` and :func:`esca._h5.check_format`; a missing dataset,
+        or one that is not 1-D or of the wrong dtype (:func:`esca._h5.dataset`).
     """
-    import gzip
-    import re
-    import zlib
+    f = open_file(path, "corpus")
     try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-        if head[:2] == b"\x1f\x8b":
-            head = zlib.decompressobj(31).decompress(head, 1024)
-        elif path.endswith(".gz"):
-            return None
-    except (OSError, zlib.error, gzip.BadGzipFile):
-        return None
-    head = head[:1024]
-    if b"\0" in head:
-        return None
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if e.start < len(head) - 3:  # not just a character cut at the end
-            return None
-        text = head[:e.start].decode("utf-8")
-    lines = text.splitlines()[:-1] or text.splitlines()  # the last line may be cut
-    if text.startswith("%%MatrixMarket"):
-        return "mm"
-    if len(lines) >= 3 and all(ln.strip().isdigit() for ln in lines[:3]):
-        return "uci"
-    if lines and all(re.fullmatch(r"\s*\d+(\s+\d+:\d+)*\s*", ln) for ln in lines):
-        return "ldac"
-    return "text"
-
-
-def not_hdf5_error(path, what):
-    """The :class:`UserError` for a file that is not HDF5 where an esca ``what`` is expected.
-
-    For a corpus it says which ``esca prepare`` command converts the file (see
-    :func:`guess_input_format`).
-    """
-    fmt = guess_input_format(path)
-    kind = {"text": "a text file, not HDF5", "uci": "a UCI bag-of-words file, not HDF5",
-            "mm": "a Matrix Market file, not HDF5", "ldac": "an LDA-C file, not HDF5",
-            None: "not an HDF5 file"}[fmt]
-    if what != "corpus":
-        return UserError(f"{path} is not an esca {what} ({kind}); 'esca train' writes models")
-    options = {"text": "text", "uci": "uci --vocab VOCAB.txt",
-               "mm": "mm --dictionary CORPUS.dict", "ldac": "ldac --vocab VOCAB.txt",
-               None: "text|uci|mm|ldac"}[fmt]
-    return UserError(f"{path} is not an esca corpus ({kind}); convert it first: "
-                     f"esca prepare {path} --format {options} --out corpus.h5")
-
-
-def _open_h5(path):
-    if not os.path.exists(path):
-        raise UserError(f"corpus file not found: {path}")
-    if os.path.isdir(path):
-        raise UserError(f"corpus path is a folder, not a file: {path}")
-    if not _is_hdf5(path):
-        raise not_hdf5_error(path, "corpus")
-    try:
-        f = h5py.File(path, "r")
-    except _H5_ERRORS as e:
-        raise UserError(f"not a readable HDF5 file: {path} ({_one_line(e)})") from None
-    try:
-        fmt = _attr(f, "format")
-        if fmt != FORMAT:
-            raise UserError(f"{path} is not an esca corpus (no format='{FORMAT}' attribute); "
-                            "convert it with 'esca prepare'")
-        raw = _attr(f, "format_version")
-        version = _as_int(raw)
-        if version != FORMAT_VERSION:
-            raise UserError(f"{path}: unknown corpus format version {raw!r} "
-                            f"(this esca reads version {FORMAT_VERSION})")
-        for name, kind in _DATASETS:
-            if name not in f:
-                raise UserError(f"{path}: missing dataset '{name}'")
-            ds = f[name]
-            if not isinstance(ds, h5py.Dataset):
-                raise UserError(f"{path}: '{name}' is a {type(ds).__name__}, not a dataset")
-            if ds.ndim != 1:
-                raise UserError(f"{path}: dataset '{name}' must be 1-D, got shape {ds.shape}")
-            ok = (h5py.check_string_dtype(ds.dtype) is not None if kind == "string"
-                  else ds.dtype.kind in "iu")
-            if not ok:
-                raise UserError(f"{path}: dataset '{name}' has the wrong dtype {ds.dtype} "
-                                f"(expected {'UTF-8 strings' if kind == 'string' else 'int'})")
-    except BaseException as e:
+        with damaged(path, "HDF5 corpus"):
+            check_format(f, path, FORMAT, (FORMAT_VERSION,), "corpus",
+                         hint="; convert it with 'esca prepare'")
+            for name, kinds in _DATASETS:
+                dataset(f, path, name, 1, kinds)
+    except BaseException:
         f.close()
-        if isinstance(e, _H5_ERRORS) and not isinstance(e, UserError):
-            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
         raise
     return f
-
-
-def _one_line(e):
-    """An exception's message on one line."""
-    return " ".join(str(e).split()) or type(e).__name__
-
-
-def _read_vocab(f, path):
-    """The vocabulary dataset as a list of str (raises UserError on invalid UTF-8)."""
-    raw = f["vocab"][()]
-    words = []
-    for i, v in enumerate(raw):
-        if isinstance(v, bytes):
-            try:
-                v = v.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise UserError(f"{path}: vocabulary word {i} is not valid UTF-8 "
-                                f"({v[max(0, e.start - 10):e.start + 10]!r})") from None
-        words.append(str(v))
-    return words
 
 
 def _read_header(f, path):
@@ -545,8 +404,8 @@ def _read_header(f, path):
     for name, value, what in (("D", D, "documents in doc_ptr"),
                               ("V", V, "words in the vocab dataset"),
                               ("N", n_total, "tokens in word_ids")):
-        stored = _attr(f, name)
-        if stored is not None and _as_int(stored) != value:
+        stored = attr(f, name)
+        if stored is not None and as_int(stored) != value:
             raise UserError(f"{path}: attribute {name}={stored!r} disagrees with the "
                             f"{value} {what}")
     if "doc_index" in f:
@@ -556,6 +415,38 @@ def _read_header(f, path):
                             f"got {getattr(ds, 'shape', type(ds).__name__)} "
                             f"{getattr(ds, 'dtype', '')}".rstrip())
     return doc_ptr.astype(np.int64), n_total, V
+
+
+@contextlib.contextmanager
+def open_corpus(path):
+    """Yield ``(f, doc_ptr, N, vocab)`` of the checked corpus file ``path``, open for reading.
+
+    The format, the datasets and ``doc_ptr`` against the D, V, N attributes are checked and
+    the vocabulary is read (UTF-8, not yet checked for repeats: :func:`check_vocab`); h5py's
+    errors in the ``with`` body become one-line :class:`UserError` messages
+    (:func:`esca._h5.damaged`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An esca HDF5 corpus (not ``builtin:NAME``).
+
+    Yields
+    ------
+    f : h5py.File
+    doc_ptr : ndarray of int64, shape (D+1,)
+    N : int
+    vocab : list of str, length V
+
+    Raises
+    ------
+    UserError
+        As :func:`read_corpus`, for the checks that do not need the tokens.
+    """
+    path = os.fspath(path)
+    with _open_checked(path) as f, damaged(path, "HDF5 corpus"):
+        doc_ptr, n_total, _ = _read_header(f, path)
+        yield f, doc_ptr, n_total, read_vocab(f, path)
 
 
 def read_corpus(path, doc_range=None):
@@ -588,21 +479,14 @@ def read_corpus(path, doc_range=None):
         whole = builtin_corpus(path[len(BUILTIN_PREFIX):])
         return whole if doc_range is None else slice_corpus(whole, *doc_range)
     path = os.fspath(path)
-    with _open_h5(path) as f:
-        try:
-            doc_ptr, n_total, _ = _read_header(f, path)
-            vocab = _read_vocab(f, path)
-            D = len(doc_ptr) - 1
-            a, b = (0, D) if doc_range is None else doc_range
-            if not (0 <= a <= b <= D):
-                raise UserError(f"{path}: document range {a}..{b} is outside 0..{D}")
-            t0, t1 = int(doc_ptr[a]), int(doc_ptr[b])
-            word_ids = f["word_ids"][t0:t1]
-            attrs = _attrs(f)
-        except _H5_ERRORS as e:
-            if isinstance(e, UserError):
-                raise
-            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    with open_corpus(path) as (f, doc_ptr, n_total, vocab):
+        D = len(doc_ptr) - 1
+        a, b = (0, D) if doc_range is None else doc_range
+        if not (0 <= a <= b <= D):
+            raise UserError(f"{path}: document range {a}..{b} is outside 0..{D}")
+        t0, t1 = int(doc_ptr[a]), int(doc_ptr[b])
+        word_ids = f["word_ids"][t0:t1]
+        attrs = read_attrs(f)
     check_word_ids(word_ids, len(vocab), path)  # in the stored dtype: no wrap-around
     check_vocab(vocab, path)
     return Corpus(doc_ptr[a:b + 1] - doc_ptr[a], word_ids.astype(np.int32), vocab,
@@ -622,25 +506,9 @@ def read_doc_ptr(path):
         c = read_corpus(path)
         return c.doc_ptr, c.num_words
     path = os.fspath(path)
-    with _open_h5(path) as f:
-        try:
-            doc_ptr, _, V = _read_header(f, path)
-        except _H5_ERRORS as e:
-            if isinstance(e, UserError):
-                raise
-            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    with _open_checked(path) as f, damaged(path, "HDF5 corpus"):
+        doc_ptr, _, V = _read_header(f, path)
     return doc_ptr, V
-
-
-def _is_hdf5(path):
-    """True if ``path`` starts with the HDF5 signature (``h5py.is_hdf5``); unreadable: True.
-
-    An unreadable file is left to ``h5py.File``, whose error message says why.
-    """
-    try:
-        return h5py.is_hdf5(path)
-    except (OSError, ValueError):
-        return True
 
 
 def read_corpus_attrs(path):
@@ -659,8 +527,8 @@ def read_corpus_attrs(path):
     if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
         return dict(read_corpus(path).attrs)
     path = os.fspath(path)
-    with _open_h5(path) as f:
-        return _attrs(f)
+    with _open_checked(path) as f:
+        return read_attrs(f)
 
 
 #: Tokens in each of the :data:`IDENTITY_WINDOWS` windows of ``word_ids`` that
@@ -720,20 +588,11 @@ def corpus_identity(source):
     elif isinstance(source, str) and source.startswith(BUILTIN_PREFIX):
         return corpus_identity(read_corpus(source))
     else:
-        path = os.fspath(source)
-        with _open_h5(path) as f:
-            try:
-                doc_ptr, N, _ = _read_header(f, path)
-                vocab = _read_vocab(f, path)
-                starts, width = _identity_windows(N)
-                ds = f["word_ids"]
-                sample = np.concatenate([np.asarray(ds[a:a + width], dtype="<i4")
-                                         for a in starts])
-                attrs = _attrs(f)
-            except _H5_ERRORS as e:
-                if isinstance(e, UserError):
-                    raise
-                raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+        with open_corpus(source) as (f, doc_ptr, N, vocab):
+            starts, width = _identity_windows(N)
+            ds = f["word_ids"]
+            sample = np.concatenate([np.asarray(ds[a:a + width], dtype="<i4") for a in starts])
+            attrs = read_attrs(f)
     out = {"D": len(doc_ptr) - 1, "V": len(vocab), "N": int(doc_ptr[-1]),
            "doc_ptr": _digest(np.asarray(doc_ptr, dtype="<i8")),
            "vocabulary": _digest("\n".join(vocab).encode("utf-8", "surrogatepass")),
@@ -755,14 +614,9 @@ def read_doc_index(path):
     if isinstance(path, str) and path.startswith(BUILTIN_PREFIX):
         return None
     path = os.fspath(path)
-    with _open_h5(path) as f:
-        try:
-            _read_header(f, path)
-            return f["doc_index"][()].astype(np.int64) if "doc_index" in f else None
-        except _H5_ERRORS as e:
-            if isinstance(e, UserError):
-                raise
-            raise UserError(f"corrupted HDF5 corpus {path}: {_one_line(e)}") from None
+    with _open_checked(path) as f, damaged(path, "HDF5 corpus"):
+        _read_header(f, path)
+        return f["doc_index"][()].astype(np.int64) if "doc_index" in f else None
 
 
 def slice_corpus(c, a, b):

@@ -1,7 +1,12 @@
-"""Partitioning (pure functions) and the MPI count exchange.
+"""Partitioning (pure functions) and every collective the code uses, by name.
 
-The communicator is always passed in; nothing binds ``MPI.COMM_WORLD`` at
-import time. Without ``mpiexec`` the world is one rank.
+The rest of esca calls these functions instead of communicator methods: what a
+collective does for esca (agree on an error, broadcast rank 0's answer, sum
+counts) is said once, here; the per-sweep count exchange lives in
+:mod:`esca.exchange`. The communicator is always passed in; nothing binds
+``MPI.COMM_WORLD`` at import time, and mpi4py is imported only when a function
+needs it. Without ``mpiexec`` the world is one rank. Functions whose docstring
+says so also accept ``comm=None``: one rank, and mpi4py is never imported.
 """
 
 import os
@@ -10,13 +15,58 @@ import time
 
 import numpy as np
 
+from .errors import UserError
+
 
 def get_comm(comm=None):
-    """Return ``comm``, or ``MPI.COMM_WORLD`` (a world of one rank without ``mpiexec``)."""
+    """Return ``comm``, or ``MPI.COMM_WORLD`` (a world of one rank without ``mpiexec``).
+
+    The first call without ``comm`` imports mpi4py, which initializes MPI.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator, optional
+
+    Returns
+    -------
+    mpi4py communicator
+    """
     if comm is not None:
         return comm
-    from mpi4py import MPI
+    from mpi4py import MPI  # noqa: PLC0415 - initializes MPI, only when needed
     return MPI.COMM_WORLD
+
+
+def rank_and_size(comm):
+    """This process's rank in ``comm`` and the number of ranks; ``(0, 1)`` for None.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+
+    Returns
+    -------
+    (int, int)
+    """
+    return (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
+
+
+def mpi_library():
+    """The MPI library that mpi4py runs on (imports mpi4py, which initializes MPI).
+
+    Returns
+    -------
+    dict
+        ``library``: the library's own version text (``MPI_Get_library_version``,
+        several lines for MPICH); ``standard``: the MPI standard it implements,
+        ``"major.minor"``; ``vendor``: name and version as mpi4py reads them
+        (``"MPICH 4.1.2"``).
+    """
+    from mpi4py import MPI  # noqa: PLC0415 - initializes MPI, only when needed
+    major, minor = MPI.Get_version()
+    vendor, vendor_version = MPI.get_vendor()
+    return {"library": MPI.Get_library_version().strip(), "standard": f"{major}.{minor}",
+            "vendor": f"{vendor} {'.'.join(map(str, vendor_version))}"}
 
 
 ABORT_GRACE_SECONDS = 0.5
@@ -40,12 +90,12 @@ def abort_job(status, message=None):
     """
     if "mpi4py.MPI" not in sys.modules:
         return
-    from mpi4py import MPI
+    from mpi4py import MPI  # noqa: PLC0415 - already imported (checked above)
     if not (MPI.Is_initialized() and not MPI.Is_finalized()
             and MPI.COMM_WORLD.Get_size() > 1):
         return
     if message:
-        print(message, file=sys.stderr, flush=True)
+        sys.stderr.write(message + "\n")
     sys.stdout.flush()
     sys.stderr.flush()
     time.sleep(ABORT_GRACE_SECONDS)
@@ -82,7 +132,7 @@ def ranks_on_node(comm):
     """Number of ranks of ``comm`` that share this node's memory."""
     if comm.Get_size() == 1:
         return 1
-    from mpi4py import MPI
+    from mpi4py import MPI  # noqa: PLC0415 - initializes MPI, only when needed
     node = comm.Split_type(MPI.COMM_TYPE_SHARED)
     try:
         return node.Get_size()
@@ -104,19 +154,165 @@ def allreduce_sum(comm, array):
 
     Parameters
     ----------
-    comm : mpi4py communicator
+    comm : mpi4py communicator or None
+        None: one rank, ``array`` is returned as it is.
     array : ndarray, C-contiguous, int32, int64 or float64
-        Integer sums are exact and identical on every rank.
+        This rank's values; integer sums are exact and identical on every rank.
 
     Returns
     -------
     ndarray
-        ``array`` itself.
+        ``array`` itself, now holding the sum over ranks.
     """
-    if comm.Get_size() > 1:
-        from mpi4py import MPI
+    if comm is not None and comm.Get_size() > 1:
+        from mpi4py import MPI  # noqa: PLC0415 - initializes MPI, only when needed
         comm.Allreduce(MPI.IN_PLACE, array, op=MPI.SUM)
     return array
+
+
+def sum_over_ranks(comm, value):
+    """The sum of a number over all ranks, on every rank (one ``Allreduce`` of one element).
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    value : int or float
+        This rank's number; an int is summed as int64 (exact), a float as float64.
+
+    Returns
+    -------
+    int or float
+        The sum, the same on every rank.
+    """
+    return allreduce_sum(comm, np.array([value])).item()
+
+
+def max_over_ranks(comm, value):
+    """The largest of every rank's ``value``, on every rank.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    value : int or float
+
+    Returns
+    -------
+    int or float
+    """
+    if comm is None or comm.Get_size() == 1:
+        return value
+    from mpi4py import MPI  # noqa: PLC0415 - initializes MPI, only when needed
+    return comm.allreduce(value, op=MPI.MAX)
+
+
+def allgather(comm, value):
+    """Every rank's ``value``, in rank order, on every rank.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    value : picklable
+
+    Returns
+    -------
+    list
+        One entry per rank (``[value]`` for one rank).
+    """
+    if comm is None or comm.Get_size() == 1:
+        return [value]
+    return comm.allgather(value)
+
+
+def gather(comm, value, root=0):
+    """Every rank's ``value``, in rank order, on ``root``; None on the other ranks.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    value : picklable
+    root : int
+
+    Returns
+    -------
+    list or None
+    """
+    if comm is None or comm.Get_size() == 1:
+        return [value]
+    return comm.gather(value, root=root)
+
+
+def bcast(comm, value, root=0):
+    """``root``'s ``value`` on every rank (the others' ``value`` is ignored).
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    value : picklable
+    root : int
+
+    Returns
+    -------
+    object
+        ``root``'s value.
+    """
+    if comm is None or comm.Get_size() == 1:
+        return value
+    return comm.bcast(value, root=root)
+
+
+def on_root(comm, fn, *args, root=0, **kwargs):
+    """Run ``fn(*args, **kwargs)`` on ``root`` only and give its result to every rank.
+
+    For what one rank should do for all (list a folder, checksum a file) before the others
+    use the answer. A :class:`esca.UserError` raised by ``fn`` is raised on every rank,
+    with its class and message, so that no rank waits for a result that never comes; any
+    other exception propagates on ``root`` alone (the command line then aborts the job).
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+    fn : callable
+        Called on ``root`` only; its result must be picklable.
+    root : int
+
+    Returns
+    -------
+    object
+        ``fn``'s result, on every rank.
+
+    Raises
+    ------
+    UserError
+        On every rank, when ``fn`` raised it on ``root``.
+    """
+    rank, size = rank_and_size(comm)
+    if size == 1:
+        return fn(*args, **kwargs)
+    result, error = None, None
+    if rank == root:
+        try:
+            result = fn(*args, **kwargs)
+        except UserError as e:
+            error = e
+    result, failed = comm.bcast((result, None if error is None else (type(error), str(error))),
+                                root=root)
+    if failed is not None:
+        if error is not None:
+            raise error
+        raise failed[0](failed[1])
+    return result
+
+
+def barrier(comm):
+    """Wait until every rank of ``comm`` has called it.
+
+    Parameters
+    ----------
+    comm : mpi4py communicator or None
+        None or one rank: returns at once.
+    """
+    if comm is not None and comm.Get_size() > 1:
+        comm.Barrier()
 
 
 def gather_rows(comm, local, root=0):
@@ -124,14 +320,16 @@ def gather_rows(comm, local, root=0):
 
     Parameters
     ----------
+    comm : mpi4py communicator or None
     local : ndarray, shape (D_local, K), C-contiguous
         This rank's rows.
+    root : int
 
     Returns
     -------
     ndarray of shape (D, K) on ``root``, None elsewhere.
     """
-    if comm.Get_size() == 1:
+    if comm is None or comm.Get_size() == 1:
         return local
     counts = np.array(comm.allgather(local.size), dtype=np.int64)
     out = None
@@ -155,8 +353,24 @@ def agree(comm, fn, *args, **kwargs):
     rank with the same message instead of leaving the others waiting in a
     collective. Exceptions that are not :class:`esca.UserError` propagate on
     the rank that raised them (the CLI then aborts the job).
+
+    Parameters
+    ----------
+    comm : mpi4py communicator
+    fn : callable
+        Called on every rank with ``*args`` and ``**kwargs``.
+
+    Returns
+    -------
+    object
+        This rank's result of ``fn``.
+
+    Raises
+    ------
+    UserError
+        On every rank when ``fn`` raised one on some rank: the lowest such rank's class and
+        message (prefixed ``(rank r)`` when r > 0).
     """
-    from .errors import UserError
     result, err, error = None, None, None
     try:
         result = fn(*args, **kwargs)
@@ -209,7 +423,6 @@ def same_on_all_ranks(comm, value, what, label=None, hint=""):
         On every rank, when some rank's ``value`` differs from rank 0's: names those ranks,
         their ``label`` and the fields that differ.
     """
-    from .errors import UserError
     if comm.Get_size() == 1:
         return value
     values = comm.allgather((value, label))

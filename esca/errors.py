@@ -1,4 +1,21 @@
-"""The one exception type that the command line turns into a one-line message."""
+"""The exceptions the command line turns into one-line messages (UserError, WriteError,
+Interrupted, Terminated), the one exit policy (:func:`exit_status`, used by ``esca`` and by the
+bench worker), and :func:`one_line` for a message on one line."""
+
+
+def one_line(e):
+    """The message of exception ``e`` on one line (its type name when it has none).
+
+    Parameters
+    ----------
+    e : BaseException
+
+    Returns
+    -------
+    str
+        ``str(e)`` with every run of whitespace (line breaks included) made one space.
+    """
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 class UserError(ValueError):
@@ -56,6 +73,90 @@ class WriteError(UserError):
 
 #: Exit status of a command whose output could not be written (a full disk; ``EX_IOERR``).
 EXIT_IO_ERROR = 74
+#: Exit status of bad input (:class:`UserError`, one line, no traceback); argparse uses it too.
+EXIT_USER_ERROR = 2
+#: Exit status of a bug: any other exception (its traceback is printed).
+EXIT_BUG = 1
+#: Standard output closed early (``esca topics m.h5 | head``): 128 + SIGPIPE, the status a
+#: shell reports for ``ls | head`` under ``set -o pipefail``; no message, no traceback.
+EXIT_BROKEN_PIPE = 141
+#: Stopped by SIGTERM outside training (temporary files removed): 128 + SIGTERM, as a shell
+#: reports for a process killed by it.
+EXIT_TERMINATED = 143
+#: Stopped by SIGINT (Ctrl-C) outside training: 128 + SIGINT.
+EXIT_SIGINT = 130
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived outside training; raised in the main thread by the CLI's handler.
+
+    A BaseException, as KeyboardInterrupt, so that ``except Exception`` does not catch it
+    while ``finally`` blocks and the atomic writers' cleanup still run. The CLI exits with
+    :data:`EXIT_TERMINATED` (143).
+    """
+
+
+def exit_status(exc):
+    """The exit status of a command that ended with the exception ``exc``.
+
+    The one exit policy of the command line: ``esca`` (``cli/main.py``) and the bench worker
+    (``python -m esca._bench_worker``) both use it.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The exception that ended the command.
+
+    Returns
+    -------
+    int
+        :data:`EXIT_BROKEN_PIPE` (141) for :class:`BrokenPipeError`, :data:`EXIT_IO_ERROR`
+        (74) for :class:`WriteError`, :data:`EXIT_USER_ERROR` (2) for any other
+        :class:`UserError`, :data:`EXIT_INTERRUPTED` (75) for :class:`Interrupted`,
+        :data:`EXIT_TERMINATED` (143) for :class:`Terminated`, :data:`EXIT_SIGINT` (130) for
+        :class:`KeyboardInterrupt`, and :data:`EXIT_BUG` (1) for anything else.
+    """
+    for kind, status in ((BrokenPipeError, EXIT_BROKEN_PIPE), (WriteError, EXIT_IO_ERROR),
+                         (UserError, EXIT_USER_ERROR), (Interrupted, EXIT_INTERRUPTED),
+                         (Terminated, EXIT_TERMINATED), (KeyboardInterrupt, EXIT_SIGINT)):
+        if isinstance(exc, kind):
+            return status
+    return EXIT_BUG
+
+
+class OutputIsInputError(UserError):
+    """An output would replace one of the inputs (``esca._io.check_not_input``).
+
+    The message names the output as the library's parameter (``out``); the CLI re-raises it
+    with its flag (:meth:`named`), so that ``esca`` says ``--out``. A :class:`UserError`.
+
+    Parameters
+    ----------
+    option : str
+        How the output is named: a parameter (``"out"``) or a flag (``"--out"``).
+    out : str
+        The output path (a file, or a folder written into).
+    input_name, input_path : str
+        The input that would be replaced: how it is named (``"MODEL.h5"``) and its path.
+    member : str, optional
+        The file of the folder ``out`` that would replace the input (``"theta.csv"``).
+    """
+
+    def __init__(self, option, out, input_name, input_path, member=None):
+        self.option, self.out, self.member = option, out, member
+        self.input_name, self.input_path = input_name, input_path
+        if member is None:
+            msg = (f"{option} {out} would overwrite the input {input_name} {input_path}; "
+                   "choose another path")
+        else:
+            msg = (f"{option} {out} would overwrite the input {input_name} {input_path} "
+                   f"(as {member}); choose another folder")
+        super().__init__(msg)
+
+    def named(self, option):
+        """The same error with the output named ``option`` (the CLI's flag, ``"--out"``)."""
+        return OutputIsInputError(option, self.out, self.input_name, self.input_path,
+                                  self.member)
 
 
 class PlaceholderVocabularyWarning(UserWarning):

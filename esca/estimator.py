@@ -2,50 +2,32 @@
 
 The class stores its parameters in the constructor and trains in :meth:`LDA.fit` by calling
 :func:`esca.train` on an in-memory :class:`esca.Corpus` (or on the HDF5 file it was given).
-Every kind of input becomes documents as runs of word ids first:
-
-==========================================  =====================================================
-``fit`` / ``transform`` input               vocabulary (the columns of ``components_``)
-==========================================  =====================================================
-document-term matrix (scipy.sparse or       its columns; word names from ``vocabulary=``, else
-dense, e.g. ``CountVectorizer`` output)     the DataFrame's column names, else ``"x0"``, ``"x1"``..
-                                            with a ``PlaceholderVocabularyWarning``
-list of token lists (``[["a", "b"], ...]``) ``vocabulary=`` if given, else the distinct tokens
-                                            in sorted order (as ``CountVectorizer``)
-gensim bag-of-words corpus                  the gensim ``Dictionary`` passed as ``vocabulary=``
-(``[[(id, count), ...], ...]``)             (word id i is ``dictionary[i]``)
-path of an esca HDF5 corpus, or an          the corpus's own vocabulary
-:class:`esca.Corpus`
-==========================================  =====================================================
-
-Documents keep their order and so do the tokens inside a token list; a row of a matrix or a
-bag of words becomes its word ids in the order stored (column order for a matrix), each repeated
-by its count. The same documents, tokens in the same order, over the same vocabulary in the same
-order therefore give bit-identical models from every input kind, for a given ``random_state``
-(the samplers key their random numbers by token position, :mod:`esca.rng`). Another token or
-word order gives another sample from the same posterior: the topics agree, not the numbers.
+This module is the scikit-learn contract only: parameters, fitted attributes, ``fit``,
+``transform``, ``score``. Documents of every kind (matrix, token lists, gensim bag of words,
+esca corpus) become word ids in :mod:`esca.inputs`, which also says which vocabulary each kind
+gives.
 """
 
 import contextlib
 import dataclasses
 import math
 import numbers
-import os
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted, check_random_state
+from sklearn.utils.validation import check_is_fitted, check_random_state
 
-from . import distributed
+from . import distributed, inputs
 from ._checks import MAX_ITERATIONS, MAX_SEED, check_int
 from .config import TrainConfig
-from .corpus import Corpus, check_vocab, check_word_ids, read_corpus
+from .corpus import Corpus, check_vocab
 from .errors import PlaceholderVocabularyWarning, UserError, is_placeholder_vocab
-from .memory import check_allocation
-from .model import TopicModel, fold_in
+from .export import to_gensim
+from .model import TopicModel, fold_in, load_model
+from .progress import TrainProgress
+from .train import train
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data as _validate_data
@@ -53,10 +35,16 @@ except ImportError:  # pragma: no cover - scikit-learn 1.2 .. 1.5
     def _validate_data(estimator, X, **kwargs):
         return estimator._validate_data(X, **kwargs)
 
-__all__ = ["LDA"]
+__all__ = ["CONFIG_FIELDS", "LDA"]
 
-#: Largest single count accepted in a document-term matrix or bag of words (int32).
-MAX_COUNT = np.iinfo(np.int32).max
+#: The estimator's parameters that set a field of :class:`esca.TrainConfig`, mapped to that
+#: field: scikit-learn's names where sklearn has the parameter, TrainConfig's otherwise. The
+#: seed (``random_state``) is drawn in :meth:`LDA.fit`. The one place the names are mapped:
+#: fit (parameters -> config) and :meth:`LDA.from_model` (config -> parameters) read it.
+CONFIG_FIELDS = {"n_components": "num_topics", "max_iter": "iterations", "alpha": "alpha",
+                 "beta": "beta", "sampler": "sampler", "n_threads": "threads", "kernel": "kernel",
+                 "optimize_interval": "optimize_interval", "optimize_burn_in": "optimize_burn_in",
+                 "eval_every": "eval_every"}
 
 #: Token pairs per block when the plug-in log-likelihood gathers theta and phi rows.
 _SCORE_BLOCK = 1 << 15
@@ -149,6 +137,10 @@ default=None
         (``optimize_burn_in``) are the fitted model's, so fitting 100 sweeps and then 300
         with ``warm_start=True`` gives the model of one 300-sweep fit with that burn-in, bit
         for bit, with ``sampler="esca"`` (see ``init_model`` of :func:`esca.train`).
+    comm : mpi4py communicator or None, default=None
+        The ranks that share :meth:`fit` (see Notes, *MPI*); None: ``MPI.COMM_WORLD``
+        (:func:`esca.distributed.get_comm`), one rank without ``mpiexec``. Not a
+        hyperparameter: :func:`sklearn.base.clone` passes it on as it is, not a copy.
 
     Attributes
     ----------
@@ -187,7 +179,7 @@ default=None
     accept a document-term matrix of counts (scipy.sparse, numpy or pandas), a list of
     token lists, a gensim bag-of-words corpus with its ``Dictionary`` passed as
     ``vocabulary=``, a path to an esca HDF5 corpus (``esca prepare``) or an
-    :class:`esca.Corpus`; see :mod:`esca.estimator` for the vocabulary each gives. Counts
+    :class:`esca.Corpus`; see :mod:`esca.inputs` for the vocabulary each gives. Counts
     must be whole numbers >= 0: a sampler draws one topic per token, so TF-IDF or other
     fractional weights (which sklearn's variational LDA accepts) raise ValueError.
 
@@ -203,14 +195,20 @@ default=None
     :meth:`transform` is a Monte Carlo estimate: a document's theta depends slightly on
     the other documents of the same call (random numbers are keyed by token position).
 
-    *MPI.* Under ``mpiexec`` every rank calls :meth:`fit` with the same input (an HDF5
-    path lets each rank read only its own documents); the ranks share the sweeps as in
-    :func:`esca.train`, and the trained model is then broadcast so that every rank holds
-    the same fitted attributes. :meth:`transform`, :meth:`score` and :meth:`perplexity`
+    *MPI.* Under ``mpiexec`` every rank of ``comm`` calls :meth:`fit` with the same input
+    (an HDF5 path lets each rank read only its own documents); the ranks share the sweeps
+    as in :func:`esca.train`, and the trained model is then broadcast so that every rank
+    holds the same fitted attributes. :meth:`transform`, :meth:`score` and :meth:`perplexity`
     run on each rank independently (and give the same result on each). Call :meth:`save`
     on one rank only. The broadcast sends the whole model (``n_kw`` and ``n_dk``) to every
     rank; for very large corpora use :func:`esca.train` or ``esca train``, which keep the
     model on rank 0.
+
+    *Seventeen constructor parameters.* scikit-learn's contract wants every setting an
+    ``__init__`` argument (for :meth:`get_params`, :func:`sklearn.base.clone` and grid
+    search), so this class is the documented exception to esca's limit of ten parameters
+    per function; the estimator maps them once onto one :class:`esca.TrainConfig`
+    (:data:`CONFIG_FIELDS`).
 
     *scikit-learn's estimator checks* (``sklearn.utils.estimator_checks``) pass, except
     that (1) the checks that fit on random fractional X get the ValueError above, and
@@ -241,10 +239,11 @@ default=None
     ['apple', 'banana', 'cat', 'cherry', 'dog', 'mouse']
     """
 
-    def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca", max_iter=200,
-                 random_state=None, n_threads=None, kernel="auto", optimize_interval=0,
-                 optimize_burn_in=None, eval_every=10, transform_sweeps=50, transform_burn_in=10,
-                 vocabulary=None, verbose=0, warm_start=False):
+    # 17 parameters: the scikit-learn contract (see the class Notes), the documented exception.
+    def __init__(self, n_components=10, *, alpha=None, beta=0.01, sampler="esca",  # noqa: PLR0913
+                 max_iter=200, random_state=None, n_threads=None, kernel="auto",
+                 optimize_interval=0, optimize_burn_in=None, eval_every=10, transform_sweeps=50,
+                 transform_burn_in=10, vocabulary=None, verbose=0, warm_start=False, comm=None):
         self.n_components = n_components
         self.alpha = alpha
         self.beta = beta
@@ -261,6 +260,7 @@ default=None
         self.vocabulary = vocabulary
         self.verbose = verbose
         self.warm_start = warm_start
+        self.comm = comm
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, X, y=None, *, vocabulary=None):
@@ -309,10 +309,9 @@ vectorizer, optional
         """
         config = self._train_config(seed=0)  # bad parameters fail before the input is read
         progress = self._progress()
-        comm = distributed.get_comm(None)
+        comm = distributed.get_comm(self.comm)
         init_model = self._warm_start_model()
         if init_model is not None and self.max_iter == init_model.config.iterations:
-            import warnings
             warnings.warn(f"LDA: warm_start=True with max_iter={self.max_iter}, the sweeps "
                           "already fitted: no sweep run (raise max_iter to train further)",
                           UserWarning, stacklevel=2)
@@ -327,13 +326,10 @@ vectorizer, optional
             if self.optimize_burn_in is None:
                 config = dataclasses.replace(
                     config, optimize_burn_in=init_model.config.optimize_burn_in)
-        from .train import train
         with _numba_threads():
             model = train(corpus, config=config, comm=comm, progress=progress,
                           init_model=init_model)
-        if comm.Get_size() > 1:
-            model = comm.bcast(model, root=0)
-        self._set_fitted(model, from_matrix)
+        self._set_fitted(distributed.bcast(comm, model), from_matrix)
         return self
 
     def _warm_start_model(self):
@@ -372,26 +368,27 @@ vectorizer, optional
         return self.fit(X, y, vocabulary=vocabulary).doc_topic_.copy()
 
     def _train_config(self, seed):
+        """The :class:`esca.TrainConfig` of the parameters (:data:`CONFIG_FIELDS`) and ``seed``.
+
+        The parameters that TrainConfig names otherwise are checked here, under this class's
+        names; TrainConfig checks the others, which have its names.
+        """
+        check_int("LDA: n_components", self.n_components, 1)
+        check_int("LDA: max_iter", self.max_iter, 1, MAX_ITERATIONS)
+        if self.n_threads is not None:
+            check_int("LDA: n_threads", self.n_threads, 1)
+        fields = {field: getattr(self, name) for name, field in CONFIG_FIELDS.items()}
         try:
-            return TrainConfig(num_topics=self.n_components, iterations=self.max_iter,
-                               alpha=self.alpha, beta=self.beta, seed=seed, sampler=self.sampler,
-                               threads=self.n_threads, eval_every=self.eval_every,
-                               kernel=self.kernel, optimize_interval=self.optimize_interval,
-                               optimize_burn_in=self.optimize_burn_in)
-        except UserError as e:  # TrainConfig's names -> this class's names
-            msg = str(e)
-            for ours, theirs in (("n_components", "num_topics (K)"), ("max_iter", "iterations"),
-                                 ("n_threads", "threads")):
-                msg = msg.replace(theirs, ours)
-            raise UserError(f"LDA: {msg}") from None
+            return TrainConfig(**fields, seed=seed)
+        except UserError as e:
+            raise UserError(f"LDA: {e}") from None
 
     def _progress(self):
         """The TrainProgress of :meth:`fit`: a tqdm bar if ``verbose``, else nothing."""
-        from .progress import TrainProgress
         v = self.verbose
         if isinstance(v, (bool, np.bool_)):
             v = int(v)
-        return TrainProgress(log_every=0, bar=_int_param("verbose", v, 0) > 0)
+        return TrainProgress(log_every=0, bar=check_int("LDA: verbose", v, 0) > 0)
 
     def _set_fitted(self, model, from_matrix):
         self.model_ = model
@@ -411,79 +408,52 @@ vectorizer, optional
         """(esca.Corpus or corpus path, came from a matrix) of the training input.
 
         A path is passed on to :func:`esca.train` as it is, so that each MPI rank reads only
-        its own documents. ``warn``: warn when a matrix's words get placeholder names.
+        its own documents. A matrix is validated by scikit-learn (which records
+        ``n_features_in_`` and a DataFrame's ``feature_names_in_``); ``warn``: warn when its
+        words get placeholder names. Other inputs: :func:`esca.inputs.to_corpus`.
         """
-        kind, X = _input_kind(X, vocabulary)
-        if kind == "corpus":
-            return _read_corpus_input(X, vocabulary, read=False), False
-        if kind == "matrix":
-            X = _validate_data(self, X, accept_sparse=("csr", "csc", "coo"), reset=True)
-            V = X.shape[1]
-            if vocabulary is not None:
-                vocab = _vocab_list(vocabulary, V)
-            elif hasattr(self, "feature_names_in_"):
-                vocab = [str(w) for w in self.feature_names_in_]
-            else:
-                vocab = [f"x{i}" for i in range(V)]
-                if warn:
-                    warnings.warn(
-                        f"LDA.fit: X has no word names, so its {V} columns are named x0 .. "
-                        f"x{V - 1} (in saved models, esca topics and gensim exports too); pass "
-                        "the words as vocabulary= (e.g. the fitted CountVectorizer: "
-                        "LDA(vocabulary=cv), or set_params(lda__vocabulary=pipe[0]) in a "
-                        "Pipeline), fit a pandas DataFrame, or call set_vocabulary(words) after "
-                        "fitting", PlaceholderVocabularyWarning, stacklevel=3)
-            check_vocab(vocab, "LDA.fit: the column names")
-            doc_ptr, word_ids = self._matrix_tokens(X, "LDA.fit")
-            return Corpus(doc_ptr, word_ids, vocab), True
-        if kind == "bow":
-            if vocabulary is None:
-                raise UserError("LDA.fit: a gensim bag-of-words corpus needs its Dictionary for "
-                                "the words: fit(corpus, vocabulary=dictionary)")
-            vocab = _vocab_list(vocabulary, None)
-            doc_ptr, word_ids = _bow_tokens(X, len(vocab), "LDA.fit")
-            return Corpus(doc_ptr, word_ids, vocab), False
-        # token lists
-        vocab = None if vocabulary is None else _vocab_list(vocabulary, None)
-        if vocab is None:
-            vocab = sorted({t for doc in X for t in _check_tokens(doc)})
-        doc_ptr, word_ids = _token_ids(X, {w: i for i, w in enumerate(vocab)})
-        return Corpus(doc_ptr, word_ids, vocab), False
+        kind, X = inputs.input_kind(X, vocabulary, where="LDA.fit")
+        if kind != "matrix":
+            return inputs.to_corpus(X, vocabulary, where="LDA.fit", read=False), False
+        X = _validate_data(self, X, accept_sparse=inputs.SPARSE_FORMATS, reset=True)
+        V = X.shape[1]
+        if vocabulary is not None:
+            vocab = inputs.vocab_list(vocabulary, V, where="LDA")
+        elif hasattr(self, "feature_names_in_"):
+            vocab = [str(w) for w in self.feature_names_in_]
+        else:
+            vocab = [f"x{i}" for i in range(V)]
+            if warn:
+                warnings.warn(
+                    f"LDA.fit: X has no word names, so its {V} columns are named x0 .. "
+                    f"x{V - 1} (in saved models, esca topics and gensim exports too); pass "
+                    "the words as vocabulary= (e.g. the fitted CountVectorizer: "
+                    "LDA(vocabulary=cv), or set_params(lda__vocabulary=pipe[0]) in a "
+                    "Pipeline), fit a pandas DataFrame, or call set_vocabulary(words) after "
+                    "fitting", PlaceholderVocabularyWarning, stacklevel=3)
+        check_vocab(vocab, "LDA.fit: the column names")
+        return Corpus(*self._matrix_tokens(X, "LDA.fit"), vocab), True
 
     def _model_documents(self, X, vocabulary, where):
         """(doc_ptr int64 (D+1,), word_ids int32 (N,)) of ``X`` in the fitted vocabulary.
 
-        Tokens of words the model does not know are left out.
+        A matrix without ``vocabulary`` has the fitted columns, checked by scikit-learn;
+        other inputs are matched by word (:func:`esca.inputs.model_word_ids`), and tokens of
+        words the model does not know are left out.
         """
         check_is_fitted(self, "model_")
-        model = self.model_
-        V = model.num_words
-        kind, X = _input_kind(X, vocabulary)
-        if kind == "corpus":
-            corpus = _read_corpus_input(X, vocabulary)
-        elif kind == "matrix":
-            if vocabulary is None:  # columns are the fitted columns
-                X = _validate_data(self, X, accept_sparse=("csr", "csc", "coo"), reset=False)
-                return self._matrix_tokens(X, where)
-            X = check_array(X, accept_sparse=("csr", "csc", "coo"))
-            corpus = Corpus(*self._matrix_tokens(X, where), _vocab_list(vocabulary, X.shape[1]))
-        elif kind == "bow":
-            if vocabulary is None:  # ids are the model's word ids
-                return _bow_tokens(X, V, where)
-            vocab = _vocab_list(vocabulary, None)
-            corpus = Corpus(*_bow_tokens(X, len(vocab), where), vocab)
-        else:
-            if vocabulary is not None:
-                raise UserError(f"{where}: vocabulary= does not apply to token lists here: "
-                                "tokens are matched to the fitted vocabulary by word")
-            return _token_ids(X, self.vocabulary_)
-        doc_ptr, word_ids, _ = model.map_documents(corpus)
+        kind, X = inputs.input_kind(X, vocabulary, where=where)
+        if kind == "matrix" and vocabulary is None:
+            X = _validate_data(self, X, accept_sparse=inputs.SPARSE_FORMATS, reset=False)
+            return self._matrix_tokens(X, where)
+        doc_ptr, word_ids, _ = inputs.model_word_ids(X, self.model_.vocab,
+                                                     vocabulary=vocabulary, where=where)
         return doc_ptr, word_ids
 
     def _matrix_tokens(self, X, where):
-        """(doc_ptr, word_ids) of a matrix that passed ``check_array``: see
-        :func:`_matrix_tokens` (a method so that a subclass can take other values)."""
-        return _matrix_tokens(X, where)
+        """(doc_ptr, word_ids) of a matrix that scikit-learn validated:
+        :func:`esca.inputs.matrix_tokens` (a method so that a subclass can take other values)."""
+        return inputs.matrix_tokens(X, where)
 
     # -- inference -----------------------------------------------------------------------------
     def transform(self, X, *, vocabulary=None):
@@ -531,8 +501,8 @@ vectorizer, optional
                            burn_in=burn_in, seed=self.model_.config.seed)
 
     def _transform_sweeps(self):
-        sweeps = _int_param("transform_sweeps", self.transform_sweeps, 1, MAX_ITERATIONS)
-        burn_in = _int_param("transform_burn_in", self.transform_burn_in, 0)
+        sweeps = check_int("LDA: transform_sweeps", self.transform_sweeps, 1, MAX_ITERATIONS)
+        burn_in = check_int("LDA: transform_burn_in", self.transform_burn_in, 0)
         if burn_in >= sweeps:
             raise UserError(f"LDA: transform_burn_in must be less than transform_sweeps "
                             f"({sweeps}), got {burn_in}")
@@ -642,11 +612,8 @@ vectorizer, optional
         """
         if not isinstance(model, TopicModel):
             raise TypeError(f"LDA.from_model needs an esca.TopicModel, got {type(model).__name__}")
-        c = model.config
-        est = cls(n_components=c.num_topics, alpha=c.alpha, beta=c.beta, sampler=c.sampler,
-                  max_iter=c.iterations, random_state=c.seed, n_threads=c.threads,
-                  kernel=c.kernel, optimize_interval=c.optimize_interval,
-                  optimize_burn_in=c.optimize_burn_in, eval_every=c.eval_every)
+        params = {name: getattr(model.config, field) for name, field in CONFIG_FIELDS.items()}
+        est = cls(**params, random_state=model.config.seed)
         est._set_fitted(model, from_matrix=False)
         return est
 
@@ -671,7 +638,6 @@ vectorizer, optional
         esca.UserError
             As :func:`esca.load_model`: a missing, unreadable or inconsistent file.
         """
-        from .model import load_model
         return cls.from_model(load_model(path))
 
     def save(self, path):
@@ -713,7 +679,6 @@ vectorizer, optional
         """
         check_is_fitted(self, "model_")
         self._warn_placeholder("to_gensim")
-        from .export import to_gensim
         return to_gensim(self.model_)
 
     def _warn_placeholder(self, method):
@@ -749,8 +714,8 @@ vectorizer, optional
             str, or the vectorizer is not fitted.
         """
         check_is_fitted(self, "model_")
-        words = _vocab_list(vocabulary, self.model_.num_words,
-                            of="the model has V={V} words")
+        words = inputs.vocab_list(vocabulary, self.model_.num_words, where="LDA",
+                                  of="the model has V={V} words")
         self.model_.vocab = words
         self.vocabulary_ = {w: i for i, w in enumerate(words)}
         return self
@@ -792,272 +757,23 @@ vectorizer, optional
     def _more_tags(self):  # scikit-learn < 1.6
         return {"requires_positive_X": True}
 
+    def __sklearn_clone__(self):
+        """:func:`sklearn.base.clone` (scikit-learn >= 1.3), passing ``comm`` on as it is.
 
-# -- input helpers -------------------------------------------------------------------------------
-
-def _input_kind(X, vocabulary):
-    """``(kind, X)``: which input ``X`` is, and ``X`` read into a list if it was a one-pass
-    iterable (a generator, a streamed gensim corpus).
-
-    A path or an esca.Corpus is a "corpus"; a sparse matrix or an array-like object
-    (``__array__``) is a "matrix". Otherwise the first non-empty document decides: a list
-    of str is "tokens", a list of pairs "bow", numbers a "matrix" (a list of rows). If
-    every document is empty, it is "bow" with a gensim Dictionary as ``vocabulary``, else
-    "tokens"; no documents at all is a "matrix" (which check_array refuses).
-    """
-    if isinstance(X, (str, bytes, os.PathLike, Corpus)):
-        return "corpus", X
-    if sp.issparse(X) or hasattr(X, "__array__") or not hasattr(X, "__iter__"):
-        return "matrix", X  # check_array names the problem of a non-iterable
-    X = _materialize(X)
-    for doc in X:
-        if isinstance(doc, (str, bytes)):
-            raise UserError(f"LDA: documents must be lists of tokens, got the string "
-                            f"{_short(doc)}; split them into tokens (e.g. str.split) or pass a "
-                            "CountVectorizer matrix")
-        if not hasattr(doc, "__iter__") or hasattr(doc, "shape"):
-            return "matrix", X
-        first = next(iter(doc), None)
-        if first is None:
-            continue
-        if isinstance(first, str):
-            return "tokens", X
-        if isinstance(first, (tuple, list)) and len(first) == 2:
-            return "bow", X
-        return "matrix", X
-    if len(X) == 0:
-        return "matrix", X
-    return ("bow" if _is_gensim_dictionary(vocabulary) else "tokens"), X
-
-
-def _materialize(X):
-    """``X`` as a list or tuple (a one-pass iterable, e.g. a generator, is read once)."""
-    if not isinstance(X, (list, tuple)):
-        X = list(X)
-    return X
-
-
-def _is_gensim_dictionary(obj):
-    return hasattr(obj, "token2id") and hasattr(obj, "id2token")
-
-
-def _short(value, n=40):
-    text = repr(value)
-    return text if len(text) <= n else text[:n - 3] + "..."
-
-
-def _read_corpus_input(X, vocabulary, read=True):
-    """An esca.Corpus (validated), or a path: read (``read``) or returned as a str."""
-    if vocabulary is not None:
-        raise UserError("LDA: vocabulary= does not apply to an esca corpus, which holds its "
-                        "own vocabulary")
-    if isinstance(X, Corpus):
-        X.validate()
-        return X
-    path = os.fsdecode(X) if isinstance(X, bytes) else os.fspath(X)
-    return read_corpus(path) if read else path
-
-
-def _vocab_list(vocabulary, V, of="X has {V} columns"):
-    """The words in column order from a Dictionary, a mapping, a vectorizer or a sequence.
-
-    Parameters
-    ----------
-    vocabulary : gensim.corpora.Dictionary, mapping, vectorizer or sequence of str
-        A Dictionary or a mapping of int id to word (gensim's ``id2word``), a mapping of
-        word to column (``CountVectorizer.vocabulary_``), an object with
-        ``get_feature_names_out()`` (a fitted ``CountVectorizer``), or the words in column
-        order.
-    V : int or None
-        The number of columns the words must name, if known.
-    of : str
-        What must have V words, in the error message (``{V}`` is replaced by V).
-
-    Raises
-    ------
-    UserError
-        On ids that are not 0..V-1 each once, a word that is not a str or appears twice,
-        an unfitted vectorizer, or a count of words other than ``V``.
-    """
-    if hasattr(vocabulary, "get_feature_names_out") and not _is_gensim_dictionary(vocabulary):
-        from sklearn.exceptions import NotFittedError
+        A communicator is a handle on the ranks, not a setting: a deep copy would fail (most
+        cannot be pickled) or stand for other ranks.
+        """
+        comm = self.comm
         try:
-            vocabulary = vocabulary.get_feature_names_out()
-        except NotFittedError:
-            raise UserError(f"LDA: vocabulary is a {type(vocabulary).__name__} that is not "
-                            "fitted (sklearn.base.clone, e.g. in GridSearchCV, gives an "
-                            "unfitted copy); pass the fitted one or its words "
-                            "(get_feature_names_out())") from None
-    if _is_gensim_dictionary(vocabulary):
-        pairs = list(vocabulary.items())  # (id, word)
-    elif isinstance(vocabulary, Mapping):
-        items = list(vocabulary.items())
-        if items and isinstance(items[0][0], str):
-            pairs = [(i, w) for w, i in items]
-        else:
-            pairs = items
-    elif isinstance(vocabulary, (str, bytes)):
-        raise UserError(f"LDA: vocabulary must be a sequence of words, a mapping or a gensim "
-                        f"Dictionary, got the string {_short(vocabulary)}")
-    else:
-        try:
-            pairs = list(enumerate(vocabulary))
-        except TypeError:
-            raise UserError(f"LDA: vocabulary must be a sequence of words, a mapping or a "
-                            f"gensim Dictionary, got {type(vocabulary).__name__}") from None
-    n = len(pairs)
-    words = [None] * n
-    for i, w in pairs:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < n \
-                or words[i] is not None:
-            raise UserError(f"LDA: the vocabulary's ids must be 0..{n - 1}, each once; got "
-                            f"{i!r} (for {w!r})")
-        words[i] = w.item() if isinstance(w, np.str_) else w
-    check_vocab(words, "LDA: vocabulary")
-    if V is not None and n != V:
-        raise UserError(f"LDA: the vocabulary has {n} words but {of.format(V=V)}")
-    return words
-
-
-def _matrix_tokens(X, where):
-    """(doc_ptr, word_ids) of a validated (n_documents, V) count matrix, row by row.
-
-    Each row's word ids are its columns in increasing order, column j repeated
-    ``X[d, j]`` times.
-
-    Raises
-    ------
-    UserError
-        On a negative or non-integer count or one above :data:`MAX_COUNT`.
-    """
-    X = sp.csr_matrix(X, copy=True)
-    X.sum_duplicates()  # also sorts the columns of every row
-    data = X.data
-    _check_counts(data, where, lambda j: (int(np.searchsorted(X.indptr, j, side="right") - 1),
-                                          int(X.indices[j])))
-    counts = data.astype(np.int64)
-    cum = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=cum[1:])
-    doc_ptr = cum[X.indptr]
-    _check_expansion(int(cum[-1]), where)
-    word_ids = np.repeat(X.indices.astype(np.int32), counts)
-    return doc_ptr, word_ids
-
-
-def _check_counts(data, where, position):
-    """Raise unless ``data`` holds whole numbers in 0..MAX_COUNT; ``position(j)`` names entry j."""
-    if data.dtype.kind == "b" or len(data) == 0:
-        return
-    bad = np.flatnonzero(data < 0)
-    if len(bad):
-        j = int(bad[0])
-        raise UserError(f"Negative values in data passed to {where}: X{list(position(j))} = "
-                        f"{data[j].item()!r}; term counts must be >= 0")
-    if data.dtype.kind == "f":
-        bad = np.flatnonzero(data != np.floor(data))
-        if len(bad):
-            j = int(bad[0])
-            raise UserError(f"{where}: X{list(position(j))} = {data[j].item()!r} is not a whole "
-                            "number; the samplers draw one topic per token, so X must hold "
-                            "term counts (e.g. from CountVectorizer), not TF-IDF or other weights")
-    bad = np.flatnonzero(data > MAX_COUNT)
-    if len(bad):
-        j = int(bad[0])
-        raise UserError(f"{where}: X{list(position(j))} = {data[j].item()!r} is more than the "
-                        f"largest count supported, {MAX_COUNT}")
-
-
-def _bow_tokens(docs, V, where):
-    """(doc_ptr, word_ids) of a gensim bag-of-words corpus over ``V`` words.
-
-    Each (id, count) pair becomes ``count`` tokens of ``id``, in the order of the pairs.
-
-    Raises
-    ------
-    UserError
-        On a document that is not a list of (id, count) pairs, an id outside 0..V-1, or a
-        count that is negative, not whole or above :data:`MAX_COUNT`.
-    """
-    docs = _materialize(docs)
-    ids, counts, lens = [], [], np.zeros(len(docs), dtype=np.int64)
-    for d, doc in enumerate(docs):
-        n = 0
-        for pair in doc:
-            try:
-                i, c = pair
-            except (TypeError, ValueError):
-                raise UserError(f"{where}: document {d} of the bag-of-words corpus holds "
-                                f"{_short(pair)}, not an (id, count) pair") from None
-            ids.append(i)
-            counts.append(c)
-            n += 1
-        lens[d] = n
-    try:
-        ids_arr = np.asarray(ids)
-        counts_arr = np.asarray(counts)
-        if ids_arr.dtype.kind not in "iu" and len(ids_arr):
-            raise TypeError
-        if counts_arr.dtype.kind not in "iufb" and len(counts_arr):
-            raise TypeError
-    except (TypeError, ValueError):
-        raise UserError(f"{where}: bag-of-words ids must be integers and counts numbers") \
-            from None
-    ids_arr = ids_arr.astype(np.int64)
-    if len(counts_arr) and not np.isfinite(counts_arr).all():
-        j = int(np.flatnonzero(~np.isfinite(counts_arr))[0])
-        raise UserError(f"{where}: bag-of-words count {counts_arr[j].item()!r} (document "
-                        f"{_doc_of(lens, j)}) is not finite")
-    pair_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(lens, out=pair_ptr[1:])
-    _check_counts(counts_arr, where,
-                  lambda j: (_doc_of(lens, j), int(ids_arr[j])))
-    check_word_ids(ids_arr, V, f"{where}: bag-of-words corpus")
-    reps = counts_arr.astype(np.int64)
-    cum = np.zeros(len(reps) + 1, dtype=np.int64)
-    np.cumsum(reps, out=cum[1:])
-    _check_expansion(int(cum[-1]), where)
-    return cum[pair_ptr], np.repeat(ids_arr.astype(np.int32), reps)
-
-
-def _check_expansion(n_tokens, where):
-    """Refuse counts whose tokens (int32) would not fit in the memory available."""
-    if 4 * n_tokens >= 64 << 20:
-        check_allocation(4 * n_tokens, f"{where}: X ({n_tokens} tokens, the sum of its counts)")
-
-
-def _doc_of(lens, j):
-    """The document holding pair ``j`` given the pairs per document ``lens``."""
-    return int(np.searchsorted(np.cumsum(lens), j, side="right"))
-
-
-def _check_tokens(doc):
-    for t in doc:
-        if not isinstance(t, str):
-            raise UserError(f"LDA: tokens must be str, got {_short(t)} "
-                            f"({type(t).__name__}) in a document")
-    return doc
-
-
-def _token_ids(docs, index):
-    """(doc_ptr, word_ids) of token lists; tokens not in ``index`` (word -> id) are left out."""
-    lens = np.zeros(len(docs), dtype=np.int64)
-    ids = []
-    for d, doc in enumerate(docs):
-        if isinstance(doc, (str, bytes)) or not hasattr(doc, "__iter__"):
-            raise UserError(f"LDA: document {d} is {_short(doc)}, not a list of tokens")
-        before = len(ids)
-        ids.extend(i for i in (index.get(t, -1) for t in _check_tokens(doc)) if i >= 0)
-        lens[d] = len(ids) - before
-    doc_ptr = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(lens, out=doc_ptr[1:])
-    return doc_ptr, np.asarray(ids, dtype=np.int32)
+            self.comm = None
+            new = super().__sklearn_clone__()
+        finally:
+            self.comm = comm
+        new.comm = comm
+        return new
 
 
 # -- parameters ----------------------------------------------------------------------------------
-
-def _int_param(name, value, lo, hi=None):
-    return check_int(f"LDA: {name}", value, lo, hi)
-
 
 def _draw_seed(random_state, comm):
     """The training seed for ``random_state`` (the same on every rank of ``comm``).
@@ -1074,22 +790,31 @@ def _draw_seed(random_state, comm):
     elif random_state is None or isinstance(random_state, np.random.RandomState):
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     else:
+        text = repr(random_state)
         raise UserError(f"LDA: random_state must be None, an int, a numpy RandomState or a "
-                        f"Generator, got {_short(random_state)}")
-    if comm.Get_size() > 1:
-        seed = comm.bcast(seed, root=0)
-    return seed
+                        f"Generator, got {text if len(text) <= 40 else text[:37] + '...'}")
+    return distributed.bcast(comm, seed)
 
 
 @contextlib.contextmanager
 def _numba_threads(n=None):
-    """Set Numba's thread count to ``n`` (if given) for the block, and restore it after."""
-    import numba
+    """Set Numba's thread count to ``n`` (if given) for the block, and restore it after.
+
+    Raises
+    ------
+    UserError
+        If ``n`` is not an int >= 1 or is more than Numba's limit (``NUMBA_NUM_THREADS``).
+    """
+    import numba  # noqa: PLC0415 - import esca must not import Numba
     old = numba.get_num_threads()
     try:
         if n is not None:
-            from .train import _set_threads
-            _set_threads(_int_param("n_threads", n, 1))
+            n = check_int("LDA: n_threads", n, 1)
+            limit = numba.config.NUMBA_NUM_THREADS
+            if n > limit:
+                raise UserError(f"LDA: n_threads={n} is more than Numba's limit of {limit} "
+                                f"(set NUMBA_NUM_THREADS={n} before starting Python)")
+            numba.set_num_threads(n)
         yield
     finally:
         numba.set_num_threads(old)

@@ -8,15 +8,17 @@
   :func:`training_loglik_per_token`, :func:`coherence`, :func:`topic_coherence`,
   :func:`bag_of_words` and :func:`evaluate_model` (the report of ``esca evaluate``).
 
-Setting a module constant here (``SPARSE_MIN_K``, ``MIN_CHUNK_TOKENS``, ...) changes
-nothing: set it on :mod:`esca.infer`, which reads it.
+Setting a module constant here (``FOLD_IN_SPARSE_MIN_K``, ``MIN_CHUNK_TOKENS``, ...)
+changes nothing: set it on the module that reads it. ``FOLD_IN_SPARSE_MIN_K`` (32) is the
+fold-in's kernel threshold, read by :mod:`esca.infer` and :mod:`esca.metrics`; the
+training sampler's own threshold is ``esca.samplers.esca.SPARSE_MIN_K`` (100).
 """
 
 from .infer import (
+    FOLD_IN_SPARSE_MIN_K,
     MIN_CHUNK_TOKENS,
     PHI_ROW_SUM_TOL,
     PROGRESS_CHUNKS,
-    SPARSE_MIN_K,
     fold_in,
     phi_from_counts,
     same_inputs,
@@ -31,7 +33,7 @@ from .metrics import (
 )
 from .split import completion_halves, split_holdout
 
-__all__ = ["MIN_CHUNK_TOKENS", "PHI_ROW_SUM_TOL", "PROGRESS_CHUNKS", "SPARSE_MIN_K",
+__all__ = ["FOLD_IN_SPARSE_MIN_K", "MIN_CHUNK_TOKENS", "PHI_ROW_SUM_TOL", "PROGRESS_CHUNKS",
            "bag_of_words", "coherence", "completion_halves", "document_completion",
            "evaluate_model", "fold_in", "phi_from_counts", "same_inputs", "split_holdout",
            "topic_coherence", "training_loglik_per_token"]

@@ -32,18 +32,20 @@ from numba import njit, prange
 
 from ._checks import MAX_ITERATIONS, MAX_PRIOR, MIN_PRIOR, check_int, check_prior, check_seed
 from .corpus import Corpus, check_doc_ptr, check_word_ids
-from .distributed import partition_documents, same_on_all_ranks
+from .distributed import partition_documents, rank_and_size, same_on_all_ranks
 from .errors import UserError
 from .rng import STREAM_FOLDIN, split_seed, token_draw, token_uniform
 from .samplers._kernels import search_cumulative, vose_alias
 
-#: :func:`fold_in` uses the sparse + alias kernel when K is at least this, else the dense one.
+#: :func:`fold_in` (and :func:`esca.metrics.document_completion`) uses the sparse + alias
+#: kernel when K is at least this, else the dense one. Not the training sampler's threshold
+#: (``esca.samplers.esca.SPARSE_MIN_K``): the fold-in kernels are other kernels.
 #: Depends on K only (never on the thread count), so a given K always gives the same theta.
 #: Measured with 1 thread, 400 documents of 300 tokens, V = 5000, 50 sweeps: on documents
 #: drawn from the model (theta ~ Dirichlet(0.1)) sparse is faster at every K tried (16 to 256);
 #: on uniformly random words (every token spread over all topics) dense is faster up to
 #: K = 32 (by about 15%) and slower from K = 64.
-SPARSE_MIN_K = 32
+FOLD_IN_SPARSE_MIN_K = 32
 
 #: Tolerance on the row sums of phi.
 PHI_ROW_SUM_TOL = 1e-6
@@ -505,7 +507,7 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0, pro
     sweep. An empty document gets the prior mean alpha / sum(alpha).
 
     Two kernels draw exactly from this conditional, chosen by K only:
-    K < ``SPARSE_MIN_K`` (32) uses an O(K) cumulative-sum draw per token;
+    K < ``FOLD_IN_SPARSE_MIN_K`` (32) uses an O(K) cumulative-sum draw per token;
     larger K splits the conditional as in SparseLDA (Yao, Mimno & McCallum,
     KDD 2009) into n_dk phi_kw, summed over the document's current topics
     (O(K_d) per token), and alpha_k phi_kw, drawn from a Walker alias table
@@ -568,7 +570,7 @@ def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
     sweeps, burn_in = check_sweeps(sweeps, burn_in)
     seed = check_seed("seed", seed)
     if sparse is None:
-        sparse = phi.shape[0] >= SPARSE_MIN_K
+        sparse = phi.shape[0] >= FOLD_IN_SPARSE_MIN_K
     words, word_loc = np.unique(word_ids, return_inverse=True)
     phi_loc = word_rows(phi, words.astype(np.int64), "fold_in")
     return fold_in_rows(phi_loc, len(words), alpha, doc_ptr, word_loc.astype(np.int32).ravel(),
@@ -603,7 +605,7 @@ def same_inputs(comm, where, phi, alpha, test, **settings):
         On every rank, naming the ranks and the inputs that differ
         (:func:`esca.distributed.same_on_all_ranks`).
     """
-    if comm is None or comm.Get_size() == 1:
+    if rank_and_size(comm)[1] == 1:
         return
     docs = (test.doc_ptr, test.word_ids) if isinstance(test, Corpus) else (
         tuple(test) if isinstance(test, (tuple, list)) and len(test) == 2 else (test, None))

@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._checks import check_int, check_seed
-from .distributed import partition_documents
+from .distributed import allgather, partition_documents, rank_and_size
 from .errors import UserError
 from .infer import (
     check_documents,
@@ -314,7 +314,7 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
     doc_ptr, word_ids, token_offset = check_test_documents(test, phi.shape[1], where)
     if len(word_ids) == 0:
         raise UserError(f"{where}: the test set has no tokens")
-    rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
+    rank, size = rank_and_size(comm)
     bounds = partition_documents(doc_ptr, size)
     a, b = int(bounds[rank]), int(bounds[rank + 1])
     error = None
@@ -324,13 +324,11 @@ def left_to_right_perplexity(phi, alpha, test, *, particles=10, resample=False, 
                        token_offset + int(doc_ptr[a]), where)
     except UserError as e:  # raised on every rank, so that no rank waits in allgather
         error = str(e)
+    errors = [e for e in allgather(comm, error) if e is not None]
+    if errors:
+        raise UserError(errors[0])
     if size > 1:
-        errors = [e for e in comm.allgather(error) if e is not None]
-        if errors:
-            raise UserError(errors[0])
-        per_doc = np.concatenate(comm.allgather(per_doc))
-    elif error is not None:
-        raise UserError(error)
+        per_doc = np.concatenate(allgather(comm, per_doc))
     ll = math.fsum(per_doc.tolist())
     tokens = len(word_ids)
     return {"perplexity": math.exp(-ll / tokens), "log_likelihood": ll, "tokens": int(tokens),

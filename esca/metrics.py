@@ -10,10 +10,10 @@ from numba import njit, prange
 
 from ._checks import check_int, check_seed
 from .corpus import BUILTIN_PREFIX, Corpus, read_corpus
-from .distributed import partition_documents
+from .distributed import allgather, partition_documents, rank_and_size
 from .errors import UserError
 from .infer import (
-    SPARSE_MIN_K,
+    FOLD_IN_SPARSE_MIN_K,
     check_model,
     check_sweeps,
     check_test_documents,
@@ -24,6 +24,7 @@ from .infer import (
 from .left_to_right import left_to_right_perplexity
 from .samplers._kernels import loglik_docs, loglik_words
 from .split import completion_halves
+
 
 @njit(parallel=True, cache=True)
 def _doc_loglik(theta, phi_loc, held_ptr, held_loc, out):
@@ -112,7 +113,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     if len(held_ids) == 0:
         raise UserError(f"{where}: no held-out tokens (every test document has fewer than "
                         "2 tokens)")
-    sparse = K >= SPARSE_MIN_K
+    sparse = K >= FOLD_IN_SPARSE_MIN_K
     # Rows of phi_loc: the observed half's words first (they get alias tables), then the
     # words that occur only in the held-out half.
     obs_words = np.unique(obs_ids)
@@ -121,7 +122,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     row = np.full(V, -1, dtype=np.int32)
     row[words] = np.arange(len(words), dtype=np.int32)
     phi_loc = word_rows(phi, words, where)
-    rank, size = (0, 1) if comm is None else (comm.Get_rank(), comm.Get_size())
+    rank, size = rank_and_size(comm)
     bounds = partition_documents(obs_ptr, size)
     a, b = int(bounds[rank]), int(bounds[rank + 1])
     o0, o1, h0, h1 = obs_ptr[a], obs_ptr[b], held_ptr[a], held_ptr[b]
@@ -130,7 +131,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     per_doc = np.empty(b - a)
     _doc_loglik(theta, phi_loc, held_ptr[a:b + 1] - h0, row[held_ids[h0:h1]], per_doc)
     if size > 1:
-        per_doc = np.concatenate(comm.allgather(per_doc))
+        per_doc = np.concatenate(allgather(comm, per_doc))
     ll = math.fsum(per_doc.tolist())
     tokens = len(held_ids)
     return {"perplexity": math.exp(-ll / tokens), "log_likelihood": ll, "tokens": int(tokens),
@@ -294,7 +295,7 @@ def evaluate_model(model, test=None, *, train_corpus=None, texts=None, topn=10, 
     topn = check_int("topn", topn, 1)
     if left_to_right is not None and test is None:
         raise UserError("evaluate_model: left_to_right needs test documents (test=)")
-    rank = 0 if comm is None else comm.Get_rank()
+    rank, _ = rank_and_size(comm)
     out = {"K": model.num_topics, "V": model.num_words}
     if test is not None:
         doc_ptr, word_ids, skipped = model.map_documents(test)

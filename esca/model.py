@@ -33,10 +33,13 @@ import sys
 import h5py
 import numpy as np
 
+from ._h5 import attr, check_format, damaged, dataset, open_file, read_vocab
 from ._io import atomic_h5
 from ._version import __version__
 from .config import TrainConfig
+from .corpus import check_vocab
 from .errors import UserError
+from .inputs import model_word_ids
 
 FORMAT = "esca-model"
 FORMAT_VERSION = 1
@@ -227,7 +230,7 @@ class TopicModel:
             raise ValueError("this model holds no document-topic counts")
         return (self.n_dk + self.alpha) / (self.n_dk.sum(axis=1, keepdims=True) + self.alpha.sum())
 
-    def transform(self, docs, *, sweeps=50, burn_in=10, seed=0):
+    def transform(self, docs, *, sweeps=50, burn_in=10, seed=0, vocabulary=None):
         """Topic proportions of new documents by fold-in Gibbs sampling with phi fixed.
 
         Each document's tokens are resampled from (n_dk^-i + alpha_k) phi_kw
@@ -238,12 +241,13 @@ class TopicModel:
 
         Parameters
         ----------
-        docs : esca.Corpus, str or list of list of str
-            A corpus (its vocabulary is matched to the model's by word), the
-            path of an esca HDF5 corpus, or documents as lists of tokens.
+        docs : esca.Corpus, str, list of list of str, matrix or gensim bag of words
+            As :meth:`map_documents`.
         sweeps, burn_in : int
             Gibbs sweeps, and how many of them to discard before averaging theta.
         seed : int
+        vocabulary : optional
+            As :meth:`map_documents`.
 
         Returns
         -------
@@ -253,19 +257,30 @@ class TopicModel:
         Raises
         ------
         UserError
-            On bad sweeps, burn-in or seed, or an unreadable corpus.
+            On bad sweeps, burn-in or seed, an unreadable corpus, or documents that
+            :meth:`map_documents` refuses.
         """
-        doc_ptr, word_ids, _ = self.map_documents(docs)
+        doc_ptr, word_ids, _ = self.map_documents(docs, vocabulary=vocabulary,
+                                                  where="TopicModel.transform")
         return fold_in(self.phi, self.alpha, doc_ptr, word_ids, sweeps=sweeps, burn_in=burn_in,
                        seed=seed)
 
-    def map_documents(self, docs):
+    def map_documents(self, docs, *, vocabulary=None, where="TopicModel.map_documents"):
         """Documents in the model's vocabulary, matched by word string.
+
+        Every input kind of :mod:`esca.inputs` (:func:`esca.inputs.model_word_ids`).
 
         Parameters
         ----------
-        docs : esca.Corpus, str or list of list of str
-            As in :meth:`transform`.
+        docs : esca.Corpus, str, os.PathLike, list of list of str, matrix or gensim bag of words
+            A corpus (its vocabulary is matched to the model's by word), the path of an
+            esca HDF5 corpus, documents as lists of tokens, a (D, V') document-term count
+            matrix, or a gensim bag-of-words corpus.
+        vocabulary : sequence of str, mapping, gensim Dictionary or fitted vectorizer, optional
+            The words of a matrix's columns or of a bag of words' ids. Without it a matrix
+            must have the model's V columns and a bag of words the model's word ids.
+        where : str
+            Names the caller in error messages.
 
         Returns
         -------
@@ -278,25 +293,11 @@ class TopicModel:
         Raises
         ------
         UserError
-            If ``docs`` is a path that cannot be read as an esca corpus.
+            If ``docs`` is a path that cannot be read as an esca corpus, or documents
+            that :func:`esca.inputs.model_word_ids` refuses (a token that is not a str,
+            a count that is not a whole number >= 0, a vocabulary of the wrong length).
         """
-        from .corpus import Corpus, read_corpus
-        index = {w: i for i, w in enumerate(self.vocab)}
-        if isinstance(docs, (str, os.PathLike)):
-            docs = read_corpus(os.fspath(docs))
-        if isinstance(docs, Corpus):
-            remap = np.array([index.get(w, -1) for w in docs.vocab], dtype=np.int64)
-            ids = remap[docs.word_ids] if len(docs.vocab) else np.zeros(0, np.int64)
-            lens = np.diff(docs.doc_ptr)
-        else:
-            seqs = [[index.get(w, -1) for w in doc] for doc in docs]
-            ids = np.array([i for doc in seqs for i in doc], dtype=np.int64)
-            lens = np.array([len(doc) for doc in seqs], dtype=np.int64)
-        keep = ids >= 0
-        doc_of = np.repeat(np.arange(len(lens)), lens)
-        doc_ptr = np.zeros(len(lens) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(doc_of[keep], minlength=len(lens)), out=doc_ptr[1:])
-        return doc_ptr, ids[keep].astype(np.int32), int(len(ids) - keep.sum())
+        return model_word_ids(docs, self.vocab, vocabulary=vocabulary, where=where)
 
     def _topic(self, topic):
         try:
@@ -627,59 +628,29 @@ class TopicModel:
             configuration, a vocabulary that is not distinct UTF-8 words, or a ``z`` that
             is not one topic in 0..K-1 per token.
         """
-        from .corpus import _H5_ERRORS, _as_int, _attr, _is_hdf5, _one_line, not_hdf5_error
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise UserError(f"model file not found: {path}")
-        if not _is_hdf5(path):
-            raise not_hdf5_error(path, "model")
-        try:
-            f = h5py.File(path, "r")
-        except _H5_ERRORS as e:
-            raise UserError(f"not a readable HDF5 file: {path} ({_one_line(e)})") from None
-        with f:
-            if _attr(f, "format") != FORMAT:
-                raise UserError(f"{path} is not an esca model (no format='{FORMAT}' attribute)")
-            raw = _attr(f, "format_version")
-            if _as_int(raw) != FORMAT_VERSION:
-                raise UserError(f"{path}: unknown model format version {raw!r} "
-                                f"(this esca reads version {FORMAT_VERSION})")
-            try:
-                return cls._read_checked(f, path)
-            except _H5_ERRORS as e:
-                if isinstance(e, UserError):
-                    raise
-                raise UserError(f"corrupted esca model {path}: {_one_line(e)}") from None
+        with open_file(path, "model") as f, damaged(path, "esca model"):
+            check_format(f, path, FORMAT, (FORMAT_VERSION,), "model")
+            return cls._read_checked(f, path)
 
     @classmethod
     def _read_checked(cls, f, path):
         """The model in the open file ``f``; every dataset checked before it is used."""
-        from .corpus import _attr, _read_vocab, check_vocab
 
-        def dataset(name, ndim, kinds, required=True):
-            if name not in f:
-                if required:
-                    raise UserError(f"{path}: missing dataset '{name}'")
-                return None
-            ds = f[name]
-            if not isinstance(ds, h5py.Dataset) or ds.ndim != ndim or ds.dtype.kind not in kinds:
-                what = f"{type(ds).__name__}" if not isinstance(ds, h5py.Dataset) else \
-                    f"dtype {ds.dtype} and shape {ds.shape}"
-                raise UserError(f"{path}: '{name}' must be a {ndim}-D "
-                                f"{'integer' if kinds == 'iu' else 'numeric'} dataset, "
-                                f"got {what}")
-            return ds[()]
+        def read(name, ndim, kinds, required=True):
+            ds = dataset(f, path, name, ndim, kinds, required)
+            return None if ds is None else ds[()]
 
-        n_kw = dataset("n_kw", 2, "iu")
+        n_kw = read("n_kw", 2, "iu")
         K, V = n_kw.shape
         if K < 1:
             raise UserError(f"{path}: n_kw has shape {n_kw.shape}; it needs K >= 1 topics")
-        n_k = dataset("n_k", 1, "iu")
-        alpha = dataset("alpha", 1, "iuf")
-        n_dk = dataset("n_dk", 2, "iu", required=False)
-        word_df = dataset("word_df", 1, "iu", required=False)
-        z = dataset("z", 1, "iu", required=False)
-        doc_index = dataset("doc_index", 1, "iu", required=False)
+        n_k = read("n_k", 1, "iu")
+        alpha = read("alpha", 1, "iuf")
+        n_dk = read("n_dk", 2, "iu", required=False)
+        word_df = read("word_df", 1, "iu", required=False)
+        z = read("z", 1, "iu", required=False)
+        doc_index = read("doc_index", 1, "iu", required=False)
         labels = None
         if "topic_labels" in f:
             ds = f["topic_labels"]
@@ -692,10 +663,8 @@ class TopicModel:
                           for x in ds[()].tolist()]
             except UnicodeDecodeError:
                 raise UserError(f"{path}: 'topic_labels' is not valid UTF-8") from None
-        if "vocab" not in f or not isinstance(f["vocab"], h5py.Dataset) \
-                or f["vocab"].ndim != 1 or h5py.check_string_dtype(f["vocab"].dtype) is None:
-            raise UserError(f"{path}: missing or malformed dataset 'vocab' (1-D UTF-8 strings)")
-        vocab = _read_vocab(f, path)
+        dataset(f, path, "vocab", 1, "string")
+        vocab = read_vocab(f, path)
         for name, arr, shape in (("vocab", vocab, (V,)), ("n_k", n_k, (K,)),
                                  ("alpha", alpha, (K,)),
                                  ("n_dk", n_dk, (None if n_dk is None else len(n_dk), K)),
@@ -722,17 +691,17 @@ class TopicModel:
         if not (np.isfinite(alpha).all() and (alpha > 0).all()):
             raise UserError(f"{path}: 'alpha' must hold finite values > 0, got "
                             f"{alpha[~(np.isfinite(alpha) & (alpha > 0))][:3].tolist()}")
-        beta = _attr(f, "beta")
+        beta = attr(f, "beta")
         if not isinstance(beta, (int, float)) or isinstance(beta, bool) \
                 or not (math.isfinite(beta) and beta > 0):
             raise UserError(f"{path}: attribute 'beta' must be a finite number > 0, got {beta!r}")
-        config = _attr(f, "config")
+        config = attr(f, "config")
         if not isinstance(config, str):
             raise UserError(f"{path}: missing or malformed attribute 'config' (JSON)")
         config = TrainConfig.from_json(config, where=f"{path}: config")
         if config.num_topics != K:
             raise UserError(f"{path}: config says K={config.num_topics} but n_kw has {K} topics")
-        info = _attr(f, "info", "{}")
+        info = attr(f, "info", "{}")
         try:
             info = json.loads(info) if isinstance(info, str) else None
         except ValueError:

@@ -41,15 +41,48 @@ def _text(s):
     return str(s).replace("$", r"\$")
 
 
-def _new_figure(width, height):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, height), layout="constrained")
+def new_figure(figsize):
+    """A matplotlib Figure on the Agg canvas (no pyplot, no global backend state).
+
+    Parameters
+    ----------
+    figsize : tuple of float
+        (width, height) in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        With the constrained layout.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415 - slow matplotlib
+    from matplotlib.figure import Figure  # noqa: PLC0415 - slow matplotlib
+    fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save(fig, path, dpi):
+def save_png(fig, path, dpi=DPI):
+    """Write ``fig`` as a PNG on a white background, atomically
+    (:func:`esca._io.atomic_output`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str
+        The file written.
+    dpi : int
+        Dots per inch.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    esca.errors.WriteError
+        The disk is full or the file cannot be written; ``path`` is left as it was.
+    """
     with atomic_output(path) as tmp, warnings.catch_warnings():
         # Words in scripts the default font lacks are drawn as boxes; do not warn per glyph.
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
@@ -101,7 +134,7 @@ def plot_loglik(model, path, x="iteration", dpi=DPI):
     str
         ``path``.
     """
-    fig = _new_figure(6.4, 4.2)
+    fig = new_figure((6.4, 4.2))
     ax = fig.add_subplot()
     ll = _log(model, "loglik_per_token")
     xs = _log(model, "iteration") if x == "iteration" else _log(model, "seconds")
@@ -120,7 +153,7 @@ def plot_loglik(model, path, x="iteration", dpi=DPI):
         ax.grid(True, alpha=0.3)
     if x == "iteration":
         _integer_x(ax)
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 def plot_throughput(model, path, dpi=DPI):
@@ -128,7 +161,7 @@ def plot_throughput(model, path, dpi=DPI):
 
     The first iteration usually includes Numba's compilation and is slower.
     """
-    fig = _new_figure(6.4, 4.2)
+    fig = new_figure((6.4, 4.2))
     ax = fig.add_subplot()
     it, tps = _log(model, "iteration"), _log(model, "tokens_per_s")
     ax.set_xlabel("iteration")
@@ -146,7 +179,7 @@ def plot_throughput(model, path, dpi=DPI):
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
     _integer_x(ax)
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 def choose_topics(num_topics, topics=None, max_topics=MAX_TOPICS):
@@ -207,7 +240,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
     from matplotlib.ticker import FuncFormatter, MaxNLocator
     # at least 6.4 inches wide, so that one or two panels leave room for the titles
-    fig = _new_figure(max(3.2 * ncols, 6.4), 0.5 + max(rows_height, 2.5))
+    fig = new_figure((max(3.2 * ncols, 6.4), 0.5 + max(rows_height, 2.5)))
     N = max(model.num_tokens, 1)
     bars = []
     ranked = top_word_ids(model.n_kw[chosen], top)
@@ -238,7 +271,7 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
                  fontsize=11)
     fig.supxlabel("phi: the word's probability in the topic (same scale in every panel)",
                   fontsize=9)
-    return _save(fig, path, dpi)
+    return save_png(fig, path, dpi)
 
 
 def plot_model(model, out_dir, *, top=10, topics=None, dpi=DPI, protect=()):

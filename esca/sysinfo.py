@@ -8,6 +8,7 @@ import sys
 import numba
 import numpy as np
 
+from . import distributed
 from ._version import __version__
 
 
@@ -49,13 +50,13 @@ def _memory_bytes():
 
 def _rank_info(comm):
     """This rank's host, pid, usable cores, Numba threads and ``esca train``'s default threads."""
-    from .distributed import default_threads
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return {"host": socket.gethostname(), "pid": os.getpid(), "cores": cores,
-            "numba_threads": numba.get_num_threads(), "train_threads": default_threads(comm)}
+            "numba_threads": numba.get_num_threads(),
+            "train_threads": distributed.default_threads(comm)}
 
 
 def system_info(comm=None):
@@ -85,12 +86,9 @@ def system_info(comm=None):
         host, pid, cores, numba_threads, train_threads). None on the other
         ranks.
     """
-    from mpi4py import MPI
-
-    from . import distributed
     comm = distributed.get_comm(comm)
     _touch_threads(4 * numba.get_num_threads())
-    per_rank = comm.gather(_rank_info(comm), root=0)
+    per_rank = distributed.gather(comm, _rank_info(comm))
     on_node = distributed.ranks_on_node(comm)
     if comm.Get_rank() != 0:
         return None
@@ -103,12 +101,10 @@ def system_info(comm=None):
                          ("pandas", "pandas"), ("scikit-learn", "sklearn"),
                          ("matplotlib", "matplotlib"), ("pyLDAvis", "pyLDAvis")):
         versions[name] = _version(module)
-    major, minor = MPI.Get_version()
-    vendor, vendor_version = MPI.get_vendor()
+    mpi = distributed.mpi_library()
     return {"versions": versions,
-            "mpi_library": MPI.Get_library_version().strip(),
-            "mpi_standard": f"{major}.{minor}",
-            "mpi_vendor": f"{vendor} {'.'.join(map(str, vendor_version))}",
+            "mpi_library": mpi["library"], "mpi_standard": mpi["standard"],
+            "mpi_vendor": mpi["vendor"],
             "ranks": comm.Get_size(), "ranks_on_node": on_node,
             "numba_threading_layer": numba.threading_layer(),
             "numba_threads": numba.get_num_threads(),

@@ -174,20 +174,22 @@ def train(corpus=None, num_topics=100, iterations=1000, alpha=None, beta=0.01, s
         distributed.agree(comm, _check_checkpoint_dir, checkpoint_dir, config, corpus_sha, ckpt,
                           resume, comm)
 
+    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
     from .samplers import SAMPLERS
     if rank == 0:
         log.info("training %s on %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) "
                  "x %d thread(s)%s", config.sampler, _name(source), D, V, N, K,
                  _fmt_alpha(config.alpha), config.beta, config.seed, size, nthreads,
                  " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
-    s = SAMPLERS[config.sampler](shard, config, comm, nthreads)
+    s = SAMPLERS[config.sampler](shard, config, nthreads)
     t_start = time.perf_counter()
     records = {k: [] for k in LOG_FIELDS}
     first = 1
     if ckpt is None:
         s.initialize()
+        exchange.sync_counts(comm, s)
     else:
-        distributed.agree(comm, _restore, s, ckpt, shard)
+        distributed.agree(comm, _restore, s, ckpt, shard, comm)
         first = ckpt.iteration + 1
         records.update(_earlier_log(ckpt.log, ckpt.iteration))
         if rank == 0:
@@ -299,7 +301,7 @@ def _interrupted_model(s, shard, config, comm, size, source, nthreads, records, 
     """
     rank = comm.Get_rank()
     if math.isnan(records["loglik_per_token"][-1]):
-        records["loglik_per_token"][-1] = s.loglik() / DVN[2]
+        records["loglik_per_token"][-1] = _loglik(s, comm) / DVN[2]
     done = dataclasses.replace(config, iterations=it)
     model = _finish(s, shard, done, comm, rank, size, source, nthreads, records, wall, *DVN,
                     corpus_sha, labels=labels)
@@ -335,14 +337,16 @@ def last_checkpoint_note(directory, iterations):
 def _iteration(it, s, config, comm, N, records, callback, report):
     """One iteration: sweep and exchange, prior optimization, log record, progress report
     (``report``: rank 0's :class:`TrainProgress`, None on the other ranks), callback."""
+    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
     t0 = time.perf_counter()
     s.step(it)
+    exchange.after_sweep(comm, s)
     if config.optimizes_at(it):
         _optimize_priors(s, comm, comm.Get_rank())
     sec = time.perf_counter() - t0
     ll = math.nan
     if it == config.iterations or (config.eval_every and it % config.eval_every == 0):
-        ll = s.loglik() / N
+        ll = _loglik(s, comm) / N
     rec = {"iteration": it, "seconds": sec, "tokens_per_s": N / sec if sec > 0 else math.inf,
            "loglik_per_token": ll, "sample_s": s.timings.get("sample", 0.0),
            "count_s": s.timings.get("count", 0.0),
@@ -360,6 +364,12 @@ def _iteration(it, s, config, comm, N, records, callback, report):
         callback(rec)
 
 
+def _loglik(s, comm):
+    """Joint log p(w, z) of Griffiths & Steyvers (PNAS 2004, eqs. 2-3) of the whole corpus:
+    the document part summed over ranks plus the word part (a collective call)."""
+    return distributed.sum_over_ranks(comm, float(s.loglik_docs())) + s.loglik_words()
+
+
 def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall, D, V, N,
             corpus_sha, labels=None):
     """Gather the model on rank 0 (None elsewhere); ``labels``: the continued model's."""
@@ -369,9 +379,9 @@ def _finish(s, shard, config, comm, rank, size, source, nthreads, records, wall,
     z = None
     if s.sweep_reads_z:  # collapsed Gibbs: continuing the model needs every token's topic
         z = distributed.gather_rows(comm, s.z.reshape(-1, 1))
-    rss = comm.gather(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, root=0)
-    state = comm.gather(s.state_bytes(), root=0)
-    tables = comm.gather(s.table_bytes(), root=0)
+    rss = distributed.gather(comm, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    state = distributed.gather(comm, s.state_bytes())
+    tables = distributed.gather(comm, s.table_bytes())
     if rank != 0:
         return None
     info = {"corpus": _name(source), "corpus_sha256": corpus_sha, "D": D, "V": V, "N": N,
@@ -416,15 +426,8 @@ class _SignalFlag:
 
     def agreed(self, comm):
         """True on every rank if any rank got a signal (a collective call)."""
-        mine = 1 if self.name else 0
-        if comm.Get_size() == 1:
-            return bool(mine)
-        from mpi4py import MPI
-        names = comm.allgather(self.name)
-        if comm.allreduce(mine, op=MPI.MAX):
-            self.name = next(n for n in names if n)
-            return True
-        return False
+        self.name = next((n for n in distributed.allgather(comm, self.name) if n), None)
+        return self.name is not None
 
 
 def _compiling(s):
@@ -456,11 +459,7 @@ def _warn_oversubscribed(threads, ranks_on_node):
 def _load_resume(directory, comm):
     """Rank 0 picks the newest valid checkpoint; every rank then loads that file."""
     from .checkpoint import load_checkpoint, load_latest
-    path = None
-    if comm.Get_rank() == 0:
-        path = load_latest(os.fspath(directory)).path
-    if comm.Get_size() > 1:
-        path = comm.bcast(path, root=0)
+    path = distributed.on_root(comm, lambda: load_latest(os.fspath(directory)).path)
     return load_checkpoint(path)
 
 
@@ -469,12 +468,7 @@ def _locate_corpus(ckpt, comm):
     :func:`esca.checkpoint.locate_corpus`; a model's corpus as stored, else relative to the
     model's folder), broadcast."""
     from .checkpoint import locate_corpus
-    path = None
-    if comm.Get_rank() == 0:
-        path = locate_corpus(ckpt)
-    if comm.Get_size() > 1:
-        path = comm.bcast(path, root=0)
-    return path
+    return distributed.on_root(comm, locate_corpus, ckpt)
 
 
 def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, resume, comm):
@@ -522,12 +516,8 @@ def _corpus_sha(source, ckpt, comm):
     (a model written before models stored it has none: :func:`_check_corpus_shape` and
     :func:`_restore` check what it does store)."""
     from .checkpoint import corpus_checksum, corpus_file_checksum
-    sha = None
-    if comm.Get_rank() == 0:
-        sha = corpus_checksum(source) if isinstance(source, Corpus) else \
-            corpus_file_checksum(source)
-    if comm.Get_size() > 1:
-        sha = comm.bcast(sha, root=0)
+    sha = distributed.on_root(comm, corpus_checksum if isinstance(source, Corpus) else
+                              corpus_file_checksum, source)
     if ckpt is not None and ckpt.corpus_sha256 is not None and sha != ckpt.corpus_sha256:
         raise UserError(f"corpus {_name(source)} (sha256 {sha[:16]}...) is not the corpus of "
                         f"{ckpt.kind} {ckpt.path} ({ckpt.corpus}, sha256 "
@@ -549,7 +539,7 @@ def _check_corpus_shape(ckpt, source, shard, DVN):
                         f"the {ckpt.kind}")
 
 
-def _restore(s, ckpt, shard):
+def _restore(s, ckpt, shard, comm):
     """Put the checkpoint's or model's state into this rank's sampler (a collective call).
 
     With ``z`` the count tables are rebuilt from it and checked against the stored ones.
@@ -562,11 +552,10 @@ def _restore(s, ckpt, shard):
     if ckpt.z is None:
         s.restore_counts(n_dk, ckpt.n_wk, ckpt.n_k, ckpt.alpha, ckpt.beta)
         n_w = np.bincount(s.word_ids, minlength=s.V).astype(np.int64)
-        distributed.allreduce_sum(s.comm, n_w)
-        docs_ok = np.array([np.array_equal(n_dk.sum(axis=1, dtype=np.int64),
-                                           np.diff(s.doc_ptr))], dtype=np.int64)
-        distributed.allreduce_sum(s.comm, docs_ok)  # ranks whose documents match
-        docs_ok = int(docs_ok[0]) == s.comm.Get_size()
+        distributed.allreduce_sum(comm, n_w)
+        docs_ok = distributed.sum_over_ranks(comm, int(np.array_equal(
+            n_dk.sum(axis=1, dtype=np.int64), np.diff(s.doc_ptr))))  # ranks whose documents match
+        docs_ok = docs_ok == comm.Get_size()
         if not (docs_ok and np.array_equal(n_w, ckpt.n_wk.sum(axis=1, dtype=np.int64))):
             raise UserError(f"{ckpt.kind} {ckpt.path}: its counts do not match the corpus's "
                             f"{'document lengths' if not docs_ok else 'word counts'} "
@@ -574,6 +563,8 @@ def _restore(s, ckpt, shard):
         return
     a, n = shard.token_start, len(s.z)
     s.restore(ckpt.z[a:a + n], ckpt.alpha, ckpt.beta)
+    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
+    exchange.sync_counts(comm, s)
     if not (np.array_equal(s.n_dk, n_dk)
             and np.array_equal(s.n_wk, ckpt.n_wk) and np.array_equal(s.n_k, ckpt.n_k)):
         raise UserError(f"{ckpt.kind} {ckpt.path}: its count tables do not match its topics "
@@ -589,12 +580,11 @@ def _load_init_model(init_model, comm):
         model = TopicModel.load(path)
     else:
         model = init_model
-        if comm.Get_size() > 1:
-            have = comm.allgather(model is not None)
-            if not have[0]:
-                raise UserError("init_model must be given on rank 0")
-            if not all(have):
-                model = comm.bcast(model, root=0)
+        have = distributed.allgather(comm, model is not None)
+        if not have[0]:
+            raise UserError("init_model must be given on rank 0")
+        if not all(have):
+            model = distributed.bcast(comm, model)
         if not isinstance(model, TopicModel):
             raise UserError(f"init_model must be an esca.TopicModel or the path of a model "
                             f"file, got {type(model).__name__}")
@@ -624,8 +614,7 @@ def _optimize_priors(s, comm, rank):
     """
     from .hyper import doc_topic_histograms, optimize_alpha, optimize_beta
     local_max = int(max(s.n_dk.max(initial=0), np.diff(s.doc_ptr).max(initial=0)))
-    from mpi4py import MPI
-    max_count = comm.allreduce(local_max, op=MPI.MAX)
+    max_count = distributed.max_over_ranks(comm, local_max)
     topic_hist, length_hist = doc_topic_histograms(s.n_dk, max_count)
     distributed.allreduce_sum(comm, topic_hist)
     distributed.allreduce_sum(comm, length_hist)

@@ -52,9 +52,10 @@ import sys
 import numpy as np
 
 from esca import bench
-from esca.bench import bench_system, new_figure, save_png, write_text
+from esca.bench import BENCH_DPI, bench_system, write_text
 from esca.config import TrainConfig
 from esca.corpus import read_corpus
+from esca.plot import new_figure, save_png
 
 log = logging.getLogger("esca")
 
@@ -329,7 +330,7 @@ def plot(rows, title, path):
         if vals:  # the first points of slow starters would squash the rest
             ax.set_ylim(0.97 * min(vals), min(max(vals), 1.6 * float(np.median(vals))))
     ax_it.legend(fontsize=8)
-    save_png(fig, path)
+    save_png(fig, path, dpi=BENCH_DPI)
 
 
 if __name__ == "__main__":

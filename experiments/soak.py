@@ -27,7 +27,8 @@ import tempfile
 import numpy as np
 
 import esca
-from esca.bench import git_revision, library_versions, machine_info, new_figure, save_png
+from esca.bench import BENCH_DPI, git_revision, library_versions, machine_info
+from esca.plot import new_figure, save_png
 
 
 def rss_bytes():
@@ -98,7 +99,7 @@ def main(argv=None):
     ax.set(xlabel="iteration", ylabel="resident set size (MiB)",
            title=f"soak: {os.path.basename(corpus)}, K={args.num_topics}")
     ax.legend()
-    save_png(fig, os.path.splitext(args.out)[0] + ".png")
+    save_png(fig, os.path.splitext(args.out)[0] + ".png", dpi=BENCH_DPI)
     r = result["rss_after_warm_up_mib"]
     print(f"{args.iterations} iterations, K={args.num_topics}, N={model.num_tokens:,}: RSS after "
           f"warm-up {r['min']:.1f}..{r['max']:.1f} MiB (first {r['first']:.1f}, last "

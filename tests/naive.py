@@ -195,6 +195,41 @@ def word_doc_freq(doc_ptr, word_ids, V):
     return df
 
 
+def count_nonzeros(n_wk, word_chunks):
+    """Nonzero entries of n_wk per row range word_chunks[c]:word_chunks[c+1], int64 (C,);
+    mirrors ``esca.exchange.count_nonzeros``."""
+    K = n_wk.shape[1]
+    out = np.zeros(len(word_chunks) - 1, dtype=np.int64)
+    for c in range(len(word_chunks) - 1):
+        for w in range(int(word_chunks[c]), int(word_chunks[c + 1])):
+            for k in range(K):
+                if int(n_wk[w, k]) != 0:
+                    out[c] += 1
+    return out
+
+
+def pack_nonzeros(n_wk, idx_dtype=np.int32):
+    """The nonzero entries of n_wk as (flat index w K + k, count) in increasing index order:
+    (idx of ``idx_dtype``, cnt int32); mirrors ``esca.exchange.pack_nonzeros``."""
+    V, K = n_wk.shape
+    idx, cnt = [], []
+    for w in range(V):
+        for k in range(K):
+            if int(n_wk[w, k]) != 0:
+                idx.append(w * K + k)
+                cnt.append(int(n_wk[w, k]))
+    return np.array(idx, dtype=idx_dtype), np.array(cnt, dtype=np.int32)
+
+
+def add_entries(flat, idx, cnt):
+    """A copy of ``flat`` with flat[idx[j]] += cnt[j] for every j (int32);
+    mirrors ``esca.exchange.add_entries``."""
+    out = flat.copy()
+    for j in range(len(idx)):
+        out[int(idx[j])] += int(cnt[j])
+    return out
+
+
 def vose_alias(p):
     """Vose's alias table of weights p -> (prob, alias); mirrors ``_kernels.vose_alias``
     (same stack discipline, same float operations)."""

@@ -227,6 +227,7 @@ ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</tit
               b"<body><h1>Service Unavailable</h1><p>The mirror is down for maintenance."
               b"</p></body></html>\n" * 8)
 UCI_GZ = gzip.compress(b"2\n4\n3\n1 1 2\n1 3 1\n2 4 5\n", mtime=0)
+KOS_VOCAB = b"a\nb\nc\nd\n"
 MPI_MARKS = (pytest.mark.mpi, needs_mpiexec)
 
 
@@ -264,7 +265,7 @@ CASES = [
          ("prepare", "missing.txt", "--format", "text", "--out", "c.h5"),
          ("input file not found", "missing.txt"), out="c.h5"),
     Case("prepare-input-is-folder", "input path is a folder (--format uci)",
-         ("prepare", "docs", "--format", "uci", "--out", "c.h5"),
+         ("prepare", "docs", "--format", "uci", "--vocab", "vocab.txt", "--out", "c.h5"),
          ("input file is not a file", "docs"), _mkdir("docs"), out="c.h5"),
     Case("prepare-text-invalid-utf8", "text with invalid UTF-8 on line 3",
          ("prepare", "docs.txt", "--format", "text", "--out", "c.h5"),
@@ -378,7 +379,7 @@ CASES = [
          ("9 terms", "dictionary has 4 words"), _mm("2 9 1\n1 1 1\n"), out="c.h5"),
     Case("prepare-mm-dictionary-not-a-dictionary", "--dictionary is not a gensim Dictionary",
          ("prepare", "corpus.mm", "--format", "mm", "--dictionary", "notes.txt", "--out", "c.h5"),
-         ("--dictionary notes.txt", "not a gensim Dictionary"),
+         ("dictionary file notes.txt", "not a gensim Dictionary"),
          _all(_mm("2 4 1\n1 1 1\n"), _text("notes.txt", "just some notes\n")), out="c.h5"),
     # ---- esca train: the corpus file
     Case("train-missing-corpus", "corpus file does not exist",
@@ -752,6 +753,21 @@ CASES = [
               _bytes_in("cache/kos", "docword.kos.txt.gz.sha256",
                         f"{hashlib.sha256(ERROR_PAGE).hexdigest()}  docword.kos.txt.gz\n"
                         .encode()))),
+    Case("corpora-fetch-out-is-a-download", "corpora fetch --out names a cached download "
+         "(the library names its parameter out=; esca names --out)",
+         ("corpora", "fetch", "kos", "--cache-dir", "cache", "--mirror", MIRROR,
+          "--sha256", f"docword.kos.txt.gz={hashlib.sha256(UCI_GZ).hexdigest()}",
+          "--sha256", f"vocab.kos.txt={hashlib.sha256(KOS_VOCAB).hexdigest()}",
+          "--out", "cache/kos/vocab.kos.txt"),
+         ("error: --out ", "cache/kos/vocab.kos.txt would overwrite the input download ",
+          "vocab.kos.txt; choose another path"),
+         _all(*(_bytes_in("cache/kos", name, data) for name, data in (
+             ("docword.kos.txt.gz", UCI_GZ), ("vocab.kos.txt", KOS_VOCAB))),
+              *(_bytes_in("cache/kos", name + ".sha256",
+                          f"{hashlib.sha256(data).hexdigest()}  {name}\n".encode())
+                for name, data in (("docword.kos.txt.gz", UCI_GZ),
+                                   ("vocab.kos.txt", KOS_VOCAB))),
+              _fetch_lock("kos"))),
     # ---- issue 13.8: ranks that read different files (mpiexec -n 2; rank r reads c{r}.h5)
     Case("train-ranks-read-different-corpora", "rank 1 reads another corpus of the same D, V "
          "and N (a stale node-local copy)", TRAIN + ("c{rank}.h5", "--out", "m.h5"),
@@ -1068,8 +1084,6 @@ def test_check_memory_says_how_much_is_needed():
 def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threads):
     """The estimate of each array equals what the sampler allocates (the sparse alias lists:
     at most the estimate, which is their worst case)."""
-    from mpi4py import MPI
-
     import esca
     from esca.memory import estimate_train_bytes
     from esca.samplers.esca import EscaSampler
@@ -1079,7 +1093,7 @@ def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threa
     corpus = esca.Corpus(doc_ptr, rng.integers(0, V, size=doc_ptr[-1]).astype(np.int32),
                          [f"w{i}" for i in range(V)])
     config = esca.TrainConfig(num_topics=K, iterations=1, kernel=kernel, threads=1)
-    s = EscaSampler(corpus, config, MPI.COMM_SELF, threads=1)
+    s = EscaSampler(corpus, config, threads=1)
     est = estimate_train_bytes(D, V, corpus.num_tokens, K, kernel=kernel)
     for name, arr in (("word_ids", s.word_ids), ("z", s.z), ("word_tok", s.word_tok),
                       ("doc_ptr", s.doc_ptr), ("word_ptr", s.word_ptr), ("n_dk", s.n_dk),

@@ -7,14 +7,19 @@ PNGs; a failing system is recorded as failed while the bench completes; bad argu
 ``esca: error:`` line.
 """
 
+import dataclasses
 import importlib.util
+import inspect
 import json
 import math
+import re
 
 import pytest
 
 import esca
-from esca.bench import MODULES, SYSTEMS, find_mpiexec
+from esca import _bench_worker
+from esca.bench import MODULES, SYSTEMS, Evaluation, Training, find_mpiexec, run_bench
+from esca.errors import OutputIsInputError, WriteError, exit_status
 
 from helpers import PNG_SIGNATURE, check_ok, check_user_error, run_esca, write_two_block_corpus
 
@@ -173,11 +178,15 @@ def test_failing_system_is_recorded(corpus, tmp_path):
     (["--systems", "esca,nosuch"], ["nosuch"]),
     (["--iterations-for", "lda"], ["NAME=N", "lda"]),
     (["--iterations-for", "lda=0"], ["lda", "0"]),
-    (["--eval-sweeps", "5", "--eval-burn-in", "5"], ["eval_burn_in", "5"]),
+    (["--eval-sweeps", "5", "--eval-burn-in", "5"],
+     ["--eval-burn-in (5) must be less than --eval-sweeps (5)"]),
+    (["--eval-every", "-1"], ["--eval-every", "-1"]),
+    (["--systems", "esca,nosuch"], ["unknown system 'nosuch' in --systems"]),
+    (["--iterations-for", "nosuch=3"], ["unknown system 'nosuch' in --iterations-for"]),
     (["--repeats", "0"], ["repeats", "0"]),
     (["--out", "no-such-folder/out"], ["no-such-folder"]),
 ], ids=["K0", "holdout", "system", "iterations-for-syntax", "iterations-for-0", "burn-in",
-        "repeats", "out-parent-missing"])
+        "eval-every", "systems-flag", "iterations-for-flag", "repeats", "out-parent-missing"])
 def test_user_errors(bad, names, corpus, tmp_path):
     args = ["bench", corpus, "-k", K, "-n", 2, "--out", "out", *bad]
     check_user_error(run_esca(args, tmp_path), *names)
@@ -194,3 +203,56 @@ def test_missing_corpus(tmp_path):
     check_user_error(run_esca(["bench", "missing.h5", "-k", K, "--out", "out"], tmp_path),
                      "missing.h5")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("error, status", [
+    (esca.UserError("bad value"), 2), (WriteError("disk full"), 74), (RuntimeError("bug"), 1)])
+def test_worker_exit_status_is_the_cli_policy(error, status, monkeypatch, tmp_path, capsys):
+    """The bench worker maps a failure to the status ``esca`` gives it (esca.errors.exit_status):
+    before, it had its own copy, which gave a WriteError 2 instead of the CLI's 74."""
+    def fail(spec):
+        raise error
+
+    aborted = []
+    monkeypatch.setitem(_bench_worker.RUNNERS, "esca", fail)
+    monkeypatch.setattr(_bench_worker, "abort_job", aborted.append)
+    got = _bench_worker.main(["--spec", json.dumps({"kind": "esca"}),
+                              "--out", str(tmp_path / "r.json")])
+    assert got == status == exit_status(error) and aborted == [status]
+    assert not (tmp_path / "r.json").exists()
+    err = capsys.readouterr().err
+    if status == 1:
+        assert "Traceback" in err and "RuntimeError: bug" in err
+    else:
+        assert err == f"esca: error: {error}\n"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(evaluation=Evaluation(sweeps=5, burn_in=5)),
+     "evaluation.burn_in (5) must be less than evaluation.sweeps (5)"),
+    (dict(evaluation=Evaluation(every=-1)), "evaluation.every must be >= 0, got -1"),
+    (dict(systems=["nosuch"]), "unknown system 'nosuch' in systems"),
+    (dict(iterations_for={"nosuch": 3}), "unknown system 'nosuch' in iterations_for"),
+    (dict(training=Training(iterations=0)), "iterations"),
+])
+def test_run_bench_names_its_parameters(kwargs, message, corpus, tmp_path):
+    """The library names parameters and option fields, never the CLI's flags."""
+    with pytest.raises(esca.UserError, match=re.escape(message)) as e:
+        run_bench(corpus, [K], tmp_path / "out", **kwargs)
+    assert "--" not in str(e.value) and not (tmp_path / "out").exists()
+
+
+def test_run_bench_out_is_the_corpus_names_out(corpus, tmp_path):
+    with pytest.raises(OutputIsInputError, match=r"^out .* would overwrite the input CORPUS\.h5"):
+        run_bench(corpus, [K], corpus)
+
+
+def test_run_bench_takes_option_objects():
+    """At most 10 parameters (issue 14); the settings travel in frozen Training/Evaluation."""
+    params = inspect.signature(run_bench).parameters
+    assert len(params) <= 10
+    assert {"training", "evaluation"} <= set(params)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Evaluation().every = 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Training().seed = 3

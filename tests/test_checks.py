@@ -144,3 +144,81 @@ def test_priors_outside_the_range_are_refused_with_it(name, value):
         from esca.evaluate import phi_from_counts
         with pytest.raises(UserError, match=r"beta must be in 1e-100\.\.1e6"):
             phi_from_counts(np.ones((2, 3)), value)
+
+
+# -- esca._checks.check_fraction and esca.errors.one_line --------------------------------------
+
+@pytest.mark.parametrize("value, one, ok", [
+    (0.5, False, True), (1, False, False), (1, True, True), (0, True, False), (1.5, True, False),
+    (float("nan"), False, False), (True, True, False), ("0.5", False, False)])
+def test_check_fraction(value, one, ok):
+    from esca._checks import check_fraction
+    if ok:
+        assert check_fraction("holdout", value, one=one) == value
+    else:
+        with pytest.raises(UserError, match=r"^holdout must be a fraction in \(0, 1[)\]], got "):
+            check_fraction("holdout", value, one=one)
+
+
+def test_one_line_is_shared_by_the_library_and_corpora():
+    from esca.corpora import download
+    from esca.errors import one_line
+    assert one_line(OSError("a\n  b\tc")) == "a b c" and one_line(KeyError()) == "KeyError"
+    assert not hasattr(download, "one_line") or download.one_line is one_line
+
+
+# -- esca._h5: the one checked reader of corpus, model and checkpoint files ---------------------
+
+def test_h5_reader_turns_damaged_files_into_one_line_errors(tmp_path):
+    import h5py
+
+    from esca import _h5
+    from esca.checkpoint import load_checkpoint
+    text = tmp_path / "notes.h5"
+    text.write_text("some words\nmore words\n")
+    for what, needle in (("corpus", "convert it first: esca prepare"),
+                         ("model", "'esca train' writes models"),
+                         ("checkpoint", r"is not an esca checkpoint \(a text file, not HDF5\)")):
+        with pytest.raises(UserError, match=needle):
+            _h5.open_file(str(text), what)
+    with pytest.raises(UserError, match="checkpoint file not found: "):
+        load_checkpoint(str(tmp_path / "missing.h5"))
+    with pytest.raises(UserError, match="checkpoint path is a folder, not a file: "):
+        load_checkpoint(str(tmp_path))
+    # A checkpoint with the right format but without its datasets: one line naming the file.
+    bad = tmp_path / "checkpoint-000000001.h5"
+    with h5py.File(bad, "w") as f:
+        f.attrs.update({"format": "esca-checkpoint", "format_version": 2})
+    with pytest.raises(UserError) as e:
+        load_checkpoint(str(bad))
+    assert str(e.value).startswith(f"corrupted esca checkpoint {bad}: ")
+    assert "\n" not in str(e.value)
+    with h5py.File(bad, "w") as f:
+        f.attrs.update({"format": "esca-checkpoint", "format_version": 7})
+    with pytest.raises(UserError, match=r"unknown checkpoint format version 7 \(this esca "
+                                        r"reads versions 1, 2\)"):
+        load_checkpoint(str(bad))
+    # attributes as plain values; a dataset checked for rank and dtype
+    with h5py.File(bad, "w") as f:
+        f.attrs["x"] = np.array([3])
+        f.attrs["s"] = b"caf\xc3\xa9"
+        f.create_dataset("d", data=np.zeros((2, 2)))
+    with h5py.File(bad, "r") as f:
+        assert _h5.read_attrs(f) == {"x": 3, "s": "café"} and _h5.as_int(_h5.attr(f, "x")) == 3
+        with pytest.raises(UserError, match="dataset 'd' must be 1-D, got shape"):
+            _h5.dataset(f, "p", "d", 1, "iu")
+        with pytest.raises(UserError, match=r"dataset 'd' has the wrong dtype float64 \(expected"
+                                            r" int\)"):
+            _h5.dataset(f, "p", "d", 2, "iu")
+        assert _h5.dataset(f, "p", "missing", 1, "iu", required=False) is None
+    assert _h5.peek_attrs(str(text)) is None
+
+
+def test_no_private_h5_helpers_imported_across_modules():
+    import pathlib
+    import re
+    root = pathlib.Path(esca.__file__).parent
+    pattern = re.compile(r"from \.corpus import [^\n]*\b_(attrs?|as_int|read_vocab|one_line|"
+                         r"H5_ERRORS|open_h5|is_hdf5)\b")
+    offenders = [p.name for p in root.rglob("*.py") if pattern.search(p.read_text())]
+    assert offenders == []

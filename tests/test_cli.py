@@ -260,3 +260,12 @@ def test_failing_run_keeps_existing_output(bad, trained, tmp_path, not_hdf5):
     check_user_error(run_esca(SMALL + bad + ["--out", out.name], tmp_path))
     assert out.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == names  # no temporary file left behind
+
+
+@pytest.mark.parametrize("exc, status", [
+    (BrokenPipeError(), 141), (esca.errors.WriteError("full"), 74), (esca.UserError("bad"), 2),
+    (esca.errors.Interrupted("stop"), 75), (esca.errors.Terminated(), 143),
+    (KeyboardInterrupt(), 130), (RuntimeError("bug"), 1), (OSError("other"), 1)])
+def test_exit_status_policy(exc, status):
+    """One exit policy (esca.errors.exit_status) for ``esca`` and the bench worker."""
+    assert esca.errors.exit_status(exc) == status

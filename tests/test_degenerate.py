@@ -359,7 +359,7 @@ def _read_input(kind, folder, name):
     """What the reader of ``kind`` makes of ``folder/name`` (the other inputs valid)."""
     from esca.cli.label import read_labels_file
     from esca.cli.topics import read_titles
-    from esca.corpora.prepare import prepare_corpus
+    from esca.corpora.prepare import Pruning, prepare_corpus
     f = folder
     base = {k: v for k, v in INPUTS.items()}
 
@@ -376,7 +376,7 @@ def _read_input(kind, folder, name):
     out = f / "c.h5"
     if kind in ("text", "stopwords"):
         prepare_corpus(plain("text") if kind == "stopwords" else str(f / name), "text", str(out),
-                       stopwords=str(f / name) if kind == "stopwords" else None)
+                       pruning=Pruning(stopwords=str(f / name) if kind == "stopwords" else None))
     elif kind in ("uci-docword", "uci-vocab"):
         prepare_corpus(plain("uci-docword") if kind == "uci-vocab" else str(f / name), "uci",
                        str(out), vocab=plain("uci-vocab") if kind == "uci-docword"
@@ -425,8 +425,8 @@ def test_top_words_titles_fit_a_grid_of_one_or_two_topics(K, tmp_path, monkeypat
     and the title gives the number of words drawn (V = 5 < --top 10)."""
     import esca.plot
     figures = []
-    real_save = esca.plot._save
-    monkeypatch.setattr(esca.plot, "_save", lambda fig, path, dpi: (figures.append(fig),
+    real_save = esca.plot.save_png
+    monkeypatch.setattr(esca.plot, "save_png", lambda fig, path, dpi: (figures.append(fig),
                                                                      real_save(fig, path, dpi))[1])
     esca.plot.plot_top_words(_model(K=K), str(tmp_path / "t.png"), top=10)
     fig = figures[0]

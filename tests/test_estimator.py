@@ -330,7 +330,7 @@ def test_params_clone_and_repr():
                            "random_state", "n_threads", "kernel", "optimize_interval",
                            "optimize_burn_in", "eval_every", "transform_sweeps",
                            "transform_burn_in", "vocabulary", "verbose",
-                           "warm_start"}
+                           "warm_start", "comm"}
     twin = clone(lda)
     assert twin.get_params() == params and twin is not lda
     assert lda.set_params(n_components=2, kernel="dense") is lda
@@ -338,6 +338,44 @@ def test_params_clone_and_repr():
     assert " ".join(repr(lda).split()) == ("LDA(alpha=0.2, beta=0.05, kernel='dense', max_iter=7, "
                                            "n_components=2, random_state=4, sampler='cgs')")
     assert not [a for a in vars(LDA()) if a.endswith("_")]  # the constructor only stores
+
+
+def test_clone_passes_the_communicator_on_as_it_is(data):
+    """A communicator is a handle, not a setting: clone (GridSearchCV) must not deep-copy it
+    (most cannot be pickled) but hand the same one to the copy; fit trains over it."""
+    from mpi4py import MPI
+    comm = MPI.COMM_SELF.Dup()
+    try:
+        lda = LDA(**FAST, comm=comm)
+        twin = clone(lda)
+        assert twin.comm is comm and lda.comm is comm and twin is not lda
+        one = LDA(**FAST).fit(data["X"])
+        np.testing.assert_array_equal(twin.fit(data["X"]).components_, one.components_)
+    finally:
+        comm.Free()
+
+
+def test_parameters_map_onto_the_train_config_both_ways(data):
+    """CONFIG_FIELDS maps every parameter once: fit's TrainConfig has the estimator's values
+    and from_model gives them back."""
+    from esca.estimator import CONFIG_FIELDS
+    params = dict(n_components=3, alpha=0.3, beta=0.02, sampler="cgs", max_iter=4,
+                  random_state=11, n_threads=1, kernel="dense", optimize_interval=2,
+                  optimize_burn_in=1, eval_every=2)
+    assert set(CONFIG_FIELDS) | {"random_state"} == set(params)
+    lda = LDA(**params).fit(data["X"])
+    c = lda.model_.config
+    assert (c.num_topics, c.iterations, c.threads, c.seed) == (3, 4, 1, 11)
+    assert {k: v for k, v in LDA.from_model(lda.model_).get_params().items()
+            if k in params} == params
+
+
+def test_n_threads_above_numbas_limit_names_the_parameter(fitted, data):
+    import numba
+    limit = numba.config.NUMBA_NUM_THREADS
+    with pytest.raises(ValueError, match=f"LDA: n_threads={limit + 1} is more than Numba's "
+                                         f"limit of {limit}"):
+        LDA.from_model(fitted.model_).set_params(n_threads=limit + 1).transform(data["X"])
 
 
 def test_set_params_then_refit_changes_k(data):
@@ -793,3 +831,65 @@ def test_fit_under_two_mpi_ranks(data, tmp_path):
     # random_state=None: rank 0's seed is used on both ranks.
     np.testing.assert_array_equal(np.load(tmp_path / "unseeded_0.npy"),
                                   np.load(tmp_path / "unseeded_1.npy"))
+
+
+COMM_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np
+    import scipy.sparse as sp
+    from mpi4py import MPI
+    import esca
+    X, out = sp.load_npz(sys.argv[1]), sys.argv[2]
+    world = MPI.COMM_WORLD
+    rank = world.Get_rank()
+    alone = world.Split(color=rank)  # each rank in a communicator of its own
+    kw = dict(n_components=3, max_iter=10, n_threads=1, vocabulary=[f"w{i}" for i in
+                                                                    range(X.shape[1])])
+    np.random.seed(100 + rank)  # random_state=None draws the seed from numpy's RandomState
+    lda = esca.LDA(**kw, comm=alone).fit(X)
+    np.save(f"{out}/alone_{rank}.npy", lda.components_)
+    np.save(f"{out}/alone_seed_{rank}.npy", lda.model_.config.seed)
+    lda = esca.LDA(**kw, comm=world).fit(X)
+    np.save(f"{out}/world_seed_{rank}.npy", lda.model_.config.seed)
+    lda = esca.LDA(**kw, random_state=5, comm=MPI.COMM_SELF).fit(X)
+    np.save(f"{out}/self_{rank}.npy", lda.components_)
+    alone.Free()
+""")
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec next to python or on PATH")
+def test_fit_uses_the_communicator_given(data, tmp_path):
+    """LDA(comm=...): the ranks of ``comm`` share a fit, not MPI.COMM_WORLD. Two ranks each
+    alone draw their own seeds and train alone; together (world) they share rank 0's seed;
+    COMM_SELF trains the one-rank model on each rank."""
+    X = sp.csr_matrix(data["X"])
+    sp.save_npz(tmp_path / "X.npz", X)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
+    cmd = [_mpiexec(), "-n", "2", sys.executable, "-c", COMM_SCRIPT, str(tmp_path / "X.npz"),
+           str(tmp_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"mpiexec timed out (hang?)\n{out}\n{err}")
+    assert proc.returncode == 0, err
+
+    def load(name):
+        return [np.load(tmp_path / f"{name}_{rank}.npy") for rank in (0, 1)]
+    seeds = load("alone_seed")
+    assert seeds[0] != seeds[1]  # each rank drew its own seed: no broadcast over the world
+    for rank, seed in enumerate(seeds):  # and trained alone: the one-rank model of that seed
+        one = LDA(n_components=3, max_iter=10, n_threads=1, random_state=int(seed)).fit(
+            X, vocabulary=[f"w{i}" for i in range(X.shape[1])])
+        np.testing.assert_array_equal(load("alone")[rank], one.components_)
+    world = load("world_seed")
+    assert world[0] == world[1]  # the world shares rank 0's seed
+    one = LDA(n_components=3, max_iter=10, n_threads=1, random_state=5).fit(
+        X, vocabulary=[f"w{i}" for i in range(X.shape[1])])
+    for components in load("self"):
+        np.testing.assert_array_equal(components, one.components_)

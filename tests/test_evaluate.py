@@ -186,12 +186,12 @@ def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in, rao_b
     np.testing.assert_array_equal(theta[4], alpha / alpha.sum())  # the empty document
 
 
-@pytest.mark.parametrize("K", [ev.SPARSE_MIN_K - 1, ev.SPARSE_MIN_K])
+@pytest.mark.parametrize("K", [ev.FOLD_IN_SPARSE_MIN_K - 1, ev.FOLD_IN_SPARSE_MIN_K])
 def test_fold_in_chooses_the_kernel_by_K(K):  # noqa: N802 - K, the field's name
     c = make_random_corpus(5, D=4, V=20, max_len=12)
     phi, alpha = _phi(K, c.num_words, 1), _alpha(K, True)
     theta = ev.fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps=2, burn_in=1, seed=3)
-    ref = naive.fold_in_sparse if K >= ev.SPARSE_MIN_K else naive.fold_in_dense
+    ref = naive.fold_in_sparse if K >= ev.FOLD_IN_SPARSE_MIN_K else naive.fold_in_dense
     np.testing.assert_array_equal(theta, ref(phi, alpha, c.doc_ptr, c.word_ids, 2, 1, 3))
 
 
@@ -313,7 +313,7 @@ def test_fold_in_rejects_bad_arguments():
 
 # -- document_completion ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("K", [5, ev.SPARSE_MIN_K], ids=["dense", "sparse"])
+@pytest.mark.parametrize("K", [5, ev.FOLD_IN_SPARSE_MIN_K], ids=["dense", "sparse"])
 def test_document_completion_equals_direct_computation(K):
     c = make_random_corpus(21, D=25, V=40, max_len=50, empty_docs=(3,))
     phi, alpha = _phi(K, c.num_words, 6, zeros=True), _alpha(K, True)
@@ -327,7 +327,7 @@ def test_document_completion_equals_direct_computation(K):
     assert res["tokens"] == len(held_ids) == int(np.sum(np.diff(c.doc_ptr) // 2))
     assert res["docs"] == c.num_docs
     assert res["docs_scored"] == int(np.count_nonzero(np.diff(c.doc_ptr) >= 2))
-    assert res["kernel"] == ("sparse" if K >= ev.SPARSE_MIN_K else "dense")
+    assert res["kernel"] == ("sparse" if K >= ev.FOLD_IN_SPARSE_MIN_K else "dense")
     assert ev.document_completion(phi, alpha, (c.doc_ptr, c.word_ids), sweeps=5, burn_in=1,
                                   seed=SEED) == res
 

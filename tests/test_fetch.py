@@ -200,12 +200,49 @@ def test_unknown_corpus_and_bad_options(tmp_path):
         fetch_corpus("20ng", cache_dir=tmp_path, conversion=Conversion(holdout=0.1))
     with pytest.raises(UserError, match="wikipedia only"):
         fetch_corpus("kos", cache_dir=tmp_path, source=Source(dump_date="20240101"))
-    with pytest.raises(UserError, match="give --sha256 FILE=HEX"):
+    with pytest.raises(UserError, match="key source.sha256 by file name"):
         fetch_corpus("kos", cache_dir=tmp_path,
                      source=Source(sha256={None: "a" * 64}, mirror="http://127.0.0.1:9/"))
-    with pytest.raises(UserError, match="not a sha256 digest"):
-        fetch.parse_sha256_options(["kos=abc"])
-    assert fetch.parse_sha256_options(["f.gz=" + "A" * 64]) == {"f.gz": "a" * 64}
+    with pytest.raises(UserError, match="source.sha256 names 'x.gz', but kos has no such file"):
+        fetch_corpus("kos", cache_dir=tmp_path,
+                     source=Source(sha256={"x.gz": "a" * 64}, mirror="http://127.0.0.1:9/"))
+
+
+@pytest.mark.parametrize("source, conversion, message", [
+    (Source(timeout=0), None, "source.timeout must be positive, got 0"),
+    (Source(mirror="ftp://x/"), None, "source.mirror must be an http://, https:// or file://"),
+    (Source(dump_date="20240101"), None, "source.dump_date applies to wikipedia only, not kos"),
+    (None, Conversion(holdout=0.1), "conversion.holdout does not apply")])
+def test_library_messages_name_parameters(source, conversion, message, tmp_path):
+    """fetch_corpus names its parameters (esca corpora fetch names its flags, below)."""
+    name = "20ng" if conversion else "kos"
+    with pytest.raises(UserError, match=re.escape(message)):
+        fetch_corpus(name, cache_dir=tmp_path, source=source, conversion=conversion)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--timeout", "0"], "--timeout must be positive, got 0"),
+    (["--mirror", "ftp://x/"], "--mirror must be an http://, https:// or file:// URL"),
+    (["--dump-date", "20240101"], "--dump-date applies to wikipedia only, not kos"),
+    (["--sha256", "a" * 64], "kos has 2 files (docword.kos.txt.gz, vocab.kos.txt); give "
+     "--sha256 FILE=HEX"),
+    (["--sha256", "x.gz=" + "a" * 64], "--sha256 x.gz=...: kos has no file 'x.gz'"),
+    (["--sha256", "kos=abc"], "--sha256 kos=abc: 'abc' is not a sha256 digest"),
+    (["--sha256", "a" * 64, "--sha256", "b" * 64], "--sha256 given twice for the file")])
+def test_cli_messages_name_flags(flags, message, tmp_path):
+    """esca corpora fetch checks its flags first and names them, before any download."""
+    r = subprocess.run([sys.executable, "-m", "esca", "corpora", "fetch", "kos", "--cache-dir",
+                        str(tmp_path / "cache"), *flags], capture_output=True, text=True,
+                       check=False)
+    assert r.returncode == 2 and r.stderr.startswith(f"esca: error: {message}"), r.stderr
+    assert r.stderr.count("\n") == 1 and not (tmp_path / "cache" / "kos").exists()
+
+
+def test_parse_sha256_options():
+    from esca.cli.corpora import parse_sha256_options
+    assert parse_sha256_options(["f.gz=" + "A" * 64]) == {"f.gz": "a" * 64}
+    assert parse_sha256_options(None) == {}
 
 
 def test_cache_dir_default(monkeypatch):

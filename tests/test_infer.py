@@ -9,6 +9,7 @@ import pytest
 
 import esca
 from esca.corpus import write_corpus
+from esca.theta import read_theta, write_theta
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,46 @@ def test_cli_infer(trained, tmp_path):
         theta = f["theta"][()]
         assert f.attrs["format"] == "esca-theta" and f.attrs["docs_per_s"] > 0
     np.testing.assert_array_equal(theta, model.transform(corpus, sweeps=12, burn_in=3, seed=7))
+
+
+def test_cli_infer_output_reads_back_with_esca_theta(trained, tmp_path):
+    """The library owns the theta format: what esca infer writes, read_theta reads."""
+    _, corpus, path, mpath = trained
+    for name in ("theta.h5", "theta.csv"):
+        r = _esca("infer", mpath, path, "--out", name, "--sweeps", 4, "--burn-in", 1,
+                  cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+    theta, doc_index, attrs = read_theta(tmp_path / "theta.h5")
+    assert theta.shape[0] == corpus.num_docs and doc_index is None
+    assert attrs["format"] == "esca-theta" and attrs["sweeps"] == 4 and attrs["burn_in"] == 1
+    assert attrs["tokens"] + attrs["tokens_skipped"] == corpus.num_tokens
+    csv_theta, csv_doc, csv_attrs = read_theta(tmp_path / "theta.csv")
+    np.testing.assert_array_equal(csv_theta, theta)  # 17 significant digits: exact
+    np.testing.assert_array_equal(csv_doc, np.arange(corpus.num_docs))
+    assert csv_attrs == {}
+
+
+@pytest.mark.parametrize("name", ["t.h5", "t.csv"])
+def test_write_theta_round_trip(tmp_path, name):
+    theta = np.random.default_rng(0).dirichlet(np.ones(3), size=5)
+    doc_index = np.array([10, 11, 12, 20, 21])
+    write_theta(tmp_path / name, theta, doc_index, attrs={"seed": 3})
+    got, got_index, attrs = read_theta(tmp_path / name)
+    np.testing.assert_array_equal(got, theta)
+    np.testing.assert_array_equal(got_index, doc_index)
+    assert attrs == ({} if name.endswith(".csv") else
+                     {"seed": 3, "format": "esca-theta", "esca_version": esca.__version__})
+
+
+def test_read_theta_refuses_other_files(trained, tmp_path):
+    _, _, path, _ = trained
+    with pytest.raises(esca.UserError, match="theta file not found"):
+        read_theta(tmp_path / "missing.h5")
+    with pytest.raises(esca.UserError, match="is not an esca theta file"):
+        read_theta(path)  # a corpus
+    (tmp_path / "x.csv").write_text("doc,a\n0,1\n")
+    with pytest.raises(esca.UserError, match="is not an esca theta CSV file"):
+        read_theta(tmp_path / "x.csv")
 
 
 @pytest.mark.parametrize("args,words", [(["--sweeps", 0], ["sweeps", "0"]),

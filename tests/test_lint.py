@@ -17,25 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 #: The folders of the installed packages (pyproject.toml's package-dir).
 PACKAGES = {"esca": ROOT / "esca", "esca.cli": ROOT / "cli", "esca.corpora": ROOT / "corpora"}
-#: Private names still imported across modules at main 6c892f8, left to the redesign in progress
-#: (one checked HDF5 reader; the estimator's thread setting). The list only shrinks: a stale
-#: entry fails test_no_private_names_imported_across_modules.
-KNOWN_PRIVATE_IMPORTS = {
-    ("esca/checkpoint.py", "esca.corpus", "_H5_ERRORS"),
-    ("esca/checkpoint.py", "esca.corpus", "_one_line"),
-    ("esca/checkpoint.py", "esca.corpus", "_open_h5"),
-    ("esca/checkpoint.py", "esca.corpus", "_read_header"),
-    ("esca/checkpoint.py", "esca.corpus", "_read_vocab"),
-    ("esca/checkpoint.py", "esca.corpus", "_as_int"),
-    ("esca/checkpoint.py", "esca.corpus", "_attrs"),
-    ("esca/estimator.py", "esca.train", "_set_threads"),
-    ("esca/model.py", "esca.corpus", "_H5_ERRORS"),
-    ("esca/model.py", "esca.corpus", "_as_int"),
-    ("esca/model.py", "esca.corpus", "_attr"),
-    ("esca/model.py", "esca.corpus", "_is_hdf5"),
-    ("esca/model.py", "esca.corpus", "_one_line"),
-    ("esca/model.py", "esca.corpus", "_read_vocab"),
-}
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
 needs_ruff = pytest.mark.skipif(RUFF is None, reason="no ruff (pip install -e '.[test]')")
 
@@ -140,13 +121,11 @@ def _product_files():
 
 
 def test_no_private_names_imported_across_modules():
-    found = {hit for p in _product_files() for hit in private_imports(p, ast.parse(p.read_text()))}
-    new = sorted(found - KNOWN_PRIVATE_IMPORTS)
-    assert not new, ("make these public in the module that owns them (or move them to the "
-                     "module lower in the data flow that both use):\n"
-                     + "\n".join(f"{f}: from {m} import {n}" for f, m, n in new))
-    stale = sorted(KNOWN_PRIVATE_IMPORTS - found)
-    assert not stale, f"gone, remove from KNOWN_PRIVATE_IMPORTS: {stale}"
+    found = sorted(hit for path in _product_files()
+                   for hit in private_imports(path, ast.parse(path.read_text())))
+    assert not found, ("make these public in the module that owns them (or move them to the "
+                       "module lower in the data flow that both use):\n"
+                       + "\n".join(f"{f}: from {m} import {n}" for f, m, n in found))
 
 
 def test_the_private_import_check_sees_relative_and_absolute_imports():

@@ -20,7 +20,7 @@ import pytest
 
 import esca
 
-from helpers import MPIEXEC, SCRIPTS, TIMEOUT, check_ok, esca_cmd, needs_mpiexec, run
+from helpers import MPIEXEC, SCRIPTS, TIMEOUT, check_ok, child_env, esca_cmd, needs_mpiexec, run
 
 ABORT_TIMEOUT = 120  # seconds for a job whose rank crashes
 RANKS = 2
@@ -143,8 +143,9 @@ def test_one_document_leaves_a_rank_empty(corpora):
 
 EXCHANGE_SCRIPT = """
 import sys, numpy as np, esca
-from esca.samplers.base import ShardSampler
-ShardSampler.exchange_mode = sys.argv[1]
+from esca import exchange
+if sys.argv[1] != "auto":  # force one way: the test patches the choice, not the product
+    exchange.use_sparse = lambda *args: sys.argv[1] == "sparse"
 m = esca.train(sys.argv[2], num_topics=int(sys.argv[3]), iterations=4, seed=3, threads=1)
 if m is not None:
     np.save(sys.argv[4], m.n_kw)
@@ -211,6 +212,15 @@ def test_user_error_printed_once(bad, names, tmp_path):
     r, seconds = run(esca_cmd(args, RANKS), tmp_path)
     check_user_error_once(r, *names)
     assert seconds < TIMEOUT
+
+
+def test_user_error_of_rank_zeros_lookup(tmp_path):
+    """Rank 0 looks for the checkpoint alone (esca.distributed.on_root): its error must reach
+    rank 1, which used to wait in the broadcast for ever (the job hung)."""
+    (tmp_path / "ckpt").mkdir()
+    args = ["train", "--resume", "ckpt", "-n", 3, "--threads", 1, "--top", 0]
+    r, _ = run(esca_cmd(args, RANKS), tmp_path, timeout=ABORT_TIMEOUT)
+    check_user_error_once(r, "no checkpoint in", "ckpt")
 
 
 def test_user_error_seen_by_one_rank_only(tmp_path):
@@ -291,3 +301,85 @@ def test_evaluate_identical_across_ranks(corpora, tmp_path, num_topics):
         assert one[part]["perplexity"] == two[part]["perplexity"]
         assert one[part]["tokens"] == two[part]["tokens"] > 0
     assert one["training_loglik_per_token"] == two["training_loglik_per_token"]
+
+
+# -- the named collectives of esca.distributed ------------------------------------------------
+
+DISTRIBUTED_SCRIPT = """
+import numpy as np
+from mpi4py import MPI
+from esca import distributed as d
+from esca.errors import UserError, WriteError
+comm = MPI.COMM_WORLD
+rank, size = d.rank_and_size(comm)
+assert size == 2
+assert d.sum_over_ranks(comm, rank + 1) == 3
+assert d.sum_over_ranks(comm, 0.5 * (rank + 1)) == 1.5
+assert d.max_over_ranks(comm, 10 - rank) == 10
+assert d.allgather(comm, rank * 2) == [0, 2]
+assert d.gather(comm, f"r{rank}") == (["r0", "r1"] if rank == 0 else None)
+assert d.bcast(comm, "root" if rank == 0 else "other") == "root"
+a = d.allreduce_sum(comm, np.array([rank, 1], dtype=np.int64))
+assert a.tolist() == [1, 2]
+rows = d.gather_rows(comm, np.full((rank + 1, 2), rank, dtype=np.int32))
+assert rank != 0 or rows.tolist() == [[0, 0], [1, 1], [1, 1]]
+calls = []
+
+def only_root(x):
+    calls.append(x)
+    return x * 3
+
+assert d.on_root(comm, only_root, 7) == 21
+assert calls == ([7] if rank == 0 else [])
+
+def refuse():
+    raise WriteError("disk full")
+
+try:
+    d.on_root(comm, refuse)
+except WriteError as e:  # the class travels, so the exit status is the same on every rank
+    assert str(e) == "disk full"
+else:
+    raise AssertionError("on_root swallowed the error")
+d.barrier(comm)
+lib = d.mpi_library()
+assert lib["library"] and lib["standard"].count(".") == 1 and lib["vendor"]
+print(f"rank {rank} ok", flush=True)
+"""
+
+
+def test_named_collectives(tmp_path):
+    """Every function of esca.distributed that wraps a collective, on two real ranks."""
+    script = tmp_path / "collectives.py"
+    script.write_text(DISTRIBUTED_SCRIPT)
+    r, _ = run([MPIEXEC, "-n", RANKS, sys.executable, script], tmp_path)
+    assert sorted(ln for ln in check_ok(r).stdout.split() if ln in ("0", "1")) == ["0", "1"]
+    assert r.stdout.count("ok") == RANKS, r.stdout
+
+
+def test_named_collectives_on_one_rank():
+    """Without a communicator (None) or with one rank they return at once, as one rank's."""
+    from mpi4py import MPI
+
+    from esca import distributed as d
+    for comm in (None, MPI.COMM_SELF):
+        assert d.rank_and_size(comm) == (0, 1)
+        assert d.sum_over_ranks(comm, 4) == 4 and d.max_over_ranks(comm, 2.5) == 2.5
+        assert d.allgather(comm, "x") == ["x"] and d.gather(comm, "y") == ["y"]
+        assert d.bcast(comm, 5) == 5 and d.on_root(comm, lambda: 6) == 6
+        d.barrier(comm)
+        with pytest.raises(esca.UserError, match="no"):
+            d.on_root(comm, lambda: (_ for _ in ()).throw(esca.UserError("no")))
+
+
+def test_rank_comes_from_the_communicator_not_the_environment(tmp_path):
+    """A subcommand that never runs as an MPI job does not initialize MPI, and a launcher's
+    variable in the environment does not make it a silent rank 1 (the CLI used to read
+    ``PMI_RANK`` and friends to guess its rank)."""
+    code = ("import sys\nfrom esca.cli.main import main\nstatus = main(sys.argv[1:])\n"
+            "print('mpi4py imported:', 'mpi4py.MPI' in sys.modules)\nsys.exit(status)\n")
+    env = child_env(PMI_RANK="1", OMPI_COMM_WORLD_RANK="1", PMIX_RANK="1")
+    r, _ = run([sys.executable, "-c", code, "topics", "missing.h5"], tmp_path, env=env)
+    assert r.returncode == 2, r.stderr
+    assert "esca: error:" in r.stderr and "missing.h5" in r.stderr, r.stderr
+    assert "mpi4py imported: False" in r.stdout

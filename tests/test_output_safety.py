@@ -68,7 +68,7 @@ def test_same_file_through_links(tmp_path):
     os.symlink(tmp_path, tmp_path / "link_to_here")
     assert _io.same_file(tmp_path / "link_to_here" / "new.h5", tmp_path / "new.h5")
     assert not _io.same_file(tmp_path / "new.h5", tmp_path / "a.h5")
-    with pytest.raises(UserError, match=r"^--out .*sym\.h5 would overwrite the input MODEL\.h5 "
+    with pytest.raises(UserError, match=r"^out .*sym\.h5 would overwrite the input MODEL\.h5 "
                        r".*a\.h5; choose another path$"):
         _io.check_not_input(tmp_path / "sym.h5", [("CORPUS.h5", None), ("MODEL.h5",
                                                                          tmp_path / "a.h5")])
@@ -336,7 +336,7 @@ def test_corpora_fetch_refuses_an_out_that_is_a_download(server, tmp_path):
                   conversion=Conversion(pruning=Pruning(no_below=1)))
     fetch_corpus("20newsgroups", convert=False, **kwargs)
     before = _files(tmp_path)
-    with pytest.raises(UserError, match=r"^--out .*20news-bydate\.tar\.gz would overwrite the "
+    with pytest.raises(UserError, match=r"^out .*20news-bydate\.tar\.gz would overwrite the "
                        r"input download .*20news-bydate\.tar\.gz; choose another path$"):
         fetch_corpus("20newsgroups", out=str(archive), **kwargs)
     assert archive.read_bytes() == data

@@ -116,8 +116,8 @@ def test_top_words_panels_share_one_readable_x_scale(tmp_path, monkeypatch):
     at most five short percent tick labels."""
     import esca.plot
     figures = []
-    real_save = esca.plot._save
-    monkeypatch.setattr(esca.plot, "_save", lambda fig, path, dpi: (figures.append(fig),
+    real_save = esca.plot.save_png
+    monkeypatch.setattr(esca.plot, "save_png", lambda fig, path, dpi: (figures.append(fig),
                                                                      real_save(fig, path, dpi))[1])
     rng = np.random.default_rng(5)
     model = hand_model(K=6, V=40)

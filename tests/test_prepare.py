@@ -5,6 +5,7 @@ import collections
 import gzip
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ from gensim.corpora import BleiCorpus, Dictionary, MmCorpus
 
 from esca.cli import prepare as cli_prepare
 from esca.corpora import readers
-from esca.corpora.prepare import prepare_corpus
+from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
 from esca.corpus import read_corpus
 from esca.errors import UserError
 
@@ -106,10 +107,15 @@ WRITERS = {
 }
 
 
+PRUNING_FIELDS = ("no_below", "no_above", "keep_n", "stopwords")
+
+
 def prepare(tmp_path, kind, docs=DOCS, **options):
     path, files = WRITERS[kind](str(tmp_path), docs)
     out = str(tmp_path / "corpus.h5")
-    stats = prepare_corpus(path, kind.split(".")[0].split("-")[0], out, **files, **options)
+    pruning = Pruning(**{k: options.pop(k) for k in PRUNING_FIELDS if k in options})
+    stats = prepare_corpus(path, kind.split(".")[0].split("-")[0], out, **files,
+                           pruning=pruning, **options)
     return stats, read_corpus(out), files
 
 
@@ -323,19 +329,26 @@ def test_bad_arguments_name_the_value(tmp_path):
     out = str(tmp_path / "c.h5")
     cases = [
         (dict(input_path=str(tmp_path / "nope.txt"), fmt="text"), "nope.txt"),
-        (dict(input_path=txt, fmt="uci"), "--vocab"),
+        (dict(input_path=txt, fmt="uci"), "vocab"),
         (dict(input_path=txt, fmt="ldac", vocab=str(tmp_path / "v.txt")), "v.txt"),
-        (dict(input_path=txt, fmt="mm"), "--dictionary"),
+        (dict(input_path=txt, fmt="mm"), "dictionary"),
         (dict(input_path=txt, fmt="csv"), "csv"),
-        (dict(input_path=txt, fmt="text", vocab=txt), "--vocab"),
-        (dict(input_path=txt, fmt="text", no_above=1.5), "1.5"),
-        (dict(input_path=txt, fmt="text", no_below=-1), "-1"),
-        (dict(input_path=txt, fmt="text", keep_n=0), "--keep-n"),
-        (dict(input_path=txt, fmt="text", stopwords=str(tmp_path / "s.txt")), "s.txt"),
+        (dict(input_path=txt, fmt="text", vocab=txt), "vocab is only used with fmt='uci'"),
+        (dict(input_path=txt, fmt="text", pruning=Pruning(no_above=1.5)),
+         "pruning.no_above must be a fraction in (0, 1], got 1.5"),
+        (dict(input_path=txt, fmt="text", pruning=Pruning(no_below=-1)), "-1"),
+        (dict(input_path=txt, fmt="text", pruning=Pruning(keep_n=0)), "pruning.keep_n"),
+        (dict(input_path=txt, fmt="text", pruning=Pruning(stopwords=str(tmp_path / "s.txt"))),
+         "s.txt"),
+        (dict(input_path=txt, fmt="text", holdout=2),
+         "holdout must be a fraction in (0, 1), got 2"),
+        (dict(input_path=txt, fmt="uci", vocab=txt, text=TextOptions(encoding="latin-1")),
+         "only used with fmt='text'"),
     ]
     for kwargs, needle in cases:
-        with pytest.raises(UserError, match=needle.replace(".", r"\.")):
+        with pytest.raises(UserError, match=re.escape(needle)) as e:
             prepare_corpus(out=out, **kwargs)
+        assert "--" not in str(e.value)  # the library names parameters, not flags
     with pytest.raises(UserError, match="overwrite"):
         prepare_corpus(txt, "text", txt)
     mm, files = write_mm(str(tmp_path), DOCS)

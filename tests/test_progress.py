@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import esca
-from esca.corpora.prepare import REPORT_EVERY, prepare_corpus
+from esca.corpora.prepare import REPORT_EVERY, Pruning, prepare_corpus
 from esca.evaluate import fold_in
 from esca.progress import StageProgress, TrainProgress
 
@@ -398,7 +398,7 @@ def test_prepare_reports_every_pass(tmp_path, n):
     text = tmp_path / "docs.txt"
     write_text_corpus(text, docs=n)
     calls = []
-    stats = prepare_corpus(text, "text", tmp_path / "c.h5", no_below=2,
+    stats = prepare_corpus(text, "text", tmp_path / "c.h5", pruning=Pruning(no_below=2),
                            progress=lambda *c: calls.append(c))
     for stage in ("vocabulary", "writing"):
         mine = [c for c in calls if c[0] == stage]
@@ -426,7 +426,8 @@ def test_prepare_reports_uci_by_document_id(tmp_path):
     (tmp_path / "vocab.txt").write_text("".join(f"v{i}\n" for i in range(V)))
     calls = []
     prepare_corpus(tmp_path / "docword.txt", "uci", tmp_path / "c.h5",
-                   vocab=tmp_path / "vocab.txt", no_below=1, progress=lambda *c: calls.append(c))
+                   vocab=tmp_path / "vocab.txt", pruning=Pruning(no_below=1),
+                   progress=lambda *c: calls.append(c))
     for stage in ("doc frequencies", "writing"):
         mine = [c for c in calls if c[0] == stage]
         assert mine[0] == (stage, 0, D) and mine[-1] == (stage, D, D), mine

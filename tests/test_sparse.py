@@ -4,7 +4,6 @@ draw from exactly p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta).
 
 import numpy as np
 import pytest
-from mpi4py import MPI
 from scipy import stats
 
 import esca
@@ -191,10 +190,9 @@ def test_sparse_sampler_threads_and_invariants():
 
 def test_sampler_kernel_choice():
     c = esca.read_corpus("builtin:wiki250")
-    small = EscaSampler(c, TrainConfig(num_topics=10, iterations=1), MPI.COMM_SELF)
-    large = EscaSampler(c, TrainConfig(num_topics=300, iterations=1), MPI.COMM_SELF)
-    forced = EscaSampler(c, TrainConfig(num_topics=10, iterations=1, kernel="sparse"),
-                         MPI.COMM_SELF)
+    small = EscaSampler(c, TrainConfig(num_topics=10, iterations=1))
+    large = EscaSampler(c, TrainConfig(num_topics=300, iterations=1))
+    forced = EscaSampler(c, TrainConfig(num_topics=10, iterations=1, kernel="sparse"))
     assert (small.kernel, large.kernel, forced.kernel) == ("dense", "sparse", "sparse")
     with pytest.raises(esca.UserError, match="'fast'"):
         TrainConfig(kernel="fast")
@@ -252,3 +250,15 @@ def test_long_documents_equal_reference():
         _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
         np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
         np.testing.assert_array_equal(n_dk, n_dk_ref)
+
+
+def test_training_and_fold_in_thresholds_have_distinct_names():
+    """The sampler's kernel threshold and the fold-in's are two constants with two names (one
+    name meant 100 in the sampler and 32 in esca.infer); esca.evaluate re-exports the latter."""
+    import esca.evaluate
+    import esca.infer
+    import esca.samplers.esca
+    assert esca.samplers.esca.SPARSE_MIN_K == 100
+    assert esca.infer.FOLD_IN_SPARSE_MIN_K == esca.evaluate.FOLD_IN_SPARSE_MIN_K == 32
+    assert not hasattr(esca.infer, "SPARSE_MIN_K")
+    assert "FOLD_IN_SPARSE_MIN_K" in esca.evaluate.__all__

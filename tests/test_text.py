@@ -15,7 +15,7 @@ from gensim.utils import simple_preprocess
 
 import esca
 from esca.corpora import fetch
-from esca.corpora.prepare import prepare_corpus
+from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
 from esca.corpora.text import Tokenizer, newsgroup_text, tokenize_text
 from esca.corpus import read_corpus
 from esca.errors import UserError
@@ -114,14 +114,16 @@ def test_token_pattern_matches_scikit_learn():
 
 
 @pytest.mark.parametrize("bad, match", [
-    (dict(min_length=0), "--min-length must be >= 1, got 0"),
-    (dict(min_length=4, max_length=3), "--max-length 3 is below --min-length 4"),
-    (dict(token_pattern="(a"), "--token-pattern '\\(a' is not a valid regular expression"),
-    (dict(clean="usenet"), "unknown --clean 'usenet'"),
+    (dict(min_length=0), "min_length must be >= 1, got 0"),
+    (dict(min_length=4, max_length=3), "max_length 3 is below min_length 4"),
+    (dict(token_pattern="(a"), "token_pattern '\\(a' is not a valid regular expression"),
+    (dict(clean="usenet"), "unknown clean 'usenet'"),
 ])
 def test_bad_settings(bad, match):
-    with pytest.raises(UserError, match=match):
+    """The library names its parameters (esca prepare names its flags: test_bad_input.py)."""
+    with pytest.raises(UserError, match=match) as e:
         Tokenizer(**bad)
+    assert "--" not in str(e.value)
 
 
 def test_clean_newsgroups_strips_headers_and_quotes():
@@ -201,12 +203,25 @@ def test_without_tokenize_the_bom_is_dropped_and_crlf_split(tmp_path):
     assert doc_words(c, 0) == ["the", "cat"] and doc_words(c, 1) == ["the", "mat"]
 
 
+@pytest.mark.parametrize("encoding, message", [
+    ("klingon", "unknown text.encoding 'klingon'"),
+    ("utf-16", "text.encoding utf-16 is not supported")])
+def test_bad_encoding_names_the_parameter(encoding, message, tmp_path):
+    """prepare_corpus names its parameter (esca prepare names --encoding: test_bad_input.py)."""
+    src = tmp_path / "t.txt"
+    src.write_text("a b\n")
+    with pytest.raises(UserError, match=message):
+        prepare_corpus(src, "text", tmp_path / "t.h5", text=TextOptions(encoding=encoding))
+    assert not (tmp_path / "t.h5").exists()
+
+
 def test_latin1_text_with_encoding(tmp_path):
     src = tmp_path / "latin.txt"
     src.write_bytes("Caf\u00e9 cr\u00e8me\n".encode("latin-1"))
     with pytest.raises(UserError, match="line 1: invalid UTF-8"):
-        prepare_corpus(src, "text", tmp_path / "l.h5", tokenizer=Tokenizer())
-    prepare_corpus(src, "text", tmp_path / "l.h5", tokenizer=Tokenizer(), encoding="latin-1")
+        prepare_corpus(src, "text", tmp_path / "l.h5", text=TextOptions(tokenizer=Tokenizer()))
+    prepare_corpus(src, "text", tmp_path / "l.h5",
+                   text=TextOptions(tokenizer=Tokenizer(), encoding="latin-1"))
     assert sorted(read_corpus(tmp_path / "l.h5").vocab) == ["cafe", "creme"]
 
 
@@ -321,7 +336,7 @@ def test_stopwords_english_prunes_a_bag_of_words_vocabulary(tmp_path):
     (tmp_path / "vocab.txt").write_text("the\nriver\nof\nbank\n")
     (tmp_path / "docword.txt").write_text("2\n4\n4\n1 1 3\n1 2 1\n2 3 2\n2 4 1\n")
     prepare_corpus(tmp_path / "docword.txt", "uci", tmp_path / "u.h5",
-                   vocab=tmp_path / "vocab.txt", stopwords="english")
+                   vocab=tmp_path / "vocab.txt", pruning=Pruning(stopwords="english"))
     c = read_corpus(tmp_path / "u.h5")
     assert c.vocab == ["river", "bank"] and doc_words(c, 0) == ["river"]
     assert json.loads(c.attrs["provenance"])["pruning"]["stopwords"] == "english"

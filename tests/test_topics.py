@@ -235,7 +235,7 @@ def test_label_command_and_where_labels_show(files, tmp_path):
 def test_plot_titles_show_labels(monkeypatch, tmp_path):
     import esca.plot as plot
     titles = []
-    monkeypatch.setattr(plot, "_save", lambda fig, path, dpi: titles.extend(
+    monkeypatch.setattr(plot, "save_png", lambda fig, path, dpi: titles.extend(
         ax.get_title() for ax in fig.axes))
     m = hand_model()
     m.set_label(1, "sports")

@@ -1,4 +1,11 @@
-"""State of one rank's shard, shared by the ESCA and collapsed Gibbs samplers."""
+"""State of one rank's shard, shared by the ESCA and collapsed Gibbs samplers.
+
+A sampler knows nothing of MPI: it sweeps its shard and counts what it holds. Making its
+word-topic tables the whole corpus's is :mod:`esca.exchange`'s job (the caller, esca.train,
+runs :func:`esca.exchange.sync_counts` after :meth:`ShardSampler.initialize` and
+:meth:`ShardSampler.restore`, and :func:`esca.exchange.after_sweep` after each
+:meth:`ShardSampler.step`).
+"""
 
 import time
 
@@ -18,7 +25,6 @@ class ShardSampler:
         This rank's contiguous documents (``token_start`` is the global index
         of its first token).
     config : esca.config.TrainConfig
-    comm : mpi4py communicator
     threads : int
         Number of thread chunks to balance the documents over (the Numba
         thread count is set by the caller).
@@ -30,13 +36,15 @@ class ShardSampler:
         document's tokens are sorted by word id.
     n_dk : ndarray of int32, shape (D_local, K)
     n_wk : ndarray of int32, shape (V, K)
-        Word-topic counts of the *whole* corpus (summed over ranks),
-        word-major; the model exposes its transpose ``n_kw``.
+        Word-topic counts, word-major (the model exposes its transpose ``n_kw``): the
+        *whole* corpus's (summed over ranks by :mod:`esca.exchange`) when a sweep starts;
+        after :meth:`count_words` only this shard's.
     n_k : ndarray of int64, shape (K,)
-        Tokens per topic in the whole corpus.
+        Tokens per topic, in step with ``n_wk``.
     timings : dict of str to float
-        Seconds of the last iteration spent in ``sample``, ``count``
-        (count-table rebuild) and ``allreduce``.
+        Seconds of the last iteration spent in ``sample`` and ``count`` (count-table
+        rebuild); :mod:`esca.exchange` adds ``count``, ``allreduce`` and
+        ``exchange_bytes``.
     """
 
     #: Random-number stream of this sampler's sweeps (see esca.rng).
@@ -44,13 +52,13 @@ class ShardSampler:
     #: Whether a sweep reads the previous ``z`` (collapsed Gibbs) or only the previous counts
     #: (ESCA); a model continues from its counts alone only when it does not.
     sweep_reads_z = True
-    #: Count exchange: "auto" (fewer bytes), "sparse" or "dense" (see :meth:`exchange`).
-    exchange_mode = "auto"
+    #: Whether a sweep updates ``n_wk`` and ``n_k`` in place as it goes (collapsed Gibbs:
+    #: exact with one rank) instead of leaving them to :meth:`count_words` (ESCA).
+    sweep_keeps_counts = True
 
-    def __init__(self, shard, config, comm, threads=1):
+    def __init__(self, shard, config, threads=1):
         self.shard = shard
         self.config = config
-        self.comm = comm
         self.K = K = config.num_topics
         self.V = V = shard.num_words
         self.alpha = config.alpha_vector()
@@ -94,20 +102,29 @@ class ShardSampler:
         return int(self.n_wk.nbytes + self.n_k.nbytes)
 
     def initialize(self):
-        """Draw uniform random topics and build all count tables."""
+        """Draw uniform random topics and build all count tables from them (``n_wk`` and
+        ``n_k``: this shard's, see :func:`esca.exchange.sync_counts`)."""
         kern.init_topics(self.z, self.token_start, self.seed_lo, self.seed_hi, self.K)
         kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
-        self.exchange()
+        self.count_words()
 
     def restore(self, z, alpha, beta):
         """Continue from a checkpoint: set ``z`` (this shard's topics, int, shape (N_local,),
         in the sampler's token order), the priors, and rebuild every count table from ``z``
-        (a collective call: the word-topic counts are summed over ranks)."""
+        (``n_wk`` and ``n_k``: this shard's, see :func:`esca.exchange.sync_counts`)."""
         self.z[:] = z
         self.alpha = np.array(alpha, dtype=np.float64)
         self.beta = float(beta)
         kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
-        self.exchange()
+        self.count_words()
+
+    def count_words(self):
+        """Rebuild ``n_wk`` and ``n_k`` from this shard's ``z``; adds the seconds to
+        ``timings["count"]``."""
+        t0 = time.perf_counter()
+        kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk)
+        self.n_k[:] = np.bincount(self.z, minlength=self.K)
+        self.timings["count"] = self.timings.get("count", 0.0) + time.perf_counter() - t0
 
     def restore_counts(self, n_dk, n_wk, n_k, alpha, beta):
         """Continue from a model's count tables alone: ``n_dk`` (this shard's rows), ``n_wk``
@@ -124,110 +141,29 @@ class ShardSampler:
         self.alpha = np.array(alpha, dtype=np.float64)
         self.beta = float(beta)
 
-    def exchange(self):
-        """Rebuild this rank's word-topic counts from ``z`` and sum them over ranks.
-
-        After the call ``n_wk`` and ``n_k`` hold the whole corpus's counts,
-        identical on every rank (integer sums are exact, whatever the order).
-        Two exact ways, chosen by the same rule on every rank:
-
-        * ``sparse``: each rank sends only its nonzero counts as (index,
-          count) pairs (``MPI_Allgatherv``) and adds the other ranks' pairs
-          to its own table. Each rank receives sum_r nnz_r x 8 bytes (12
-          when V K >= 2**31).
-        * ``dense``: ``MPI_Allreduce`` of the V x K int32 table, which a
-          ring allreduce moves as 2 (p - 1)/p x 4 V K bytes per rank.
-
-        The sparse way is taken when it moves fewer bytes. ``timings``
-        gets ``count`` (rebuild and packing), ``allreduce`` (the MPI calls)
-        and ``exchange_bytes`` (bytes this rank received).
-        """
-        t0 = time.perf_counter()
-        kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk)
-        self.n_k[:] = np.bincount(self.z, minlength=self.K)
-        size = self.comm.Get_size()
-        t_mpi = 0.0
-        nbytes = 0
-        if size > 1:
-            nnz_chunks = np.empty(len(self.word_chunks) - 1, dtype=np.int64)
-            kern.count_nonzeros(self.n_wk, self.word_chunks, nnz_chunks)
-            t1 = time.perf_counter()
-            nnz = np.array(self.comm.allgather(int(nnz_chunks.sum())), dtype=np.int64)
-            distributed.allreduce_sum(self.comm, self.n_k)
-            t_mpi += time.perf_counter() - t1
-            idx_dtype = np.int32 if self.V * self.K < 2**31 else np.int64
-            entry = np.dtype(idx_dtype).itemsize + 4
-            dense_bytes = self.n_wk.nbytes
-            sparse = int(nnz.sum()) * entry < 2 * dense_bytes * (size - 1) / size
-            if self.exchange_mode != "auto":
-                sparse = self.exchange_mode == "sparse"
-            if sparse:
-                nbytes, t = self._sparse_exchange(nnz_chunks, nnz, idx_dtype)
-                t_mpi += t
-            else:
-                t1 = time.perf_counter()
-                distributed.allreduce_sum(self.comm, self.n_wk)
-                t_mpi += time.perf_counter() - t1
-                nbytes = dense_bytes
-        t_all = time.perf_counter() - t0
-        self.timings["count"] = self.timings.get("count", 0.0) + t_all - t_mpi
-        self.timings["allreduce"] = self.timings.get("allreduce", 0.0) + t_mpi
-        self.timings["exchange_bytes"] = self.timings.get("exchange_bytes", 0) + nbytes
-
-    def _sparse_exchange(self, nnz_chunks, nnz, idx_dtype):
-        """Allgatherv every rank's nonzero (index, count) pairs; add the others' into ``n_wk``.
-
-        Returns (bytes received, seconds in MPI).
-        """
-        rank = self.comm.Get_rank()
-        off = np.zeros(len(nnz_chunks), dtype=np.int64)
-        np.cumsum(nnz_chunks[:-1], out=off[1:])
-        mine = int(nnz[rank])
-        idx = np.empty(mine, dtype=idx_dtype)
-        cnt = np.empty(mine, dtype=np.int32)
-        kern.pack_nonzeros(self.n_wk, self.word_chunks, off, idx, cnt)
-        total = int(nnz.sum())
-        all_idx = np.empty(total, dtype=idx_dtype)
-        all_cnt = np.empty(total, dtype=np.int32)
-        displs = np.zeros(len(nnz), dtype=np.int64)
-        np.cumsum(nnz[:-1], out=displs[1:])
-        t1 = time.perf_counter()
-        from mpi4py import MPI
-        self.comm.Allgatherv(idx, [all_idx, nnz, displs, MPI._typedict[all_idx.dtype.char]])
-        self.comm.Allgatherv(cnt, [all_cnt, nnz, displs, MPI.INT32_T])
-        t_mpi = time.perf_counter() - t1
-        flat = self.n_wk.reshape(-1)
-        parts = max(1, len(self.word_chunks) - 1)
-        for r in range(len(nnz)):  # the other ranks' lists, one at a time (indices distinct)
-            if r != rank:
-                a, b = int(displs[r]), int(displs[r] + nnz[r])
-                kern.add_entries(flat, all_idx[a:b], all_cnt[a:b], parts)
-        return (total - mine) * (np.dtype(idx_dtype).itemsize + 4), t_mpi
-
     def step(self, iteration):
-        """Run sweep ``iteration`` (1-based) and the count exchange; fills ``timings``."""
-        self.timings = {}
+        """Run sweep ``iteration`` (1-based) and, unless the sweep kept them
+        (``sweep_keeps_counts``), rebuild this shard's word-topic counts; starts ``timings``
+        anew with ``sample`` and ``count``. Then :func:`esca.exchange.after_sweep` makes the
+        tables the whole corpus's."""
+        self.timings = {"count": 0.0}
         t0 = time.perf_counter()
         self.sweep(iteration)
         self.timings["sample"] = time.perf_counter() - t0
-        self.after_sweep()
+        if not self.sweep_keeps_counts:
+            self.count_words()
 
     def sweep(self, iteration):  # pragma: no cover - abstract
         """Resample ``z`` and update ``n_dk`` for sweep ``iteration`` (1-based); per sampler."""
         raise NotImplementedError
 
-    def after_sweep(self):
-        """Make ``n_wk`` and ``n_k`` the whole corpus's counts again (default: :meth:`exchange`)."""
-        self.exchange()
+    def loglik_docs(self):
+        """The document part of the joint log p(w, z) of Griffiths & Steyvers (PNAS 2004,
+        eqs. 2-3) over this shard's documents (float); the total is its sum over ranks plus
+        :meth:`loglik_words`."""
+        return kern.loglik_docs(self.doc_ptr, self.n_dk, self.alpha)
 
-    def loglik(self):
-        """Joint log p(w, z) of Griffiths & Steyvers (PNAS 2004, eqs. 2-3), summed over ranks.
-
-        Returns
-        -------
-        float
-            The total (divide by N for the per-token value).
-        """
-        doc_part = np.array([kern.loglik_docs(self.doc_ptr, self.n_dk, self.alpha)])
-        distributed.allreduce_sum(self.comm, doc_part)
-        return float(doc_part[0]) + kern.loglik_words(self.n_wk, self.n_k, self.beta)
+    def loglik_words(self):
+        """The word part of the joint log p(w, z) (Griffiths & Steyvers 2004, eq. 2), from the
+        whole corpus's ``n_wk`` and ``n_k`` (float; the same on every rank)."""
+        return kern.loglik_words(self.n_wk, self.n_k, self.beta)

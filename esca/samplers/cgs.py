@@ -25,10 +25,3 @@ class CgsSampler(ShardSampler):
         kern.cgs_sweep(self.doc_ptr, self.word_ids, self.z, self.n_dk, self.n_wk, self.n_k,
                        self.alpha, self.beta, self.token_start, self.seed_lo, self.seed_hi,
                        iteration, self.stream)
-
-    def after_sweep(self):
-        """Re-sum the counts over ranks (AD-LDA); with one rank they are already exact."""
-        if self.comm.Get_size() > 1:
-            self.exchange()
-        else:
-            self.timings["count"] = self.timings["allreduce"] = 0.0

@@ -8,7 +8,8 @@ from ..rng import STREAM_ESCA
 from . import _kernels as kern
 from .base import ShardSampler
 
-#: With "auto", K at or above this uses the sparse + alias kernel (see EscaSampler).
+#: With "auto", K at or above this uses the sparse + alias kernel (see EscaSampler). The
+#: fold-in of held-out documents has its own threshold (esca.infer.FOLD_IN_SPARSE_MIN_K).
 SPARSE_MIN_K = 100
 
 
@@ -52,9 +53,10 @@ class EscaSampler(ShardSampler):
 
     stream = STREAM_ESCA
     sweep_reads_z = False  # every token is drawn from the previous iteration's counts alone
+    sweep_keeps_counts = False  # the tables are rebuilt from the new z after the sweep
 
-    def __init__(self, shard, config, comm, threads=1, kernel=None):
-        super().__init__(shard, config, comm, threads)
+    def __init__(self, shard, config, threads=1, kernel=None):
+        super().__init__(shard, config, threads)
         kernel = kernel or config.kernel
         if kernel == "auto":
             kernel = "sparse" if self.K >= SPARSE_MIN_K else "dense"

@@ -21,7 +21,8 @@ def inject_failure(fail_rank, fail_iteration):
     step = ShardSampler.step
 
     def failing_step(self, iteration):
-        rank = self.comm.Get_rank()
+        from mpi4py import MPI
+        rank = MPI.COMM_WORLD.Get_rank()
         if rank == fail_rank and iteration == fail_iteration:
             raise RuntimeError(MESSAGE.format(rank=rank, iteration=iteration))
         return step(self, iteration)
