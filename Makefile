@@ -4,6 +4,7 @@
 #               words of every topic (loaded back through gensim); CORPUS=builtin:wiki250 for
 #               the stemmed Wikipedia sample
 #   make test   runs the test suite
+# (make lint runs ruff with the rules of pyproject.toml; CI runs it before the tests.)
 # Each creates .venv and installs the project into it the first time (and again only when
 # pyproject.toml changes).
 
@@ -17,7 +18,7 @@ K      ?= 20
 ITERS  ?= 200
 CORPUS ?= builtin:lee
 
-.PHONY: demo test install clean
+.PHONY: demo test lint install clean
 
 install: $(STAMP)
 
@@ -36,6 +37,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(OUT) .pytest_cache

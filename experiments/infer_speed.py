@@ -86,8 +86,9 @@ def main(argv=None):
 
     lda = to_gensim(model)
     G = min(D, args.gensim_docs)
-    bows = [list(zip(*(x.tolist() for x in np.unique(word_ids[a:b], return_counts=True))))
-            for a, b in zip(doc_ptr[:G], doc_ptr[1:G + 1])]
+    bows = [list(zip(*(x.tolist() for x in np.unique(word_ids[a:b], return_counts=True)),
+                     strict=True))
+            for a, b in zip(doc_ptr[:G], doc_ptr[1:G + 1], strict=True)]
     lda.get_document_topics(bows[0], minimum_probability=0)
     theta_g = np.zeros((G, model.num_topics))
     t0 = time.perf_counter()

@@ -35,7 +35,7 @@ def read_docs(path):
 
 def train(docs, k, iterations, workers, scheme, seed):
     """(SHA-256 prefix of the K x V topic-word distributions, log-likelihood per word)."""
-    import tomotopy as tp
+    import tomotopy as tp  # noqa: PLC0415 - an optional peer
 
     model = tp.LDAModel(k=k, alpha=5.0 / k, eta=0.01, seed=seed)
     model.optim_interval = 0
@@ -63,15 +63,15 @@ def main(argv=None):
 
 
 def sklearn_fit(X, k, workers, seed):
-    from sklearn.decomposition import LatentDirichletAllocation
+    from sklearn.decomposition import LatentDirichletAllocation  # noqa: PLC0415 - sklearn is slow to import
     lda = LatentDirichletAllocation(n_components=k, doc_topic_prior=5.0 / k, topic_word_prior=0.01,
                                     max_iter=10, random_state=seed, n_jobs=workers)
     return lda.fit(X).components_
 
 
 def run_sklearn(docs, args):
-    import sklearn
-    from sklearn.feature_extraction.text import CountVectorizer
+    import sklearn  # noqa: PLC0415 - sklearn is slow to import
+    from sklearn.feature_extraction.text import CountVectorizer  # noqa: PLC0415 - slow to import
     X = CountVectorizer(analyzer=lambda d: d).fit_transform(docs)
     print(f"\nscikit-learn {sklearn.__version__}, D = {X.shape[0]}, K = {args.k}, 10 batch EM "
           f"iterations, random_state {args.seed}\n")
@@ -89,7 +89,7 @@ def run_sklearn(docs, args):
 
 
 def run_tomotopy(docs, args):
-    import tomotopy as tp
+    import tomotopy as tp  # noqa: PLC0415 - an optional peer
     print(f"tomotopy {tp.__version__} ({tp.isa}), D = {len(docs)}, K = {args.k}, "
           f"{args.iterations} iterations, seed {args.seed}\n")
     print("| parallel scheme | workers | run 1: phi SHA-256, LL/word | run 2 | same? |")

@@ -78,9 +78,9 @@ def main(corpus_path, model_path, threads=1):
         "@njit(parallel=True, cache=True)", "")
     a = src.index("                u, blk, h0, h1 = pair_uniform(")
     b = src.index("                z[i] = k\n")
+    no_draws = "                k = np.int64(q > 0.5)\n"
     variants = {"whole sweep": src,
-                "pair part only (draws removed)": src[:a] + "                k = np.int64(q > 0.5)\n"
-                + src[b:]}
+                "pair part only (draws removed)": src[:a] + no_draws + src[b:]}
     for name, text in variants.items():
         ns = dict(kern.__dict__)
         exec(text, ns)

@@ -30,7 +30,8 @@ against seconds, u_mass against iterations).
 
 Usage (from the repo root, after ``make install`` and ``.venv/bin/pip install -e '.[bench]'``)::
 
-    .venv/bin/python experiments/quality_parity.py --corpus 20newsgroups=../shared/corpora/20newsgroups \\
+    .venv/bin/python experiments/quality_parity.py \\
+        --corpus 20newsgroups=../shared/corpora/20newsgroups \\
         --corpus wikipedia_medium=../shared/corpora/wikipedia_medium -k 20 100 1000 \\
         --iterations 200 --out /tmp/quality_parity
 
@@ -52,9 +53,9 @@ import numpy as np
 
 from esca import bench
 from esca.bench import BENCH_DPI, bench_system, write_text
-from esca.plot import new_figure, save_png
 from esca.config import TrainConfig
 from esca.corpus import read_corpus
+from esca.plot import new_figure, save_png
 
 log = logging.getLogger("esca")
 
@@ -169,7 +170,8 @@ def _prepare(name, source, args):
 
 
 def _run_unit(unit, system, K, iterations, data, args, path):
-    spec = {"system": system, "ranks": 1, **SYSTEMS[system], "train": data["train"], "test": data["test"],
+    spec = {"system": system, "ranks": 1, **SYSTEMS[system],
+            "train": data["train"], "test": data["test"],
             "num_topics": K, "alpha": TrainConfig(num_topics=K, iterations=1).alpha,
             "beta": args.beta, "seed": args.seed, "iterations": iterations,
             "eval_every": 1 if system == "gensim" and iterations <= 20 else args.eval_every,

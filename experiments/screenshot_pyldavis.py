@@ -19,7 +19,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 
 def main(argv=None):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional, a test extra
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("page")
     p.add_argument("png")

@@ -33,7 +33,7 @@ def summarize(path, at, ntopics, nwords=8):
              f"{med('tokens_per_s'):,.0f} tokens/s, "
              f"{med('seconds'):.3f} s/iteration (sample {med('sample_s'):.3f}, count rebuild "
              f"{med('count_s'):.3f}, allreduce {med('allreduce_s'):.3f})"]
-    ll = {int(i): float(v) for i, v in zip(lg["iteration"], lg["loglik_per_token"])
+    ll = {int(i): float(v) for i, v in zip(lg["iteration"], lg["loglik_per_token"], strict=True)
           if not math.isnan(v)}
     lines.append("log-likelihood per token: " + ", ".join(
         f"iter {i}: {ll[i]:.4f}" if i in ll else f"iter {i}: n/a" for i in at))

@@ -1,30 +1,15 @@
-"""Shared test fixtures: a small random corpus, and Numba's thread count restored after a test."""
+"""Shared test fixtures: a small random corpus, Numba's thread count restored after a test, and a
+local HTTP server. Shared functions are in helpers.py."""
 
 import os
 import sys
 
-import numpy as np
 import pytest
 
-# Let the test modules `import naive` whatever pytest's import mode is.
+# Let the test modules `import helpers` and `import naive` whatever pytest's import mode is.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def make_random_corpus(seed, D=20, V=30, min_len=1, max_len=60, empty_docs=()):
-    """A random in-memory ``esca.Corpus`` with D documents over V words.
-
-    Document lengths are uniform in ``min_len..max_len`` except for the
-    documents listed in ``empty_docs``, which are empty; the last two word
-    ids are never used, so V includes unseen words.
-    """
-    import esca
-    rng = np.random.default_rng(seed)
-    lens = rng.integers(min_len, max_len + 1, size=D)
-    lens[list(empty_docs)] = 0
-    doc_ptr = np.zeros(D + 1, dtype=np.int64)
-    np.cumsum(lens, out=doc_ptr[1:])
-    word_ids = rng.integers(0, V - 2, size=int(doc_ptr[-1])).astype(np.int32)
-    return esca.Corpus(doc_ptr, word_ids, [f"w{i}" for i in range(V)])
+from helpers import HTTPState, make_random_corpus, start_http_server  # noqa: E402 - after the path
 
 
 @pytest.fixture
@@ -36,7 +21,26 @@ def random_corpus():
 @pytest.fixture
 def restore_numba_threads():
     """Put Numba's thread count back after a test that changes it (esca.train does)."""
-    import numba
+    import numba  # noqa: PLC0415 - import esca must not import numba before a test sets threads
     n = numba.get_num_threads()
     yield
     numba.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def http_server():
+    """A local HTTP server with byte ranges (helpers.start_http_server), one per test module."""
+    server = start_http_server()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def server(http_server, monkeypatch):
+    """The module's server with a fresh state; its base URL is ``server.url``."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    http_server.state = HTTPState()
+    http_server.url = f"http://127.0.0.1:{http_server.server_address[1]}"
+    return http_server

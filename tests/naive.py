@@ -284,7 +284,10 @@ def word_alias_tables(n_wk, n_k, alpha, beta):
 
 
 def global_alias_table(n_k, alpha, beta, V):
-    """(prob, alias, mass) of alpha_k beta/(n_k + V beta); mirrors ``_kernels.global_alias_table``."""
+    """(prob, alias, mass) of alpha_k beta/(n_k + V beta).
+
+    Mirrors ``_kernels.global_alias_table``.
+    """
     K = len(n_k)
     p = [float(alpha[k]) * beta * (1.0 / (int(n_k[k]) + V * beta)) for k in range(K)]
     total = 0.0
@@ -325,7 +328,7 @@ def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_
             w = int(word_ids[i])
             w_topics, w_counts, w_prob, w_alias, qw = words[w]
             if len(w_topics) <= len(topics):   # walk the word's list
-                pairs = list(zip(w_topics, w_counts))
+                pairs = list(zip(w_topics, w_counts, strict=True))
             else:                               # walk the document's list
                 pairs = [(k, int(n_wk[w, k])) for k in topics]
             q, qk, qcum = 0.0, [], []

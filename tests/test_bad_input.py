@@ -27,7 +27,6 @@ import gzip
 import hashlib
 import os
 import re
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +34,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import test_mpi
+
+import helpers
+from helpers import MPIEXEC, SCRIPTS, child_env, needs_mpiexec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "errors.md"
@@ -227,8 +228,7 @@ ERROR_PAGE = (b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</tit
               b"</p></body></html>\n" * 8)
 UCI_GZ = gzip.compress(b"2\n4\n3\n1 1 2\n1 3 1\n2 4 5\n", mtime=0)
 KOS_VOCAB = b"a\nb\nc\nd\n"
-MPI_MARKS = (pytest.mark.mpi, pytest.mark.skipif(test_mpi.MPIEXEC is None,
-                                                  reason="no mpiexec next to python or on PATH"))
+MPI_MARKS = (pytest.mark.mpi, needs_mpiexec)
 
 
 # -- the table --------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class Case:
     first ("file": an earlier output file, "dir": a folder holding an earlier export or
     plot, see :func:`earlier_output_name`; None: nothing, the case is about the output
     path itself). With ``ranks`` > 1 the command runs under ``mpiexec -n RANKS`` through
-    ``tests/rank_args.py``, which gives each rank its own files (``{rank}`` in an argument
+    ``tests/scripts/rank_args.py``, which gives each rank its own files (``{rank}`` in an argument
     becomes the rank).
     """
 
@@ -943,12 +943,12 @@ def _params():
 
 def _env():
     """The environment without MPI launcher variables, one Numba thread."""
-    return {**test_mpi._env(), "NUMBA_NUM_THREADS": "1"}
+    return child_env(NUMBA_NUM_THREADS="1")
 
 
 def run(cmd, cwd, timeout=TIMEOUT):
     """Run ``cmd`` in its own process group (killed whole on a timeout)."""
-    return test_mpi.run(cmd, cwd, timeout, env=_env())[0]
+    return helpers.run(cmd, cwd, timeout, env=_env())[0]
 
 
 def esca(*argv):
@@ -957,11 +957,10 @@ def esca(*argv):
 
 def command(case):
     """``python -m esca ARGV``; for ``ranks`` > 1 under ``mpiexec -n RANKS`` through
-    tests/rank_args.py (each ``{rank}`` in an argument becomes the rank)."""
+    tests/scripts/rank_args.py (each ``{rank}`` in an argument becomes the rank)."""
     if case.ranks == 1:
         return esca(*case.argv)
-    return [test_mpi.MPIEXEC, "-n", case.ranks, sys.executable,
-            ROOT / "tests" / "rank_args.py", *case.argv]
+    return [MPIEXEC, "-n", case.ranks, sys.executable, SCRIPTS / "rank_args.py", *case.argv]
 
 
 def one_error_line(r, expect):
@@ -1111,18 +1110,12 @@ def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threa
 
 # -- under mpiexec -n 2: the message once -------------------------------------------------------
 
-def _find_mpiexec():
-    exe = Path(sys.executable).parent / "mpiexec"
-    return str(exe) if exe.exists() else shutil.which("mpiexec")
-
-
-MPIEXEC = _find_mpiexec()
 MPI_CASES = [c for c in CASES if c.id in ("train-word-id-equals-V", "train-alpha-nan",
                                           "train-truncated-h5", "train-on-text-file")]
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+@needs_mpiexec
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in MPI_CASES])
 def test_bad_input_under_mpiexec_prints_once(case, tmp_path):
     set_up(case, tmp_path)

@@ -14,38 +14,25 @@ import json
 import math
 import re
 
-import numpy as np
 import pytest
-from test_cli import check_ok, check_user_error, run
 
 import esca
 from esca import _bench_worker
 from esca.bench import MODULES, SYSTEMS, Evaluation, Training, find_mpiexec, run_bench
 from esca.errors import OutputIsInputError, WriteError, exit_status
 
+from helpers import PNG_SIGNATURE, check_ok, check_user_error, run_esca, write_two_block_corpus
+
 K = 5
 ITERATIONS = 4
 EVAL_EVERY = 2
 OURS = ["esca 1r x 1t", "esca 2r x 1t", "cgs 1r"]
 PEERS = [n for n, s in SYSTEMS.items() if s["kind"] in MODULES]
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FAST_EVAL = ["--eval-every", EVAL_EVERY, "--eval-sweeps", 4, "--eval-burn-in", 1]
 
 
 def installed(name):
     return importlib.util.find_spec(MODULES[SYSTEMS[name]["kind"]]) is not None
-
-
-def write_two_block_corpus(path, D=80, V=300, seed=3):
-    """Documents drawn from one of two disjoint halves of the vocabulary."""
-    rng = np.random.default_rng(seed)
-    lens = rng.integers(20, 120, size=D)
-    block = rng.integers(0, 2, size=D)
-    doc_ptr = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    word_ids = np.concatenate([rng.integers(0, V // 2, n) + b * (V // 2)
-                               for n, b in zip(lens, block)]).astype(np.int32)
-    esca.write_corpus(str(path), doc_ptr, word_ids, [f"w{i}" for i in range(V)])
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +44,8 @@ def corpus(tmp_path_factory):
 def bench(corpus, tmp_path_factory):
     """One ``esca bench`` run: (output folder, CompletedProcess, bench.json)."""
     d = tmp_path_factory.mktemp("bench")
-    r = check_ok(run(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
-                      "--systems", ",".join(OURS + PEERS), "--out", "out"], d))
+    r = check_ok(run_esca(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
+                           "--systems", ",".join(OURS + PEERS), "--out", "out"], d))
     with open(d / "out" / "bench.json") as f:
         return d / "out", r, json.load(f)
 
@@ -128,7 +115,8 @@ def test_numbers(bench):
             assert (math.isfinite(s[part]) and s[part] >= -1e-3) if ours else s[part] is None
         ranks = 2 if name in ("esca 2r x 1t", "gensim LdaMulticore") else 1
         assert len(e["peak_rss_bytes"]) == ranks and all(map(positive, e["peak_rss_bytes"]))
-        assert all(a <= c for a, c in zip(e["peak_rss_bytes"], e["peak_rss_with_eval_bytes"]))
+        assert all(a <= c for a, c in zip(e["peak_rss_bytes"], e["peak_rss_with_eval_bytes"],
+                                                 strict=True))
         if name.startswith(("gensim", "sklearn")):  # variational: no sampled z
             assert e["loglik_per_token"] is None
         else:
@@ -136,8 +124,8 @@ def test_numbers(bench):
         assert e["loglik_definition"]
         assert positive(e["heldout_perplexity"]) and e["heldout_perplexity"] > 1
         curve = e["curve"]
-        want = [ITERATIONS] if name in ("lda", "sklearn batch") else list(range(EVAL_EVERY, ITERATIONS + 1,
-                                                            EVAL_EVERY))
+        want = ([ITERATIONS] if name in ("lda", "sklearn batch")
+                else list(range(EVAL_EVERY, ITERATIONS + 1, EVAL_EVERY)))
         assert [p["iteration"] for p in curve] == want, name
         seconds = [p["seconds"] for p in curve]
         assert all(map(positive, seconds)) and seconds == sorted(seconds)
@@ -169,18 +157,18 @@ def test_markdown_and_plots(bench):
     assert "held-out perplexity" in md and md in r.stdout
     for png in ("tokens_per_s.png", "perplexity_vs_seconds.png"):
         data = (out / png).read_bytes()
-        assert data.startswith(PNG_MAGIC) and len(data) > 1000, png
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 1000, png
 
 
 def test_failing_system_is_recorded(corpus, tmp_path):
     """A system whose worker exits non-zero is 'failed' with its stderr; the bench still ends."""
-    r = check_ok(run(["bench", corpus, "-k", 100_000_000, "-n", 2, *FAST_EVAL,
-                      "--systems", "esca 1r x 1t", "--out", "out"], tmp_path))
+    r = check_ok(run_esca(["bench", corpus, "-k", 100_000_000, "-n", 2, *FAST_EVAL,
+                           "--systems", "esca 1r x 1t", "--out", "out"], tmp_path))
     b = json.loads((tmp_path / "out" / "bench.json").read_text())
     e = b["results"]["100000000"]["esca 1r x 1t"]
     assert e["status"] == "failed" and "GiB" in e["error"], e
     assert "failed" in (tmp_path / "out" / "bench.md").read_text()
-    assert (tmp_path / "out" / "perplexity_vs_seconds.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "out" / "perplexity_vs_seconds.png").read_bytes().startswith(PNG_SIGNATURE)
     assert "failed" in r.stdout
 
 
@@ -201,18 +189,18 @@ def test_failing_system_is_recorded(corpus, tmp_path):
         "eval-every", "systems-flag", "iterations-for-flag", "repeats", "out-parent-missing"])
 def test_user_errors(bad, names, corpus, tmp_path):
     args = ["bench", corpus, "-k", K, "-n", 2, "--out", "out", *bad]
-    check_user_error(run(args, tmp_path), *names)
+    check_user_error(run_esca(args, tmp_path), *names)
     assert not (tmp_path / "out").exists()
 
 
 def test_out_is_a_file(corpus, tmp_path):
     (tmp_path / "afile").write_text("keep me\n")
-    check_user_error(run(["bench", corpus, "-k", K, "--out", "afile"], tmp_path), "afile")
+    check_user_error(run_esca(["bench", corpus, "-k", K, "--out", "afile"], tmp_path), "afile")
     assert (tmp_path / "afile").read_text() == "keep me\n"
 
 
 def test_missing_corpus(tmp_path):
-    check_user_error(run(["bench", "missing.h5", "-k", K, "--out", "out"], tmp_path),
+    check_user_error(run_esca(["bench", "missing.h5", "-k", K, "--out", "out"], tmp_path),
                      "missing.h5")
     assert not (tmp_path / "out").exists()
 

@@ -27,26 +27,16 @@ from esca.checkpoint import (
 )
 from esca.errors import EXIT_INTERRUPTED, Interrupted
 
+from helpers import SCRIPTS, assert_same_model
+
 CORPUS = "builtin:wiki250"
 #: Runs the command line with a SIGKILL inside one checkpoint write (the fault injected there).
-CRASH_SCRIPT = Path(__file__).with_name("crash_in_checkpoint.py")
+CRASH_SCRIPT = SCRIPTS / "crash_in_checkpoint.py"
 
 
 def _train(**kw):
     base = {"num_topics": 12, "seed": 4, "threads": 1, "eval_every": 0}
     return esca.train(CORPUS, **{**base, **kw})
-
-
-def assert_same_model(a, b):
-    np.testing.assert_array_equal(a.n_kw, b.n_kw)
-    np.testing.assert_array_equal(a.n_dk, b.n_dk)
-    np.testing.assert_array_equal(a.n_k, b.n_k)
-    np.testing.assert_array_equal(a.alpha, b.alpha)
-    assert a.beta == b.beta
-    # the doc part of the log-likelihood is a float sum over ranks: equal up to rounding
-    assert a.log["loglik_per_token"][-1] == pytest.approx(b.log["loglik_per_token"][-1],
-                                                          rel=1e-12)
-    assert len(a.log["seconds"]) == len(b.log["seconds"])
 
 
 @pytest.mark.parametrize("settings", [

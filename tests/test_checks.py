@@ -43,7 +43,8 @@ def test_seed_range_is_int64():
     assert TrainConfig(num_topics=2, seed=9223372036854775807).seed == MAX_SEED
     assert TrainConfig(num_topics=2, seed=np.int64(MAX_SEED)).seed == MAX_SEED
     assert TrainConfig(num_topics=2, seed=2**53 + 1).seed == 2**53 + 1
-    with pytest.raises(UserError, match=r"^seed must be in 0\.\.2\*\*63-1, got 9223372036854775808$"):
+    with pytest.raises(UserError,
+                       match=r"^seed must be in 0\.\.2\*\*63-1, got 9223372036854775808$"):
         TrainConfig(num_topics=2, seed=2**63)
     with pytest.raises(UserError, match=r"^iterations must be in 1\.\.2\*\*32-1, got 10{20}$"):
         TrainConfig(num_topics=2, iterations=10**20)
@@ -63,8 +64,9 @@ def test_every_seed_taking_function_has_the_same_range():
         left_to_right(phi, alpha, doc_ptr, word_ids, particles=2, seed=seed)
     for call in (lambda s: fold_in(phi, alpha, doc_ptr, word_ids, sweeps=2, burn_in=1, seed=s),
                  lambda s: left_to_right(phi, alpha, doc_ptr, word_ids, particles=2, seed=s)):
-        with pytest.raises(UserError, match=r"seed must be in 0\.\.2\*\*63-1, got 2\*\*63"
-                                             r"|seed must be in 0\.\.2\*\*63-1, got 9223372036854775808"):
+        with pytest.raises(UserError,
+                           match=r"seed must be in 0\.\.2\*\*63-1, got 2\*\*63"
+                                 r"|seed must be in 0\.\.2\*\*63-1, got 9223372036854775808"):
             call(2**63)
     corpus = esca.Corpus(np.array([0, 2, 4, 6]), np.array([0, 1, 1, 2, 0, 2], dtype=np.int32),
                          ["a", "b", "c"])
@@ -75,7 +77,8 @@ def test_every_seed_taking_function_has_the_same_range():
     lda = esca.LDA(n_components=2, max_iter=2, random_state=np.int64(MAX_SEED), n_threads=1)
     assert lda.fit(X, vocabulary=["a", "b", "c"]).model_.config.seed == MAX_SEED
     with pytest.raises(UserError, match=r"LDA: random_state must be in 0\.\.2\*\*63-1"):
-        esca.LDA(n_components=2, max_iter=2, random_state=2**63, n_threads=1).fit(X, vocabulary=["a", "b", "c"])
+        esca.LDA(n_components=2, max_iter=2, random_state=2**63, n_threads=1).fit(
+            X, vocabulary=["a", "b", "c"])
     with pytest.raises(UserError, match=r"LDA: max_iter must be in 1\.\.2\*\*32-1, got 10{20}"):
         esca.LDA(n_components=2, max_iter=10**20, n_threads=1).fit(X, vocabulary=["a", "b", "c"])
 

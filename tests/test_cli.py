@@ -7,8 +7,6 @@ every subcommand's ``--help``, and that user errors become exactly one
 
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,44 +15,10 @@ import pytest
 
 import esca
 
-TIMEOUT = 300  # seconds; a hang fails the test instead of blocking CI
+from helpers import check_ok, check_user_error, run_esca
+
 K = 5
 ITERATIONS = 3
-
-
-def run(args, cwd, timeout=TIMEOUT, exe=None):
-    """Run ``python -m esca *args`` (or ``exe *args``) and return the CompletedProcess.
-
-    The child gets its own process group, killed whole on a timeout.
-    """
-    cmd = [str(exe), *map(str, args)] if exe else [sys.executable, "-m", "esca", *map(str, args)]
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"timed out after {timeout} s: {cmd}\nstdout:\n{out}\nstderr:\n{err}")
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
-
-
-def check_ok(r):
-    assert r.returncode == 0, f"{r.args} exited {r.returncode}\n{r.stdout}\n{r.stderr}"
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
-
-
-def check_user_error(r, *names):
-    """Exit status 2, one stderr line ``esca: error: ...`` naming ``names``, no traceback."""
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert "Traceback" not in r.stderr, r.stderr
-    assert r.returncode == 2, f"{r.args} exited {r.returncode}\n{r.stdout}\n{r.stderr}"
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("esca: error: "), lines[0]
-    for name in names:
-        assert str(name) in lines[0], (name, lines[0])
-    return lines[0]
 
 
 def topic_lines(text):
@@ -65,7 +29,7 @@ def topic_lines(text):
 def trained(tmp_path_factory):
     """``esca train -k 5 -n 3 --out m.h5`` with NO corpus argument: (folder, CompletedProcess)."""
     d = tmp_path_factory.mktemp("cli")
-    r = check_ok(run(["train", "-k", K, "-n", ITERATIONS, "--threads", 1, "--out", "m.h5"], d))
+    r = check_ok(run_esca(["train", "-k", K, "-n", ITERATIONS, "--threads", 1, "--out", "m.h5"], d))
     return d, r
 
 
@@ -104,7 +68,7 @@ def test_train_default_corpus(trained):
 
 def test_topics_prints_k_lines(trained):
     d, r = trained
-    t = check_ok(run(["topics", "m.h5", "--top", 5], d))
+    t = check_ok(run_esca(["topics", "m.h5", "--top", 5], d))
     lines = [ln for ln in t.stdout.splitlines() if ln.strip()]
     assert len(lines) == K
     model = esca.load_model(d / "m.h5")
@@ -112,7 +76,7 @@ def test_topics_prints_k_lines(trained):
         assert ln.startswith(f"topic {k:3d}")
         assert ln.split(":", 1)[1].split() == model.topics(5)[k]
     # The same model prints the same topics as training did.
-    t10 = check_ok(run(["topics", "m.h5"], d))
+    t10 = check_ok(run_esca(["topics", "m.h5"], d))
     assert topic_lines(t10.stdout) == topic_lines(r.stdout)
 
 
@@ -124,13 +88,13 @@ def test_topics_warns_when_the_words_are_placeholders(tmp_path):
         lda.fit(np.array([[2, 1, 0], [0, 1, 3], [1, 0, 2]]))
     with pytest.warns(PlaceholderVocabularyWarning):
         lda.save(tmp_path / "x.h5")
-    r = check_ok(run(["topics", "x.h5"], tmp_path))
+    r = check_ok(run_esca(["topics", "x.h5"], tmp_path))
     assert ("x.h5: the words are the placeholder names x0 .. x2 (an esca.LDA fitted on a "
             "matrix without word names); name them with LDA.set_vocabulary(words) and save "
             "again") in r.stdout + r.stderr
     assert len(topic_lines(r.stdout)) == 2
     lda.set_vocabulary(["apple", "banana", "cherry"]).save(tmp_path / "named.h5")
-    r = check_ok(run(["topics", "named.h5"], tmp_path))
+    r = check_ok(run_esca(["topics", "named.h5"], tmp_path))
     assert "placeholder" not in r.stdout + r.stderr and "apple" in r.stdout
 
 
@@ -138,7 +102,7 @@ def test_export_gensim_loads(trained):
     from gensim.corpora import Dictionary
     from gensim.models import LdaModel
     d, _ = trained
-    r = check_ok(run(["export", "m.h5", "--format", "gensim", "--out", "gensim_dir"], d))
+    r = check_ok(run_esca(["export", "m.h5", "--format", "gensim", "--out", "gensim_dir"], d))
     assert "gensim_dir" in r.stdout
     lda = LdaModel.load(str(d / "gensim_dir" / "lda.model"))
     dictionary = Dictionary.load(str(d / "gensim_dir" / "dictionary.dict"))
@@ -173,13 +137,13 @@ def _subcommands_or_known():
 @pytest.mark.parametrize("sub", [None] + _subcommands_or_known())
 def test_help(sub, tmp_path):
     args = ["--help"] if sub is None else [sub, "--help"]
-    r = check_ok(run(args, tmp_path))
+    r = check_ok(run_esca(args, tmp_path))
     assert r.stdout.startswith("usage: esca" + ("" if sub is None else f" {sub}")), r.stdout
     assert r.stderr == ""
 
 
 def test_train_help_explains_mallet_alpha(tmp_path):
-    r = check_ok(run(["train", "--help"], tmp_path))
+    r = check_ok(run_esca(["train", "--help"], tmp_path))
     text = " ".join(r.stdout.split()).lower()
     alpha_help = text[text.index("--alpha a "):text.index("--beta b ")]
     assert "mallet" in alpha_help and "sum" in alpha_help and "per topic" in alpha_help, alpha_help
@@ -189,16 +153,16 @@ def test_train_short_run_optimizes_priors_by_default_and_warns_when_it_cannot(tm
     """--optimize-burn-in defaults to a quarter of --iterations (at most 200): -n 8
     --optimize-interval 4 optimizes after iterations 4 and 8; -n 4 --optimize-interval 5
     cannot optimize at all, and says so."""
-    r = check_ok(run(["train", "-k", 3, "-n", 8, "--optimize-interval", 4, "--threads", 1,
-                      "--top", 0, "--out", "m.h5"], tmp_path))
+    r = check_ok(run_esca(["train", "-k", 3, "-n", 8, "--optimize-interval", 4, "--threads", 1,
+                           "--top", 0, "--out", "m.h5"], tmp_path))
     assert "never optimized" not in r.stdout + r.stderr
     model = esca.load_model(tmp_path / "m.h5")
     assert model.config.optimize_burn_in == 2 and model.beta != 0.01
-    r = check_ok(run(["train", "-k", 3, "-n", 4, "--optimize-interval", 5, "--threads", 1,
-                      "--top", 0], tmp_path))
+    r = check_ok(run_esca(["train", "-k", 3, "-n", 4, "--optimize-interval", 5, "--threads", 1,
+                           "--top", 0], tmp_path))
     warned = [ln for ln in (r.stdout + r.stderr).splitlines() if "never optimized" in ln]
     assert len(warned) == 1 and "would follow iteration 5, but training stops at 4" in warned[0]
-    text = " ".join(check_ok(run(["train", "--help"], tmp_path)).stdout.split())
+    text = " ".join(check_ok(run_esca(["train", "--help"], tmp_path)).stdout.split())
     assert "iterations before the first optimization (default: a quarter of --iterations, " \
            "at most 200)" in text
 
@@ -209,7 +173,7 @@ def test_console_script_help(tmp_path):
         exe = shutil.which("esca")
     if not exe:
         pytest.skip("no 'esca' console script installed")
-    r = check_ok(run(["--help"], tmp_path, exe=exe))
+    r = check_ok(run_esca(["--help"], tmp_path, exe=exe))
     assert r.stdout.startswith("usage: esca")
     assert "train" in r.stdout
 
@@ -234,46 +198,46 @@ SMALL = ["train", "-k", 3, "-n", 2, "--threads", 1, "--top", 0]
 ], ids=["K0", "alpha-1", "alpha-nan", "beta0", "iterations0", "threads0", "missing-corpus",
         "missing-corpus-folder", "unknown-builtin", "K-too-large"])
 def test_train_user_errors(bad, names, tmp_path):
-    check_user_error(run(SMALL + bad, tmp_path), *names)
+    check_user_error(run_esca(SMALL + bad, tmp_path), *names)
 
 
 def test_train_corpus_not_hdf5(tmp_path, not_hdf5):
-    line = check_user_error(run(SMALL + [not_hdf5.name], tmp_path), not_hdf5.name)
+    line = check_user_error(run_esca(SMALL + [not_hdf5.name], tmp_path), not_hdf5.name)
     assert "HDF5" in line
 
 
 def test_train_corpus_is_a_model_not_a_corpus(trained, tmp_path):
     d, _ = trained
-    line = check_user_error(run(SMALL + [d / "m.h5"], tmp_path), "m.h5")
+    line = check_user_error(run_esca(SMALL + [d / "m.h5"], tmp_path), "m.h5")
     assert "not an esca corpus" in line
 
 
 def test_train_output_folder_missing(tmp_path):
-    check_user_error(run(SMALL + ["--out", "no-such-folder/m.h5"], tmp_path), "no-such-folder")
+    check_user_error(run_esca(SMALL + ["--out", "no-such-folder/m.h5"], tmp_path), "no-such-folder")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_train_output_is_a_folder(tmp_path):
     (tmp_path / "outdir").mkdir()
-    check_user_error(run(SMALL + ["--out", "outdir"], tmp_path), "outdir")
+    check_user_error(run_esca(SMALL + ["--out", "outdir"], tmp_path), "outdir")
 
 
 @pytest.mark.parametrize("cmd", [["topics"], ["export", "--out", "gensim_dir"]])
 def test_model_missing_or_not_hdf5(cmd, tmp_path, not_hdf5):
-    check_user_error(run([cmd[0], "missing-model.h5", *cmd[1:]], tmp_path), "missing-model.h5")
-    line = check_user_error(run([cmd[0], not_hdf5.name, *cmd[1:]], tmp_path), not_hdf5.name)
+    check_user_error(run_esca([cmd[0], "missing-model.h5", *cmd[1:]], tmp_path), "missing-model.h5")
+    line = check_user_error(run_esca([cmd[0], not_hdf5.name, *cmd[1:]], tmp_path), not_hdf5.name)
     assert "HDF5" in line
     assert not (tmp_path / "gensim_dir").exists()
 
 
 def test_topics_top_zero(trained):
     d, _ = trained
-    check_user_error(run(["topics", "m.h5", "--top", 0], d), "--top", "0")
+    check_user_error(run_esca(["topics", "m.h5", "--top", 0], d), "--top", "0")
 
 
 def test_export_output_folder_missing(trained, tmp_path):
     d, _ = trained
-    check_user_error(run(["export", d / "m.h5", "--out", "no-such-folder/gensim"], tmp_path),
+    check_user_error(run_esca(["export", d / "m.h5", "--out", "no-such-folder/gensim"], tmp_path),
                      "no-such-folder")
     assert list(tmp_path.iterdir()) == []
 
@@ -281,7 +245,7 @@ def test_export_output_folder_missing(trained, tmp_path):
 def test_export_output_is_a_file(trained, tmp_path):
     d, _ = trained
     (tmp_path / "afile").write_text("keep me\n")
-    check_user_error(run(["export", d / "m.h5", "--out", "afile"], tmp_path), "afile")
+    check_user_error(run_esca(["export", d / "m.h5", "--out", "afile"], tmp_path), "afile")
     assert (tmp_path / "afile").read_text() == "keep me\n"
 
 
@@ -293,7 +257,7 @@ def test_failing_run_keeps_existing_output(bad, trained, tmp_path, not_hdf5):
     shutil.copyfile(d / "m.h5", out)
     before = out.read_bytes()
     names = sorted(os.listdir(tmp_path))
-    check_user_error(run(SMALL + bad + ["--out", out.name], tmp_path))
+    check_user_error(run_esca(SMALL + bad + ["--out", out.name], tmp_path))
     assert out.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == names  # no temporary file left behind
 

@@ -20,12 +20,12 @@ import warnings
 import h5py
 import numpy as np
 import pytest
-from test_checkpoint import assert_same_model
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 
 import esca
 from esca.checkpoint import corpus_checksum
 from esca.errors import EXIT_INTERRUPTED
+
+from helpers import assert_same_model, check_ok, child_env, esca_cmd, needs_mpiexec, run
 
 CORPUS = "builtin:wiki250"
 BASE = {"num_topics": 12, "seed": 4, "threads": 1, "eval_every": 0}
@@ -293,7 +293,7 @@ def test_signal_with_checkpoint_dir_leaves_out_alone(tmp_path):
 
 # -- under mpiexec -n 2 -------------------------------------------------------------------------
 
-mpi = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+mpi = needs_mpiexec
 
 
 @pytest.mark.mpi
@@ -329,7 +329,6 @@ def test_continue_under_mpi(first, then, sampler, tmp_path):
 @pytest.mark.mpi
 @mpi
 def test_sigterm_to_mpiexec_writes_the_model_to_out(tmp_path):
-    from test_mpi import _env
     cmd = esca_cmd([*TRAIN, "-n", 100000, "--out", "m.h5", "--log-every", 1], 2)
-    code, err = _interrupt(cmd, signal.SIGTERM, tmp_path, env=_env(), start_new_session=True)
+    code, err = _interrupt(cmd, signal.SIGTERM, tmp_path, env=child_env(), start_new_session=True)
     _check_interrupted(code, err, signal.SIGTERM, tmp_path, ranks=2)

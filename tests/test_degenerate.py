@@ -20,12 +20,13 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from test_plot import check_png
 
 import esca
 from esca.errors import UserError
 from esca.export import EXPORT_FORMATS, export_model
 from esca.plot import PLOT_FILES, plot_model
+
+from helpers import check_png
 
 
 def _model(K=3, V=5, D=3, n_kw=None, n_dk="spread", vocab=None, labels=None):

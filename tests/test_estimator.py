@@ -84,7 +84,7 @@ def matrix_order_tokens(X, vocab):
     X = sp.csr_matrix(X, copy=True)
     X.sum_duplicates()  # sorted columns in every row
     return [[vocab[j] for j in np.repeat(X.indices[a:b], X.data[a:b])]
-            for a, b in zip(X.indptr[:-1], X.indptr[1:])]
+            for a, b in zip(X.indptr[:-1], X.indptr[1:], strict=True)]
 
 
 def topic_of_component(lda, vocab):

@@ -4,17 +4,17 @@ their plain-Python references and draw from (n_dk^-i + alpha_k) phi_kw), and per
 
 import math
 
-import naive
 import numba
 import numpy as np
 import pytest
-from conftest import make_random_corpus
 from scipy import stats
 
 import esca
-from esca import UserError
+from esca import UserError, infer
 from esca import evaluate as ev
-from esca import infer
+
+import naive
+from helpers import make_random_corpus
 
 SEED = 2**40 + 321  # uses both 32-bit key words
 
@@ -108,7 +108,7 @@ def test_split_holdout_is_a_disjoint_complete_split_with_compacted_vocab(seed):
     assert n_oov >= len(held) - 1  # every held-out document but the empty one has its rare word
     np.testing.assert_array_equal(info.pop("train_doc_ids"), sorted(train_idx))
     np.testing.assert_array_equal(info.pop("test_doc_ids"),
-                                  [d for d, doc in zip(held, filtered) if doc])
+                                  [d for d, doc in zip(held, filtered, strict=True) if doc])
     assert info == {"train_docs": len(train_idx), "test_docs": test.num_docs,
                     "test_tokens_dropped_oov": n_oov,
                     "test_docs_dropped_empty": sum(1 for doc in filtered if not doc),
@@ -127,7 +127,7 @@ def test_split_holdout_is_deterministic_by_seed():
     a = ev.split_holdout(c, 0.2, 11)
     b = ev.split_holdout(c, 0.2, 11)
     other = ev.split_holdout(c, 0.2, 12)
-    for x, y in zip(a[:2], b[:2]):
+    for x, y in zip(a[:2], b[:2], strict=True):
         np.testing.assert_array_equal(x.doc_ptr, y.doc_ptr)
         np.testing.assert_array_equal(x.word_ids, y.word_ids)
         assert x.vocab == y.vocab
@@ -187,7 +187,7 @@ def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in, rao_b
 
 
 @pytest.mark.parametrize("K", [ev.FOLD_IN_SPARSE_MIN_K - 1, ev.FOLD_IN_SPARSE_MIN_K])
-def test_fold_in_chooses_the_kernel_by_K(K):
+def test_fold_in_chooses_the_kernel_by_K(K):  # noqa: N802 - K, the field's name
     c = make_random_corpus(5, D=4, V=20, max_len=12)
     phi, alpha = _phi(K, c.num_words, 1), _alpha(K, True)
     theta = ev.fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps=2, burn_in=1, seed=3)
@@ -199,7 +199,10 @@ def test_fold_in_chooses_the_kernel_by_K(K):
 def test_fold_in_is_deterministic_and_thread_count_independent(sparse, restore_numba_threads):
     c = make_random_corpus(8, D=60, V=40, max_len=80, empty_docs=(0, 17))
     phi, alpha = _phi(9, c.num_words, 4), 0.2  # a scalar alpha is accepted
-    run = lambda seed: infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
+
+    def run(seed):
+        return infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
+
     numba.set_num_threads(1)
     one = run(SEED)
     np.testing.assert_array_equal(one, run(SEED))
@@ -281,9 +284,11 @@ def test_fold_in_recovers_planted_theta(sparse):
 def test_fold_in_rejects_bad_arguments():
     c = make_random_corpus(1, D=3, V=10)
     phi, alpha = _phi(4, 10, 0), _alpha(4, False)
-    call = lambda **kw: ev.fold_in(kw.pop("phi", phi), kw.pop("alpha", alpha),
-                                   kw.pop("doc_ptr", c.doc_ptr), kw.pop("word_ids", c.word_ids),
-                                   **kw)
+
+    def call(**kw):
+        return ev.fold_in(kw.pop("phi", phi), kw.pop("alpha", alpha),
+                          kw.pop("doc_ptr", c.doc_ptr), kw.pop("word_ids", c.word_ids), **kw)
+
     cases = [({"sweeps": 0}, "sweeps"), ({"sweeps": 5, "burn_in": 5}, "burn_in"),
              ({"burn_in": -1}, "burn_in"), ({"alpha": np.ones(3)}, "alpha"),
              ({"alpha": -1.0}, "alpha"),

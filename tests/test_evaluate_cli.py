@@ -6,15 +6,15 @@ import sys
 
 import numpy as np
 import pytest
-from esca.corpora.prepare import write_holdout
 from gensim.corpora import Dictionary
 from gensim.models.coherencemodel import CoherenceModel
 
 import esca
+from esca.corpora.prepare import write_holdout
 from esca.corpus import write_corpus
 from esca.evaluate import document_completion
-from esca.metrics import evaluate_model
 from esca.left_to_right import left_to_right_perplexity
+from esca.metrics import evaluate_model
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,8 @@ def setup(tmp_path_factory):
     train = esca.read_corpus(str(path))
     texts = d / "texts.txt"
     texts.write_text("\n".join(" ".join(train.vocab[w] for w in train.word_ids[a:b])
-                               for a, b in zip(train.doc_ptr[:-1], train.doc_ptr[1:])) + "\n")
+                               for a, b in zip(train.doc_ptr[:-1], train.doc_ptr[1:], strict=True))
+                     + "\n")
     return d, model, mpath, path, d / "wiki.test.h5", train, texts
 
 

@@ -5,15 +5,16 @@ in tests/naive.py, bit for bit, and the exchange itself at one rank and under re
 
 import sys
 
-import naive
 import numpy as np
 import pytest
 from mpi4py import MPI
-from test_mpi import MPIEXEC, check_ok, run
 
 from esca import TrainConfig
 from esca import exchange as ex
 from esca.samplers import CgsSampler, EscaSampler
+
+import naive
+from helpers import MPIEXEC, check_ok, needs_mpiexec, run
 
 
 def _sparse_table(rng, V, K, density):
@@ -138,7 +139,7 @@ if rank == 0:
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+@needs_mpiexec
 @pytest.mark.parametrize("mode", ["sparse", "dense", "auto"])
 def test_sum_counts_under_mpiexec(tmp_path, mode):
     """Both ways give every rank the exact sum of the ranks' tables (rank 0's sparse, rank

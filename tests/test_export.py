@@ -15,8 +15,8 @@ import esca
 from esca.export import GENSIM_DICTIONARY, GENSIM_MODEL, export_gensim
 
 gensim = pytest.importorskip("gensim")
-from gensim.corpora import Dictionary
-from gensim.models import LdaModel
+from gensim.corpora import Dictionary  # noqa: E402 - after importorskip
+from gensim.models import LdaModel  # noqa: E402 - after importorskip
 
 K = 10
 ITERATIONS = 10
@@ -46,7 +46,8 @@ def exported(model, tmp_path_factory):
     out = tmp_path_factory.mktemp("export") / "gensim"
     path = export_gensim(model, out)
     assert os.path.samefile(path, out / GENSIM_MODEL)
-    return out, LdaModel.load(str(out / GENSIM_MODEL)), Dictionary.load(str(out / GENSIM_DICTIONARY))
+    return (out, LdaModel.load(str(out / GENSIM_MODEL)),
+            Dictionary.load(str(out / GENSIM_DICTIONARY)))
 
 
 def small_model(tmp_path, num_topics=4, D=30, V=40, seed=0):

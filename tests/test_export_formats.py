@@ -34,6 +34,8 @@ from esca.export import (
 )
 from esca.export.mallet import _java_double, _java_number_format
 
+from helpers import check_user_error
+
 pd = pytest.importorskip("pandas")
 
 K = 5
@@ -49,15 +51,6 @@ def check_ok(r):
     assert r.returncode == 0, (r.stdout, r.stderr)
     assert r.stderr == ""
     return [ln.split(" ", 1)[1] for ln in r.stdout.splitlines() if ln.startswith("wrote ")]
-
-
-def one_line_error(r, *expect):
-    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
-    lines = r.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("esca: error: "), r.stderr
-    for s in expect:
-        assert s in lines[0], (s, lines[0])
-    return lines[0]
 
 
 def snapshot(folder):
@@ -265,8 +258,8 @@ def test_pyldavis_missing_is_a_one_line_error(trained, tmp_path):
             "'--out', 'topics.html']))\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=False, capture_output=True,
                        text=True, timeout=300)
-    assert one_line_error(r) == ("esca: error: pyLDAvis is not installed: "
-                                 "pip install 'esca-lda[viz]'")
+    assert check_user_error(r) == ("esca: error: pyLDAvis is not installed: "
+                                   "pip install 'esca-lda[viz]'")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -363,7 +356,7 @@ def test_cli_bad_input(trained, tmp_path, args, expect):
     (tmp_path / "adir" / "earlier.txt").write_text("keep me too\n")
     esca.write_corpus(str(tmp_path / "other.h5"), [0, 1, 2, 3], [0, 1, 0], ["a", "b"])
     before = snapshot(tmp_path)
-    one_line_error(run_cli(["export", d / "m.h5", *args], tmp_path), *expect)
+    check_user_error(run_cli(["export", d / "m.h5", *args], tmp_path), *expect)
     assert snapshot(tmp_path) == before
 
 
@@ -372,8 +365,8 @@ def test_cli_missing_model(tmp_path):
         out = "t.html" if fmt == "pyldavis" else "out"
         if fmt == "pyldavis":
             pytest.importorskip("pyLDAvis")
-        one_line_error(run_cli(["export", "missing.h5", "--format", fmt, "--out", out],
-                               tmp_path), "model file not found", "missing.h5")
+        check_user_error(run_cli(["export", "missing.h5", "--format", fmt, "--out", out],
+                                 tmp_path), "model file not found", "missing.h5")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,7 +1,7 @@
 """Faults under real ``mpiexec -n 2``: a killed rank, a crash inside a checkpoint write,
 SIGTERM to the job, and resuming at another number of ranks (issue 5).
 
-Each job runs in its own process group with a timeout (see ``test_mpi.run``), so a hang in a
+Each job runs in its own process group with a timeout (see ``helpers.run``), so a hang in a
 collective fails the test instead of blocking CI. After every fault, resuming from the
 checkpoint folder must give exactly the model of an uninterrupted one-rank run.
 """
@@ -13,16 +13,25 @@ import sys
 import time
 
 import pytest
-from test_checkpoint import CRASH_SCRIPT, assert_same_model
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
-from test_mpi import _env as mpi_env
 
 import esca
 from esca.checkpoint import list_checkpoints, load_latest
 from esca.errors import EXIT_INTERRUPTED
 
-pytestmark = [pytest.mark.mpi,
-              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")]
+from helpers import (
+    MPIEXEC,
+    SCRIPTS,
+    assert_same_model,
+    check_ok,
+    child_env,
+    esca_cmd,
+    needs_mpiexec,
+    run,
+)
+
+CRASH_SCRIPT = SCRIPTS / "crash_in_checkpoint.py"
+
+pytestmark = [pytest.mark.mpi, needs_mpiexec]
 
 CORPUS = "builtin:wiki250"
 TRAIN = ["train", CORPUS, "-k", 12, "--seed", 4, "--threads", 1, "--eval-every", 0, "--top", 0]
@@ -42,15 +51,11 @@ def resume(ck, iterations, ranks, tmp_path):
     return esca.load_model(str(out))
 
 
-def _env(**extra):
-    return {**mpi_env(), **extra}
-
-
 def _start(args, tmp_path, cmd=None, **env):
     """Start ``esca ARGS`` under ``mpiexec -n 2`` (``cmd``: another command line instead)."""
     return subprocess.Popen([str(a) for a in cmd or esca_cmd(args, 2)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(**env), start_new_session=True)
+                            env=child_env(**env), start_new_session=True)
 
 
 def _finish(proc, timeout):

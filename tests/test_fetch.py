@@ -1,10 +1,11 @@
 """``esca corpora``: download, resume, verify and convert, against a real HTTP server on 127.0.0.1.
 
 Nothing here reaches the internet: every URL points at a ``ThreadingHTTPServer`` started by
-the module fixture, whose handler serves byte ranges (``Range: bytes=N-`` -> 206, ``If-Range``,
-416) and can be told to drop the connection after N bytes, to ignore ranges, to stall, or to
-answer 404. The corpora are small synthetic files in the real layouts (UCI bag of words, the
-20news-bydate tarball, a MediaWiki XML dump with its sha1sums list).
+the ``http_server`` fixture (conftest.py, helpers.start_http_server), which serves byte ranges
+(``Range: bytes=N-`` -> 206, ``If-Range``, 416) and can be told to drop the connection after
+N bytes, to ignore ranges, to stall, or to answer 404. The corpora are small synthetic files in
+the real layouts (UCI bag of words, the 20news-bydate tarball, a MediaWiki XML dump with its
+sha1sums list).
 """
 
 import bz2
@@ -14,117 +15,23 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tarfile
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+
 from esca.corpora import download, fetch
 from esca.corpora.fetch import Conversion, DownloadError, Pruning, Source, fetch_corpus
 from esca.corpora.prepare import holdout_path
 from esca.corpora.registry import REGISTRY, RemoteFile, StandardCorpus
-
 from esca.corpus import read_corpus, read_doc_index
 from esca.errors import UserError
 
+from helpers import make_20news_tarball, sha256
+
 TIMEOUT = 120  # seconds for a CLI subprocess
-
-
-class _State:
-    """What the test server serves and what it saw."""
-
-    def __init__(self):
-        self.files = {}          # URL path -> bytes
-        self.drop_after = {}     # URL path -> bytes to send before closing (once)
-        self.ignore_range = set()
-        self.stall = {}          # URL path -> seconds to wait after the headers (once)
-        self.content_type = {}   # URL path -> Content-Type header to send
-        self.requests = []       # (path, headers dict, status)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        st = self.server.state
-        path = urlsplit(self.path).path
-        headers = dict(self.headers.items())
-        body = st.files.get(path)
-        if body is None:
-            st.requests.append((path, headers, 404))
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-        start, status = 0, 200
-        rng = self.headers.get("Range")
-        if_range = self.headers.get("If-Range")
-        if rng and path not in st.ignore_range and (if_range is None or if_range == etag):
-            start = int(re.fullmatch(r"bytes=(\d+)-", rng).group(1))
-            if start >= len(body):
-                st.requests.append((path, headers, 416))
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(body)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            status = 206
-        st.requests.append((path, headers, status))
-        chunk = body[start:]
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(chunk)))
-        self.send_header("ETag", etag)
-        if path in st.content_type:
-            self.send_header("Content-Type", st.content_type[path])
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-        self.end_headers()
-        if path in st.stall:
-            time.sleep(st.stall.pop(path))
-        n = st.drop_after.pop(path, None)
-        if n is not None:  # an interrupted transfer: part of the body, then the socket closes
-            self.wfile.write(chunk[:n])
-            self.wfile.flush()
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.wfile.write(chunk)
-
-
-@pytest.fixture(scope="module")
-def http_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    server.state = _State()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def server(http_server, monkeypatch):
-    """The module's server with a fresh state; its base URL is ``server.url``."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    http_server.state = _State()
-    http_server.url = f"http://127.0.0.1:{http_server.server_address[1]}"
-    return http_server
-
-
-def sha256(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def make_uci(name, D=12, V=9, seed=0):
@@ -348,37 +255,6 @@ def test_cache_dir_default(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- 20 Newsgroups
-
-POSTS = {
-    "20news-bydate-train/sci.space/60001": (
-        "From: a@b.edu\nSubject: Re: Re: orbital rocket launch\nLines: 5\n\n"
-        "The rocket reached orbit after launch.\n"
-        "In article <1@x> someone writes:\n> quotedonly phrase here\n"
-        "Orbit insertion of the rocket went well.\n"),
-    "20news-bydate-train/sci.space/60002": (
-        "Subject: shuttle orbit\n\nThe shuttle orbit and the rocket engines.\n"),
-    "20news-bydate-train/alt.atheism/51000": (
-        "Subject: belief\nOrganization: none\n\nBelief and religion and god debated, "
-        "belief again.\n| quotedonly too\n"),
-    "20news-bydate-train/alt.atheism/9": (
-        "Subject: god\n\nA post about god and belief and religion.\n"),
-    "20news-bydate-test/sci.space/70000": (
-        "Subject: rocket\n\nAnother rocket launch into orbit, with telescope optics.\n"),
-    "20news-bydate-test/alt.atheism/53000": (
-        "Subject: zzzunseen\n\nxylophones quintessential\n"),  # only words unseen in training
-}
-
-
-def make_20news_tarball():
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, text in sorted(POSTS.items(), reverse=True):  # not in sorted order
-            data = text.encode("latin-1")
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
 
 def test_20newsgroups_train_test_and_document_names(server, tmp_path):
     data = make_20news_tarball()

@@ -25,12 +25,12 @@ import sys
 
 import numpy as np
 import pytest
-from test_checkpoint import assert_same_model
-from test_mpi import MPIEXEC, esca_cmd, run
 
 import esca
 from esca.checkpoint import list_checkpoints, load_checkpoint
 from esca.errors import EXIT_IO_ERROR, WriteError
+
+from helpers import assert_same_model, esca_cmd, needs_mpiexec, run
 
 SIZE = 3 << 20  # bytes of the small file system
 TRAIN = ["-k", 10, "--seed", 3, "--threads", 1, "--eval-every", 0, "--top", 0, "--quiet"]
@@ -138,7 +138,7 @@ def test_prepare_that_fits_is_the_same_file(tmp_path, small_fs, corpus):
     counts = []
     for d in range(c.num_docs):
         ids, n = np.unique(c.word_ids[c.doc_ptr[d]:c.doc_ptr[d + 1]], return_counts=True)
-        counts += [f"{d + 1} {i + 1} {k}" for i, k in zip(ids, n)]
+        counts += [f"{d + 1} {i + 1} {k}" for i, k in zip(ids, n, strict=True)]
     (tmp_path / "docword.txt").write_text(f"{c.num_docs}\n{c.num_words}\n{len(counts)}\n"
                                           + "\n".join(counts) + "\n")
     for out in (tmp_path / "a.h5", small_fs / "a.h5"):
@@ -170,8 +170,7 @@ def test_train_out_goes_to_the_checkpoint_folder(tmp_path, small_fs, corpus):
     assert_same_model(expected, esca.load_model(str(ck / "m.h5")))
 
 
-@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=[pytest.mark.mpi, pytest.mark.skipif(
-    MPIEXEC is None, reason="no mpiexec next to python or on PATH")])])
+@pytest.mark.parametrize("ranks", [1, pytest.param(2, marks=[pytest.mark.mpi, needs_mpiexec])])
 def test_checkpoints_fill_the_disk(tmp_path, small_fs, corpus, ranks):
     """Checkpoints every iteration fill the disk after a few: the run ends on every rank with
     one line naming the last intact checkpoint; no older checkpoint was pruned or damaged, and

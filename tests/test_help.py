@@ -19,60 +19,25 @@ The help is formatted in-process (``format_help()``); one real ``python -m esca 
 --help`` checks that the command line prints the same examples.
 """
 
-import argparse
-import contextlib
-import io
 import os
 import re
-import shlex
 import subprocess
 import sys
 
 import pytest
+
 from esca.cli.main import build_parser
+
+from helpers import cli_commands, esca_argv, joined_lines, parse_error, subparsers
 
 HEADINGS = ("examples:", "example:")
 COMMAND_START = re.compile(r"^  +(esca|mpiexec) ")
-REMARK = re.compile(r"\s{2,}(\(|#)")  # "  (the builtin corpus, nothing saved)", "   # note"
-
-
-def _subparsers(parser):
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action.choices
-    return {}
-
-
-def commands(parser=None, prefix=()):
-    """``(words, parser)`` of the top-level command and every (nested) subcommand."""
-    if parser is None:
-        parser = build_parser()
-        yield (), parser
-    for name, sub in _subparsers(parser).items():
-        yield (*prefix, name), sub
-        yield from commands(sub, (*prefix, name))
-
-
-def _joined(lines):
-    """Lines with ``\\`` continuations joined (the continuation's indentation dropped)."""
-    out, cur = [], None
-    for ln in lines:
-        ln = ln.rstrip()
-        cont = ln.endswith("\\")
-        text = ln[:-1].rstrip() if cont else ln
-        cur = text if cur is None else f"{cur} {text.strip()}"
-        if not cont:
-            out.append(cur)
-            cur = None
-    if cur is not None:
-        out.append(cur)
-    return out
 
 
 def example_sections(text):
     """The lines (continuations joined) of each ``examples:`` section of a help text."""
     sections, cur = [], None
-    for ln in _joined(text.splitlines()):
+    for ln in joined_lines(text.splitlines()):
         if ln.strip().lower() in HEADINGS and not ln.startswith(" "):
             cur = []
             sections.append(cur)
@@ -86,31 +51,10 @@ def example_sections(text):
 
 def command_lines(text):
     """Every indented ``esca ...``/``mpiexec ... esca ...`` line of a help text, joined."""
-    return [ln.strip() for ln in _joined(text.splitlines()) if COMMAND_START.match(ln)]
+    return [ln.strip() for ln in joined_lines(text.splitlines()) if COMMAND_START.match(ln)]
 
 
-def esca_argv(line):
-    """The words after ``esca`` of a command line (pipes, redirections and remarks cut)."""
-    cmd = REMARK.split(line, maxsplit=1)[0]
-    cmd = re.split(r"[|>]", cmd, maxsplit=1)[0]
-    words = shlex.split(cmd, comments=True)
-    if "esca" not in words:
-        return None
-    return words[words.index("esca") + 1:]
-
-
-def parse_error(argv):
-    """None if ``build_parser().parse_args(argv)`` accepts ``argv``, else argparse's message."""
-    err = io.StringIO()
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            build_parser().parse_args(argv)
-    except SystemExit as e:
-        return f"exit {e.code}: {err.getvalue().strip().splitlines()[-1:]}"
-    return None
-
-
-COMMANDS = list(commands())
+COMMANDS = list(cli_commands())
 IDS = [" ".join(("esca",) + words) for words, _ in COMMANDS]
 
 
@@ -129,7 +73,7 @@ def test_help_has_examples(words, parser):
 
 
 def _looks_like_a_command(argv):
-    return bool(argv) and (argv[0] in _subparsers(build_parser()) or argv[0].startswith("-"))
+    return bool(argv) and (argv[0] in subparsers(build_parser()) or argv[0].startswith("-"))
 
 
 @pytest.mark.parametrize("words, parser", COMMANDS, ids=IDS)

@@ -9,7 +9,8 @@ included), so a new option is checked without editing this file.
 import argparse
 
 import pytest
-from test_help import commands
+
+from helpers import cli_commands
 
 #: Actions whose default is implied: help, version, subcommands, and --no-X flags (True).
 SKIP = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction,
@@ -18,7 +19,7 @@ SKIP = (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersActio
 
 def _undocumented_defaults():
     bad = []
-    for words, parser in commands():
+    for words, parser in cli_commands():
         for action in parser._actions:
             if isinstance(action, SKIP) or action.help == argparse.SUPPRESS:
                 continue
@@ -44,5 +45,5 @@ def test_every_default_is_stated_in_the_help():
     (("train",), "default 10"),  # --top
 ])
 def test_named_defaults(words, text):
-    parser = dict(commands())[words]
+    parser = dict(cli_commands())[words]
     assert text in " ".join(parser.format_help().split()), parser.format_help()

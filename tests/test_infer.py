@@ -39,7 +39,7 @@ def test_infer_on_training_documents_matches_trained_theta(trained):
 def test_transform_inputs_agree_and_skip_unknown_words(trained):
     model, corpus, path, _ = trained
     docs = [[corpus.vocab[w] for w in corpus.word_ids[a:b]]
-            for a, b in zip(corpus.doc_ptr[:5], corpus.doc_ptr[1:6])]
+            for a, b in zip(corpus.doc_ptr[:5], corpus.doc_ptr[1:6], strict=True)]
     head = esca.Corpus(corpus.doc_ptr[:6], corpus.word_ids[:corpus.doc_ptr[5]], corpus.vocab)
     a = model.transform(docs, sweeps=10, burn_in=2, seed=4)
     np.testing.assert_array_equal(a, model.transform(head, sweeps=10, burn_in=2, seed=4))

@@ -7,10 +7,11 @@ import mpi4py
 import numba
 import numpy as np
 import pytest
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 
 import esca
 from esca.sysinfo import format_info, system_info
+
+from helpers import check_ok, esca_cmd, needs_mpiexec, run
 
 
 def test_system_info_facts():
@@ -41,7 +42,7 @@ def test_cli_info_runs(tmp_path):
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec")
+@needs_mpiexec
 def test_cli_info_two_ranks(tmp_path):
     r, _ = run(esca_cmd(["info"], 2), tmp_path)
     check_ok(r)

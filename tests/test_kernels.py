@@ -7,7 +7,6 @@ The sparse/alias ESCA kernel is tested elsewhere.
 
 import math
 
-import naive
 import numpy as np
 import pytest
 
@@ -17,6 +16,8 @@ from esca.distributed import partition_documents
 from esca.rng import STREAM_CGS, STREAM_ESCA, split_seed
 from esca.samplers import CgsSampler, EscaSampler
 from esca.samplers import _kernels as kern
+
+import naive
 
 SEED = 2**40 + 12345  # uses both 32-bit key words
 BETA = 0.05
@@ -158,7 +159,7 @@ def test_cgs_sweep(setup, token_start):
                               STREAM_CGS)
         kern.cgs_sweep(c.doc_ptr, c.word_ids, *got, alpha, BETA, token_start, *split_seed(SEED),
                        it, STREAM_CGS)  # in place
-        for name, a, b in zip(("z", "n_dk", "n_wk", "n_k"), got, ref):
+        for name, a, b in zip(("z", "n_dk", "n_wk", "n_k"), got, ref, strict=True):
             np.testing.assert_array_equal(a, b, err_msg=f"{name} after iteration {it}")
     assert not np.array_equal(got[0], z0)
 

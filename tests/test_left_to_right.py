@@ -6,16 +6,17 @@ chunking or sharding, and rejects bad arguments.
 import itertools
 import math
 
-import naive
 import numba
 import numpy as np
 import pytest
-from conftest import make_random_corpus
 from scipy.special import gammaln, logsumexp
 
 from esca import UserError
 from esca.corpus import slice_corpus
 from esca.left_to_right import left_to_right, left_to_right_perplexity
+
+import naive
+from helpers import make_random_corpus
 
 SEED = 2**40 + 321  # uses both 32-bit key words
 
@@ -193,8 +194,11 @@ def test_left_to_right_perplexity_is_close_to_the_exact_perplexity():
 def test_thread_count_and_sharding_do_not_change_the_result(resample, restore_numba_threads):
     c = make_random_corpus(8, D=60, V=40, max_len=30 if resample else 80, empty_docs=(0, 17))
     phi, alpha = _model(7, c.num_words, 4)
-    run = lambda ptr, ids, off: left_to_right(phi, alpha, ptr, ids, particles=3,
-                                              resample=resample, seed=SEED, token_offset=off)
+
+    def run(ptr, ids, off):
+        return left_to_right(phi, alpha, ptr, ids, particles=3, resample=resample, seed=SEED,
+                             token_offset=off)
+
     numba.set_num_threads(1)
     whole = run(c.doc_ptr, c.word_ids, 0)
     if numba.config.NUMBA_NUM_THREADS >= 2:
@@ -214,8 +218,10 @@ def test_same_seed_same_result_other_seed_other_result():
     c = make_random_corpus(3, D=10, V=20, max_len=15)
     phi, alpha = _model(5, c.num_words, 6)
     for resample in (False, True):
-        run = lambda seed, resample=resample: left_to_right(
-            phi, alpha, c.doc_ptr, c.word_ids, particles=4, resample=resample, seed=seed)
+        def run(seed, resample=resample):
+            return left_to_right(phi, alpha, c.doc_ptr, c.word_ids, particles=4,
+                                 resample=resample, seed=seed)
+
         one = run(SEED)
         np.testing.assert_array_equal(run(SEED), one)
         other = run(SEED + 1)
@@ -232,11 +238,15 @@ def test_same_seed_same_result_other_seed_other_result():
 def test_left_to_right_rejects_bad_arguments():
     c = make_random_corpus(1, D=3, V=10, min_len=3)
     phi, alpha = _model(4, 10, 0)
-    call = lambda **kw: left_to_right(kw.pop("phi", phi), alpha, c.doc_ptr,
-                                      kw.pop("word_ids", c.word_ids), **kw)
+
+    def call(**kw):
+        return left_to_right(kw.pop("phi", phi), alpha, c.doc_ptr,
+                             kw.pop("word_ids", c.word_ids), **kw)
+
     cases = [({"particles": 0}, "particles must be in 1..2\\*\\*32, got 0"),
              ({"particles": -3}, "got -3"), ({"particles": "x"}, "particles .* got 'x'"),
-             ({"particles": 2.0}, "got 2.0"), ({"particles": 2**32 + 1}, "particles must be in 1..2\\*\\*32, got"),
+             ({"particles": 2.0}, "got 2.0"),
+             ({"particles": 2**32 + 1}, "particles must be in 1..2\\*\\*32, got"),
              ({"particles": 2**31, "resample": True}, "particles \\* longest document"),
              ({"resample": "yes"}, "resample"),
              ({"seed": -1}, "seed"), ({"seed": 0.5}, "seed"), ({"seed": 2**64}, "seed"),

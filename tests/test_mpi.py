@@ -12,12 +12,7 @@ when the timeout expires, so a hang fails the test instead of blocking CI.
 
 import json
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -25,59 +20,14 @@ import pytest
 
 import esca
 
-TIMEOUT = 300  # seconds for a normal run
+from helpers import MPIEXEC, SCRIPTS, TIMEOUT, check_ok, child_env, esca_cmd, needs_mpiexec, run
+
 ABORT_TIMEOUT = 120  # seconds for a job whose rank crashes
 RANKS = 2
 K = 10
 ITERATIONS = 10
-HELPER = Path(__file__).with_name("mpi_helpers.py")
-
-
-def find_mpiexec():
-    exe = Path(sys.executable).parent / "mpiexec"
-    if exe.exists():
-        return str(exe)
-    return shutil.which("mpiexec")
-
-
-MPIEXEC = find_mpiexec()
-pytestmark = [pytest.mark.mpi,
-              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")]
-
-
-def _env():
-    """The test's environment without MPI launcher variables (the child is not a rank of ours)."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-
-
-def run(cmd, cwd, timeout=TIMEOUT, env=None):
-    """Run ``cmd`` (environment ``env``, default :func:`_env`); return (CompletedProcess,
-    seconds). Kills its process group on a timeout."""
-    cmd = [str(c) for c in cmd]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=_env() if env is None else env,
-                            start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"timed out after {timeout} s (hang?): {cmd}\nstdout:\n{out}\nstderr:\n{err}")
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), time.monotonic() - t0
-
-
-def esca_cmd(args, ranks):
-    """``python -m esca ARGS`` for one rank, ``mpiexec -n RANKS python -m esca ARGS`` otherwise."""
-    base = [sys.executable, "-m", "esca", *args]
-    return base if ranks == 1 else [MPIEXEC, "-n", ranks, *base]
-
-
-def check_ok(r):
-    assert r.returncode == 0, f"{r.args} exited {r.returncode}\n{r.stdout}\n{r.stderr}"
-    assert "Traceback" not in r.stderr, r.stderr
-    return r
+HELPER = SCRIPTS / "fail_rank.py"
+pytestmark = [pytest.mark.mpi, needs_mpiexec]
 
 
 def read_counts(path):
@@ -428,7 +378,7 @@ def test_rank_comes_from_the_communicator_not_the_environment(tmp_path):
     ``PMI_RANK`` and friends to guess its rank)."""
     code = ("import sys\nfrom esca.cli.main import main\nstatus = main(sys.argv[1:])\n"
             "print('mpi4py imported:', 'mpi4py.MPI' in sys.modules)\nsys.exit(status)\n")
-    env = {**_env(), "PMI_RANK": "1", "OMPI_COMM_WORLD_RANK": "1", "PMIX_RANK": "1"}
+    env = child_env(PMI_RANK="1", OMPI_COMM_WORLD_RANK="1", PMIX_RANK="1")
     r, _ = run([sys.executable, "-c", code, "topics", "missing.h5"], tmp_path, env=env)
     assert r.returncode == 2, r.stderr
     assert "esca: error:" in r.stderr and "missing.h5" in r.stderr, r.stderr

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 
 import esca
-import test_fetch
 from esca import _io
 from esca.errors import UserError
-from test_fetch import http_server, server  # noqa: F401 - the local HTTP server fixtures
+
+from helpers import make_20news_tarball, sha256
 
 TIMEOUT = 120
 
@@ -328,11 +328,11 @@ def test_corpora_fetch_refuses_an_out_that_is_a_download(server, tmp_path):
     """``esca corpora fetch 20newsgroups --out`` naming the downloaded archive (earlier, the
     archive was replaced by the converted corpus, and the next fetch found it corrupt)."""
     from esca.corpora.fetch import Conversion, Pruning, Source, fetch_corpus
-    data = test_fetch.make_20news_tarball()
+    data = make_20news_tarball()
     server.state.files["/ng/20news-bydate.tar.gz"] = data
     archive = tmp_path / "20newsgroups" / "20news-bydate.tar.gz"
     kwargs = dict(cache_dir=tmp_path,
-                  source=Source(mirror=server.url + "/ng/", sha256={None: test_fetch.sha256(data)}),
+                  source=Source(mirror=server.url + "/ng/", sha256={None: sha256(data)}),
                   conversion=Conversion(pruning=Pruning(no_below=1)))
     fetch_corpus("20newsgroups", convert=False, **kwargs)
     before = _files(tmp_path)

@@ -9,10 +9,10 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from test_cli import check_ok, run
-from test_mpi import _env
 
 import esca
+
+from helpers import check_ok, child_env, run_esca
 
 TIMEOUT = 300
 
@@ -25,8 +25,8 @@ def model_and_corpus(tmp_path_factory):
     c = esca.read_corpus("builtin:wiki250")
     esca.write_corpus(str(d / "c.h5"), c.doc_ptr[:31], c.word_ids[:c.doc_ptr[30]], c.vocab,
                       doc_index=np.arange(100, 130))
-    check_ok(run(["train", "c.h5", "-k", 4, "-n", 3, "--threads", 1, "--top", 0, "--out",
-                  "m.h5"], d))
+    check_ok(run_esca(["train", "c.h5", "-k", 4, "-n", 3, "--threads", 1, "--top", 0, "--out",
+                       "m.h5"], d))
     return d
 
 
@@ -36,7 +36,7 @@ def run_into_closed_pipe(args, cwd):
     os.close(r)
     try:
         return subprocess.run([sys.executable, "-m", "esca", *map(str, args)], cwd=cwd,
-                              stdout=w, stderr=subprocess.PIPE, text=True, env=_env(),
+                              stdout=w, stderr=subprocess.PIPE, text=True, env=child_env(),
                               timeout=TIMEOUT)
     finally:
         os.close(w)
@@ -60,7 +60,7 @@ def test_closed_pipe_exits_quietly(model_and_corpus, args):
 def test_head_reads_the_first_lines(model_and_corpus):
     r = subprocess.run("set -o pipefail; python -m esca topics m.h5 | head -n 2", shell=True,
                        executable="/bin/bash", cwd=model_and_corpus, capture_output=True,
-                       text=True, env={**_env(), "PATH": os.path.dirname(sys.executable) + ":"
+                       text=True, env={**child_env(), "PATH": os.path.dirname(sys.executable) + ":"
                                        + os.environ["PATH"]}, timeout=TIMEOUT)
     assert r.stdout.count("\n") == 2 and r.stdout.startswith("topic   0"), r.stdout
     assert "Traceback" not in r.stderr and "Error" not in r.stderr, r.stderr
@@ -75,7 +75,7 @@ def test_head_reads_the_first_lines(model_and_corpus):
     (("train", "--zzzzzz", 1), "esca train", None),
 ], ids=["train", "topics", "corpora-fetch", "command", "choice", "nothing-close"])
 def test_misspelled_option_suggests(tmp_path, args, prog, guess):
-    r = run(args, tmp_path)
+    r = run_esca(args, tmp_path)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith(f"usage: {prog} ["), r.stderr  # the subcommand's own usage
     last = r.stderr.splitlines()[-1]
@@ -88,22 +88,22 @@ def test_misspelled_option_suggests(tmp_path, args, prog, guess):
 
 
 def test_unknown_positional_shows_the_subcommand_usage(tmp_path):
-    r = run(["topics", "m.h5", "extra"], tmp_path)
+    r = run_esca(["topics", "m.h5", "extra"], tmp_path)
     assert r.returncode == 2 and r.stderr.startswith("usage: esca topics "), r.stderr
     assert r.stderr.splitlines()[-1] == "esca topics: error: unrecognized arguments: extra"
 
 
 def test_more_threads_than_cores_warns_and_runs(tmp_path):
     cores = len(os.sched_getaffinity(0))
-    r = check_ok(run(["train", "-k", 3, "-n", 2, "--threads", cores + 1, "--top", 0, "--out",
-                      "m.h5"], tmp_path))
+    r = check_ok(run_esca(["train", "-k", 3, "-n", 2, "--threads", cores + 1, "--top", 0, "--out",
+                           "m.h5"], tmp_path))
     warning = [ln for ln in r.stdout.splitlines() if ln.startswith("warning:")]
     assert warning == [f"warning: {cores + 1} thread(s) x 1 rank(s) on this node = {cores + 1}, "
                        f"more than its {cores} core(s) available: slower than with fewer threads "
                        "(the result is the same)"], r.stdout
     assert f"x {cores + 1} thread(s)" in r.stdout and "wrote m.h5" in r.stdout
-    r = check_ok(run(["train", "-k", 3, "-n", 2, "--threads", 1, "--top", 0, "--out", "n.h5"],
-                     tmp_path))
+    r = check_ok(run_esca(["train", "-k", 3, "-n", 2, "--threads", 1, "--top", 0, "--out", "n.h5"],
+                          tmp_path))
     assert "warning" not in r.stdout
 
 
@@ -111,8 +111,8 @@ def test_more_threads_than_cores_warns_and_runs(tmp_path):
 def test_infer_writes_csv(model_and_corpus, tmp_path, name):
     d = model_and_corpus
     args = ["infer", d / "m.h5", d / "c.h5", "--sweeps", 4, "--burn-in", 1, "--threads", 1]
-    check_ok(run([*args, "--out", tmp_path / "theta.h5"], tmp_path))
-    r = check_ok(run([*args, "--out", tmp_path / name], tmp_path))
+    check_ok(run_esca([*args, "--out", tmp_path / "theta.h5"], tmp_path))
+    r = check_ok(run_esca([*args, "--out", tmp_path / name], tmp_path))
     assert f"wrote {tmp_path / name}" in r.stdout
     with h5py.File(tmp_path / "theta.h5") as f:
         theta, doc_index = f["theta"][()], f["doc_index"][()]

@@ -13,29 +13,13 @@ import sys
 
 import numpy as np
 import pytest
-from test_export_formats import one_line_error
 
 import esca
 from esca.plot import MAX_TOPICS, PLOT_FILES, choose_topics, plot_model
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from helpers import check_png, check_user_error
+
 K = 5
-
-
-def check_png(path, min_side=300, max_side=5000):
-    """Assert ``path`` is a decodable, non-blank PNG of sensible size; returns (width, height)."""
-    from PIL import Image
-    with open(path, "rb") as f:
-        assert f.read(8) == PNG_SIGNATURE, path
-    with Image.open(path) as im:
-        assert im.format == "PNG"
-        im.load()
-        width, height = im.size
-        pixels = np.asarray(im.convert("L"), dtype=np.float64)
-    assert min_side <= width <= max_side and min_side <= height <= max_side, (path, im.size)
-    assert pixels.std() > 1.0, f"{path} is blank"
-    assert (pixels < 128).mean() > 0.001, f"{path} has hardly anything drawn"
-    return width, height
 
 
 def run_cli(args, cwd):
@@ -197,21 +181,21 @@ def test_plotting_leaves_pyplot_and_the_backend_alone(tmp_path):
 def test_cli_bad_options(trained, tmp_path, args, expect):
     d, _ = trained
     r = run_cli(["plot", d / "m.h5", "--out", "plots", *args], tmp_path)
-    one_line_error(r, *expect)
+    check_user_error(r, *expect)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_bad_paths(trained, tmp_path):
     d, _ = trained
-    one_line_error(run_cli(["plot", "missing.h5", "--out", "plots"], tmp_path),
-                   "model file not found", "missing.h5")
-    one_line_error(run_cli(["plot", d / "m.h5", "--out", "no-such-folder/plots"], tmp_path),
-                   "output folder does not exist", "no-such-folder")
+    check_user_error(run_cli(["plot", "missing.h5", "--out", "plots"], tmp_path),
+                     "model file not found", "missing.h5")
+    check_user_error(run_cli(["plot", d / "m.h5", "--out", "no-such-folder/plots"], tmp_path),
+                     "output folder does not exist", "no-such-folder")
     (tmp_path / "afile").write_text("keep me\n")
-    one_line_error(run_cli(["plot", d / "m.h5", "--out", "afile"], tmp_path),
-                   "output folder is an existing file", "afile")
-    one_line_error(run_cli(["plot", d / "m.h5", "--out", "afile/plots"], tmp_path),
-                   "output folder is not a folder", "afile")
+    check_user_error(run_cli(["plot", d / "m.h5", "--out", "afile"], tmp_path),
+                     "output folder is an existing file", "afile")
+    check_user_error(run_cli(["plot", d / "m.h5", "--out", "afile/plots"], tmp_path),
+                     "output folder is not a folder", "afile")
     assert (tmp_path / "afile").read_text() == "keep me\n"
     assert sorted(os.listdir(tmp_path)) == ["afile"]
 

@@ -12,11 +12,11 @@ import sys
 import h5py
 import numpy as np
 import pytest
+from gensim.corpora import BleiCorpus, Dictionary, MmCorpus
+
 from esca.cli import prepare as cli_prepare
 from esca.corpora import readers
 from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
-from gensim.corpora import BleiCorpus, Dictionary, MmCorpus
-
 from esca.corpus import read_corpus
 from esca.errors import UserError
 
@@ -121,7 +121,8 @@ def prepare(tmp_path, kind, docs=DOCS, **options):
 
 def words_of(c):
     """Per-document lists of words of a corpus read back from disk."""
-    return [[c.vocab[i] for i in c.word_ids[a:b]] for a, b in zip(c.doc_ptr[:-1], c.doc_ptr[1:])]
+    return [[c.vocab[i] for i in c.word_ids[a:b]]
+            for a, b in zip(c.doc_ptr[:-1], c.doc_ptr[1:], strict=True)]
 
 
 # ---------------------------------------------------------------- round trips
@@ -135,7 +136,7 @@ def test_round_trip(tmp_path, kind):
     if kind.startswith("text"):
         assert got == [DOCS[i] for i in kept]  # token order too
     else:  # bag of words: tokens in vocabulary order within a document
-        for doc, ids in zip(got, np.split(c.word_ids, c.doc_ptr[1:-1])):
+        for doc, ids in zip(got, np.split(c.word_ids, c.doc_ptr[1:-1]), strict=True):
             assert np.all(np.diff(ids) >= 0), doc
     c.validate()
     with h5py.File(tmp_path / "corpus.h5") as f:
@@ -239,8 +240,8 @@ def test_pruning_reference_is_plain_document_frequency():
 ])
 def test_uci_header_mismatch(tmp_path, header, numbers):
     good = (len(DOCS), len(USED) + 1, NNZ)
-    path, files = write_uci(str(tmp_path), DOCS,
-                            header=[g if h is None else h for h, g in zip(header, good)])
+    written = [g if h is None else h for h, g in zip(header, good, strict=True)]
+    path, files = write_uci(str(tmp_path), DOCS, header=written)
     with pytest.raises(UserError) as e:
         prepare_corpus(path, "uci", str(tmp_path / "c.h5"), **files)
     for n in numbers:

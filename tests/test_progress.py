@@ -20,12 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import test_mpi
-from esca.corpora.prepare import REPORT_EVERY, Pruning, prepare_corpus
 
 import esca
+from esca.corpora.prepare import REPORT_EVERY, Pruning, prepare_corpus
 from esca.evaluate import fold_in
 from esca.progress import StageProgress, TrainProgress
+
+import helpers
 
 TIMEOUT = 300  # seconds; a hang fails the test instead of blocking CI
 ITERATIONS = 12
@@ -61,7 +62,7 @@ def esca_cmd(*args):
 
 def run(cmd, cwd):
     """(CompletedProcess) of ``cmd`` with pipes; its process group is killed on a timeout."""
-    r, _ = test_mpi.run(cmd, cwd, timeout=TIMEOUT)
+    r, _ = helpers.run(cmd, cwd, timeout=TIMEOUT)
     return r
 
 
@@ -72,7 +73,7 @@ def run_pty(cmd, cwd, stdout_too=False):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=slave if stdout_too else subprocess.PIPE, stderr=slave,
-                            env=test_mpi._env(), start_new_session=True)
+                            env=helpers.child_env(), start_new_session=True)
     os.close(slave)
     chunks = []
 
@@ -324,7 +325,7 @@ for run in (1, 2):
 def test_compiling_in_a_fresh_process(tmp_path):
     """A process that compiles the kernels says so on its first iteration, only there; the
     next process, loading them from Numba's cache, does not."""
-    env = {**test_mpi._env(), "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    env = {**helpers.child_env(), "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
     runs = []
     for _ in range(2):
         r = subprocess.run([sys.executable, "-c", COMPILING], cwd=tmp_path, env=env,
@@ -378,7 +379,8 @@ def test_stage_progress_log_lines(caplog):
         p("writing", 0, 10)
         p("writing", 10, 10)
         p("writing", 10, 10)  # a repeated end does not start the stage again
-    assert [r.getMessage().split(",")[0] for r in caplog.records] == ["writing: 10 of 10 docs (100%)"]
+    assert ([r.getMessage().split(",")[0] for r in caplog.records]
+            == ["writing: 10 of 10 docs (100%)"])
 
 
 # -- esca prepare ------------------------------------------------------------------------------
@@ -464,7 +466,8 @@ def test_prepare_short_input_draws_no_bar(tmp_path):
 def test_prepare_quiet(tmp_path):
     text = tmp_path / "docs.txt"
     write_text_corpus(text, docs=50)
-    r = check_ok(run(esca_cmd("prepare", text, "--format", "text", "--out", "c.h5", "-q"), tmp_path))
+    r = check_ok(run(esca_cmd("prepare", text, "--format", "text", "--out", "c.h5", "-q"),
+                     tmp_path))
     assert r.stderr == "" and r.stdout.startswith("wrote c.h5: D=")
     r = check_ok(run(esca_cmd("prepare", text, "--format", "text", "--out", "d.h5"), tmp_path))
     assert r.stdout.startswith("pass 1: ")  # the log lines -q hid
@@ -525,11 +528,11 @@ def test_infer_bar_on_a_terminal_and_same_theta(tmp_path, restore_numba_threads)
 # -- MPI: only rank 0 reports ------------------------------------------------------------------
 
 @pytest.mark.mpi
-@pytest.mark.skipif(test_mpi.MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+@helpers.needs_mpiexec
 def test_only_rank_zero_reports_progress(tmp_path):
-    r, _ = test_mpi.run(test_mpi.esca_cmd([*TRAIN, "--log-every", 5], 2), tmp_path,
-                        timeout=TIMEOUT)
-    test_mpi.check_ok(r)
+    r, _ = helpers.run(helpers.esca_cmd([*TRAIN, "--log-every", 5], 2), tmp_path,
+                       timeout=TIMEOUT)
+    helpers.check_ok(r)
     assert iter_lines(r.stdout) == [5, 10, 12], r.stdout  # not duplicated by rank 1
     assert sum(ln.startswith("done:") for ln in r.stdout.splitlines()) == 1
     assert "on 2 rank(s)" in r.stdout
@@ -537,14 +540,14 @@ def test_only_rank_zero_reports_progress(tmp_path):
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(test_mpi.MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+@helpers.needs_mpiexec
 def test_mpiexec_default_is_not_a_line_per_iteration(tmp_path):
     """mpiexec's pipes are not terminals: the default lines (first, LL, last), once; the
     warning about the missing --out once, on standard error."""
-    cmd = [test_mpi.MPIEXEC, "-n", 2, sys.executable, "-c", NO_INTERVAL, *TRAIN, "--eval-every",
+    cmd = [helpers.MPIEXEC, "-n", 2, sys.executable, "-c", NO_INTERVAL, *TRAIN, "--eval-every",
            4]
-    r, _ = test_mpi.run(cmd, tmp_path, timeout=TIMEOUT)
-    test_mpi.check_ok(r)
+    r, _ = helpers.run(cmd, tmp_path, timeout=TIMEOUT)
+    helpers.check_ok(r)
     assert iter_lines(r.stdout) == [1, 4, 8, 12], r.stdout
     assert r.stderr == NO_OUT + "\n", r.stderr
 

@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_bench import PNG_MAGIC, write_two_block_corpus
+
+from helpers import PNG_SIGNATURE, write_two_block_corpus
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "quality_parity.py"
 
@@ -62,8 +63,9 @@ def test_report_compares_esca_with_cgs(parity):
     assert comp["esca_over_cgs"] == pytest.approx(pe / pc - 1)
     assert set(comp["equal_time"]) == {"esca optimized", "cgs"}
     q = comp["equal_time"]["cgs"]
-    assert q["seconds"] == min(rows["esca"]["curve"][-1]["seconds"], rows["cgs"]["curve"][-1]["seconds"])
+    assert q["seconds"] == min(rows["esca"]["curve"][-1]["seconds"],
+                               rows["cgs"]["curve"][-1]["seconds"])
     md = (out / "quality_parity.md").read_text()
     assert "## blocks" in md and "| 4 | cgs | 3 |" in md
-    assert (out / "blocks_k4.png").read_bytes()[:8] == PNG_MAGIC
+    assert (out / "blocks_k4.png").read_bytes()[:8] == PNG_SIGNATURE
     assert second.stderr.count("done already") == 3  # the rerun trains nothing

@@ -1,6 +1,6 @@
 """Ranks must read the same corpus (and model, test corpus): issue 13.8, under real mpiexec.
 
-Each rank is given its own file through ``tests/rank_args.py`` (``{rank}`` in an argument
+Each rank is given its own file through ``tests/scripts/rank_args.py`` (``{rank}`` in an argument
 becomes the rank, as ranks reading stale node-local copies would). Files of another V used
 to abort MPICH with "Message truncated"; files of the same shape used to train silently on
 the mix. Now every rank stops with one line naming the ranks and files, exit status 2.
@@ -8,23 +8,22 @@ the mix. Now every rank stops with one line naming the ranks and files, exit sta
 
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from test_mpi import MPIEXEC, run
 
 import esca
 from esca import distributed
 from esca.corpus import corpus_identity
 
-HELPER = Path(__file__).resolve().parent / "rank_args.py"
-TIMEOUT = 300
+from helpers import MPIEXEC, SCRIPTS, TIMEOUT, child_env, needs_mpiexec, run
+
+HELPER = SCRIPTS / "rank_args.py"
 VOCAB = [f"w{i}" for i in range(6)]
 DOC_PTR = np.array([0, 5, 9, 15, 20], dtype=np.int64)
 WORD_IDS = np.array([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 0, 1], dtype=np.int32)
 
-needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+needs_mpi = needs_mpiexec
 
 
 def write(path, word_ids=WORD_IDS, vocab=VOCAB, doc_ptr=DOC_PTR):
@@ -32,9 +31,7 @@ def write(path, word_ids=WORD_IDS, vocab=VOCAB, doc_ptr=DOC_PTR):
 
 
 def ranks(*argv, cwd):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-    env["NUMBA_NUM_THREADS"] = "1"
+    env = child_env(NUMBA_NUM_THREADS="1")
     return run([MPIEXEC, "-n", 2, sys.executable, HELPER, *argv], cwd, TIMEOUT, env=env)[0]
 
 
@@ -184,9 +181,7 @@ def test_library_evaluation_refuses_ranks_with_different_inputs(tmp_path, fn, di
     """Without the check, other inputs on rank 1 were scored as a mix, and a word id that only
     rank 1 refuses left rank 0 waiting in allgather."""
     (tmp_path / "s.py").write_text(LIBRARY_SCRIPT)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-    env["NUMBA_NUM_THREADS"] = "1"
+    env = child_env(NUMBA_NUM_THREADS="1")
     r = run([MPIEXEC, "-n", 2, sys.executable, "s.py", differs, fn], tmp_path, TIMEOUT,
             env=env)[0]
     assert r.returncode == 0, r.stderr

@@ -20,7 +20,8 @@ import pathlib
 import re
 
 import pytest
-from test_help import _joined, esca_argv, parse_error
+
+from helpers import esca_argv, joined_lines, parse_error
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -92,7 +93,7 @@ def shell_commands(text):
     """Every ``esca`` command line of the shell code blocks and of the command table."""
     _, blocks = split_markdown(text)
     lines = [ln for info, body in blocks if info in ("", "sh", "bash", "console", "shell")
-             for ln in _joined(body)]
+             for ln in joined_lines(body)]
     for ln in text.splitlines():
         m = re.match(r"^\|\s*`((?:mpiexec -n \d+ )?esca [^`]*)`", ln)
         if m:
@@ -177,7 +178,7 @@ def make_recipe(makefile, target):
     variables = dict(re.findall(r"^(\w+)\s*[?:]?=\s*(.*?)\s*$", makefile, re.M))
     body = re.search(rf"^{target}:.*\n((?:\t.*\n?)+)", makefile, re.M).group(1)
     lines = [re.sub(r'^PATH=("[^"]*"|\S+)\s+', "", ln)  # the environment prefix
-             for ln in _joined(ln[1:] for ln in body.splitlines())]
+             for ln in joined_lines(ln[1:] for ln in body.splitlines())]
     for _ in range(3):  # $(OUT) inside $(BIN) and so on
         lines = [re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), ln)
                  for ln in lines]
@@ -193,7 +194,7 @@ def test_readme_shows_what_make_demo_runs():
     text = README.read_text()
     shown = text[text.index("`make demo` runs"):]
     shown = split_markdown(shown)[1][0][1]
-    shown = [" ".join(ln.split("  #")[0].split()) for ln in _joined(shown)]
+    shown = [" ".join(ln.split("  #")[0].split()) for ln in joined_lines(shown)]
     assert shown == make_recipe((ROOT / "Makefile").read_text(), "demo")
 
 

@@ -1,10 +1,11 @@
 """esca.rng against Random123's known answers and the plain-Python reference in naive.py."""
 
-import naive
 import numpy as np
 import pytest
 
 from esca import rng
+
+import naive
 
 # Philox4x32-10 known-answer vectors from Random123 (examples/kat_vectors):
 # (counter c0..c3, key k0, k1) -> output r0..r3.

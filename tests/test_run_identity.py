@@ -21,8 +21,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from test_checkpoint import _train, assert_same_model
-from test_mpi import MPIEXEC, check_ok, esca_cmd, run
 
 import esca
 from esca.checkpoint import (
@@ -34,7 +32,14 @@ from esca.checkpoint import (
     run_identity,
 )
 
+from helpers import MPIEXEC, assert_same_model, check_ok, esca_cmd, needs_mpiexec, run
+
 CORPUS = "builtin:wiki250"
+
+
+def _train(**kw):
+    base = {"num_topics": 12, "seed": 4, "threads": 1, "eval_every": 0}
+    return esca.train(CORPUS, **{**base, **kw})
 
 
 def _files(folder):
@@ -295,7 +300,7 @@ def test_version_1_checkpoint_resumes_and_its_corpus_is_found_by_checksum(tmp_pa
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec next to python or on PATH")
+@needs_mpiexec
 def test_refusal_under_mpiexec_is_one_line_and_changes_nothing(tmp_path):
     """mpiexec -n 2: a new run into another run's checkpoint folder stops both ranks with one
     error line and exit status 2; the checkpoints are untouched."""

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_mpi import MPIEXEC, _env
 
 import esca
+
+from helpers import MPIEXEC, child_env, needs_mpiexec
 
 SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "slurm_train.sbatch"
 ACTIVATE = Path(sys.prefix) / "bin" / "activate"
 pytestmark = [pytest.mark.mpi,
-              pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec"),
+              needs_mpiexec,
               pytest.mark.skipif(not ACTIVATE.exists(), reason="python is not in a venv")]
 
 SRUN = """#!/bin/bash
@@ -42,7 +43,7 @@ def fake_slurm(tmp_path, iterations, checkpoint_every):
     for name, text in (("srun", SRUN.format(mpiexec=MPIEXEC)), ("scontrol", SCONTROL)):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
-    env = _env()
+    env = child_env()
     env.update(PATH=f"{bin_dir}:{Path(sys.executable).parent}:{env['PATH']}",
                FAKE_SLURM_DIR=str(tmp_path), ESCA_VENV=sys.prefix, SLURM_NTASKS="2",
                SLURM_NTASKS_PER_NODE="2", SLURM_CPUS_PER_TASK="1", SLURM_JOB_ID="4242",

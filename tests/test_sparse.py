@@ -2,7 +2,6 @@
 draw from exactly p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta).
 """
 
-import naive
 import numpy as np
 import pytest
 from scipy import stats
@@ -13,6 +12,8 @@ from esca.distributed import partition_documents
 from esca.rng import STREAM_ESCA, split_seed
 from esca.samplers import EscaSampler
 from esca.samplers import _kernels as kern
+
+import naive
 
 SEED = 2**33 + 99
 BETA = 0.05
@@ -39,7 +40,7 @@ def _tables(n_wk, n_k, alpha, threads_chunks=3, beta=BETA):
     return wa, (g_prob, g_alias, gsum)
 
 
-def _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, token_start, it,
+def _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, token_start, it,  # noqa: PLR0913 - a kernel's arrays
                   threads_chunks=3, beta=BETA):
     """One kernel sweep in place on (z, n_dk)."""
     wa, g = _tables(n_wk, n_k, alpha, threads_chunks, beta)
@@ -48,7 +49,8 @@ def _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, token
 
 
 def _encoded(prob, alias):
-    """The distribution an alias table encodes: (prob[j] + sum_{b: alias[b]=j} (1 - prob[b])) / m."""
+    """The distribution an alias table encodes:
+    (prob[j] + sum_{b: alias[b]=j} (1 - prob[b])) / m."""
     m = len(prob)
     p = np.array(prob, dtype=float)
     for b in range(m):
@@ -230,7 +232,7 @@ def test_runs_of_one_word_equal_reference(random_corpus, kernel):
 def test_long_documents_equal_reference():
     """Long documents with many topics: the pair part walks the word's list for some words and
     the document's list for others; both must equal the reference."""
-    from conftest import make_random_corpus
+    from helpers import make_random_corpus
     c = make_random_corpus(7, D=10, V=40, min_len=3, max_len=300)
     K, alpha = 120, _alpha(120, True)
     z_ref = naive.init_topics(c.num_tokens, 0, SEED, K)

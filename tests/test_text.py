@@ -9,14 +9,14 @@ import sys
 import h5py
 import numpy as np
 import pytest
-from esca.corpora import fetch
-from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
-from esca.corpora.text import Tokenizer, newsgroup_text, tokenize_text
 from gensim.parsing.preprocessing import STOPWORDS
 from gensim.test.utils import datapath
 from gensim.utils import simple_preprocess
 
 import esca
+from esca.corpora import fetch
+from esca.corpora.prepare import Pruning, TextOptions, prepare_corpus
+from esca.corpora.text import Tokenizer, newsgroup_text, tokenize_text
 from esca.corpus import read_corpus
 from esca.errors import UserError
 

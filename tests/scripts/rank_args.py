@@ -1,8 +1,8 @@
-"""Run ``esca ARGS`` under mpiexec with per-rank arguments (a test helper, not the product).
+"""Run ``esca ARGS`` under mpiexec with per-rank arguments (a test script, not the product).
 
 Usage (from tests/test_rank_identity.py)::
 
-    mpiexec -n 2 python tests/rank_args.py train c{rank}.h5 -k 3 ...
+    mpiexec -n 2 python tests/scripts/rank_args.py train c{rank}.h5 -k 3 ...
 
 Every ``{rank}`` in an argument becomes this process's rank in ``MPI.COMM_WORLD``, so that
 each rank opens a different file, as ranks do that read stale node-local copies.

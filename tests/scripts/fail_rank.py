@@ -2,7 +2,7 @@
 
 Usage (from tests/test_mpi.py)::
 
-    mpiexec -n 2 python tests/mpi_helpers.py FAIL_RANK FAIL_ITERATION train ARGS...
+    mpiexec -n 2 python tests/scripts/fail_rank.py FAIL_RANK FAIL_ITERATION train ARGS...
 
 Every rank runs :func:`esca.cli.main.main` with ``train ARGS...``, but on rank
 ``FAIL_RANK`` the sampler's ``step`` raises ``RuntimeError`` at iteration
