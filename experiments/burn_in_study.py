@@ -332,7 +332,8 @@ def cmd_run(args):
     print(f"{args.name}: train D={train.num_docs} V={train.num_words} N={len(train.word_ids)}; "
           f"test D={test.num_docs}; K={args.k} alpha={alpha:g} beta={args.beta:g}", flush=True)
     for variant in args.variant:
-        tag = variant + ("" if args.alpha is None else f"@a{args.alpha:g}")
+        tag = (variant + ("" if args.alpha is None else f"@a{args.alpha:g}")
+               + (f"@s{args.seed}" if args.seed else ""))
         path = os.path.join(folder, tag + ".json")
         if os.path.exists(path) and not args.force:
             print(f"{tag}: done already ({path})")
@@ -400,12 +401,10 @@ def cmd_report(args):
             r = json.load(f)
         r["_path"] = path
         by_corpus.setdefault(r["corpus"], []).append(r)
-    lines = ["| corpus | variant | alpha | ppl @1 | ppl @10 | ppl @20 | ppl @end (it) | "
+    lines = ["| corpus | variant | alpha | seed | ppl @1 | ppl @10 | ppl @20 | ppl @end (it) | "
              "@20 vs cgs | @end vs cgs | LL/token @10 | u_mass | c_npmi | reject @end |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    fig = new_figure((6.5 * len(by_corpus), 4.8))
-    axes = fig.subplots(1, len(by_corpus), squeeze=False)[0]
-    for ax, (name, runs) in zip(axes, sorted(by_corpus.items())):
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, runs in sorted(by_corpus.items()):
         if args.coherence or any("u_mass" not in r for r in runs):
             coherences(runs)
             for r in runs:
@@ -413,31 +412,44 @@ def cmd_report(args):
                 with open(path, "w") as f:
                     json.dump(r, f, indent=1)
                 r["_path"] = path
-        runs.sort(key=lambda r: (r["alpha"], r["tag"] != "cgs", r["tag"]))
+    panels = sorted({(name, r["alpha"]) for name, runs in by_corpus.items() for r in runs},
+                    key=lambda p: (p[0], -p[1]))
+    fig = new_figure((6.0 * len(panels), 4.8))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (name, alpha) in zip(axes, panels):
+        runs = sorted((r for r in by_corpus[name] if r["alpha"] == alpha),
+                      key=lambda r: (r["seed"], r["variant"] != "cgs", r["variant"] != "esca",
+                                     r["tag"]))
         for r in runs:
-            end = r["curve"][-1]["iteration"]
-            base = next((b for b in runs if b["variant"] == "cgs" and b["alpha"] == r["alpha"]),
+            base = next((b for b in runs if b["variant"] == "cgs" and b["seed"] == r["seed"]),
                         None)
+            end = r["curve"][-1]["iteration"]
             rel20 = at(r, 20) / at(base, 20) - 1 if base else math.nan
             rel_end = at(r, end) / at(base, end) - 1 if base else math.nan
             ll10 = next((x["loglik_per_token"] for x in r["curve"] if x["iteration"] == 10),
                         math.nan)
             rej = r["curve"][-1].get("reject", math.nan)
-            lines.append(f"| {name} | {r['variant']} | {r['alpha']:g} | {at(r, 1):,.0f} | "
+            lines.append(f"| {name} | {r['variant']} | {r['alpha']:g} | {r['seed']} | {at(r, 1):,.0f} | "
                          f"{at(r, 10):,.0f} | {at(r, 20):,.0f} | {at(r, end):,.0f} ({end}) | "
                          f"{rel20:+.1%} | {rel_end:+.1%} | {ll10:.3f} | {r['u_mass']:.3f} | "
                          f"{r['c_npmi']:.4f} | {rej:.3f} |")
             it = [x["iteration"] for x in r["curve"]]
             pp = [x["perplexity"] for x in r["curve"]]
-            ax.plot(it, pp, marker="o", ms=3, lw=1.2,
-                    ls="-" if r["alpha"] == runs[0]["alpha"] else "--", label=r["tag"])
+            ax.plot(it, pp, marker="o", ms=3, lw=1.6 if r["variant"] == "cgs" else 1.1,
+                    color="black" if r["variant"] == "cgs" else None,
+                    ls="-" if r["seed"] == 0 else ":",
+                    label=r["variant"] + (f" seed {r['seed']}" if r["seed"] else ""))
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.xaxis.set_major_formatter("{x:g}")
+        base = next((b for b in runs if b["variant"] == "cgs"), None)
+        if base:
+            ax.set_ylim(0.95 * min(x["perplexity"] for r in runs for x in r["curve"]),
+                        1.6 * at(base, 10))
         ax.set_xlabel("iteration")
         ax.set_ylabel("held-out perplexity (document completion)")
         r0 = runs[0]
-        ax.set_title(f"{name}: K={r0['K']}, D_train={r0['train_docs']:,}, "
-                     f"N={r0['train_tokens']:,}", fontsize=9)
+        ax.set_title(f"{name}: K={r0['K']}, alpha={alpha:g}, D_train={r0['train_docs']:,}, "
+                     f"N={r0['train_tokens']:,}", fontsize=8)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     save_png(fig, os.path.join(args.out, "perplexity.png"))
