@@ -2,11 +2,20 @@
 
 import argparse
 
+from esca import bench
+from esca._io import check_not_input, check_outputs_not_inputs
+from esca.errors import UserError
+
 EPILOG = """systems (--systems takes names or families, comma-separated):
   esca 1r x 1t, esca 1r x 2t, esca 2r x 1t (mpiexec -n 2), cgs 1r,
   tomotopy w1, tomotopy w2 partition, tomotopy w2 copy_merge, gensim LdaMulticore, lda,
-  sklearn batch (scikit-learn LatentDirichletAllocation, batch variational Bayes)
+  sklearn batch (scikit-learn LatentDirichletAllocation, batch variational Bayes),
+  warplda 2t (the C++ program warplda on PATH; how to build it: docs/benchmarks.md)
   Peers that are not installed are skipped (pip install 'esca-lda[bench]').
+
+time to quality (TTQ): training seconds until held-out perplexity reaches P*
+  (--target-perplexity, or by default the final perplexity of the fastest tomotopy
+  2-worker run at the same K), interpolated between evaluation points.
 
 examples:
   esca bench corpus.h5 -k 100 1000 --iterations 100 --out bench_out
@@ -24,8 +33,9 @@ def setup_arguments(subparsers):
         description="Split the corpus into train and held-out documents, train every system on "
         "the same tokens with the same K, alpha, beta, iterations and seed (each in its own "
         "process), and report tokens/s, seconds per iteration (sample / count / allreduce / "
-        "other), peak RSS, log-likelihood per token and held-out perplexity by document "
-        "completion, computed by esca's evaluator from each system's topic-word matrix.",
+        "other), tokens/s over the whole run, peak RSS, log-likelihood per token, held-out "
+        "perplexity by document completion, computed by esca's evaluator from each system's "
+        "topic-word matrix, and time to a target perplexity.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", metavar="CORPUS.h5",
                    help="corpus written by 'esca prepare', or builtin:wiki250")
@@ -43,7 +53,7 @@ def setup_arguments(subparsers):
                    help="fraction of documents held out for perplexity (default 0.1)")
     p.add_argument("--systems", default=None, metavar="LIST",
                    help="comma-separated system names or families (esca, cgs, tomotopy, gensim, "
-                   "lda, sklearn; default all)")
+                   "lda, sklearn, warplda; default all)")
     p.add_argument("--iterations-for", action="append", default=[], metavar="NAME=N",
                    help="iterations for one system or family, e.g. lda=20 (repeatable; "
                    "default: --iterations for every system)")
@@ -54,6 +64,9 @@ def setup_arguments(subparsers):
                    help="Gibbs sweeps of the document-completion fold-in (default 30)")
     p.add_argument("--eval-burn-in", type=int, default=10, metavar="B",
                    help="fold-in sweeps discarded before averaging theta (default 10)")
+    p.add_argument("--target-perplexity", type=float, default=None, metavar="P",
+                   help="held-out perplexity P* of time to quality, at every K (default: the "
+                   "final perplexity of the fastest tomotopy 2-worker run at that K)")
     p.add_argument("--repeats", type=int, default=1, metavar="R",
                    help="runs per system; medians over runs are reported (default 1)")
     p.add_argument("--out", "-o", required=True, metavar="DIR",
@@ -67,9 +80,6 @@ def run(args):
     The flags are checked first with their names (systems, evaluation, the output folder);
     :func:`esca.bench.run_bench` checks the rest.
     """
-    from esca import bench
-    from esca._io import check_not_input, check_outputs_not_inputs
-    from esca.errors import UserError
     iterations_for = {}
     for item in args.iterations_for:
         name, sep, n = item.rpartition("=")
@@ -78,9 +88,10 @@ def run(args):
         iterations_for[name] = n
     systems = None if args.systems is None else args.systems.split(",")
     evaluation = bench.Evaluation(every=args.eval_every, sweeps=args.eval_sweeps,
-                                  burn_in=args.eval_burn_in)
+                                  burn_in=args.eval_burn_in, target=args.target_perplexity)
     bench.check_evaluation(evaluation, {"every": "--eval-every", "sweeps": "--eval-sweeps",
-                                        "burn_in": "--eval-burn-in"})
+                                        "burn_in": "--eval-burn-in",
+                                        "target": "--target-perplexity"})
     bench.select_systems(systems, "--systems")
     for name in iterations_for:
         bench.select_systems([name], "--iterations-for")

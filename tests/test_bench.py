@@ -12,13 +12,30 @@ import importlib.util
 import inspect
 import json
 import math
+import os
 import re
+import shutil
 
+import numpy as np
 import pytest
 
 import esca
 from esca import _bench_worker
-from esca.bench import MODULES, SYSTEMS, Evaluation, Training, find_mpiexec, run_bench
+from esca.bench import (
+    BINARIES,
+    MODULES,
+    SYSTEMS,
+    Evaluation,
+    Training,
+    bench_system,
+    check_evaluation,
+    find_mpiexec,
+    perplexity_figure,
+    run_bench,
+    time_to_quality,
+    ttq_table,
+    worker_spec,
+)
 from esca.errors import OutputIsInputError, WriteError, exit_status
 
 from helpers import PNG_SIGNATURE, check_ok, check_user_error, run_esca, write_two_block_corpus
@@ -27,12 +44,15 @@ K = 5
 ITERATIONS = 4
 EVAL_EVERY = 2
 OURS = ["esca 1r x 1t", "esca 2r x 1t", "cgs 1r"]
-PEERS = [n for n, s in SYSTEMS.items() if s["kind"] in MODULES]
+PEERS = [n for n, s in SYSTEMS.items() if s["kind"] in MODULES or s["kind"] in BINARIES]
 FAST_EVAL = ["--eval-every", EVAL_EVERY, "--eval-sweeps", 4, "--eval-burn-in", 1]
 
 
 def installed(name):
-    return importlib.util.find_spec(MODULES[SYSTEMS[name]["kind"]]) is not None
+    kind = SYSTEMS[name]["kind"]
+    if kind in BINARIES:
+        return shutil.which(BINARIES[kind]) is not None
+    return importlib.util.find_spec(MODULES[kind]) is not None
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +117,7 @@ def test_every_system_recorded(bench):
             assert rows[name]["status"] == "ok", rows[name]
         else:
             assert rows[name]["status"] == "skipped"
-            assert "not installed" in rows[name]["error"]
+            assert re.search("not installed|program on PATH", rows[name]["error"])
 
 
 def test_numbers(bench):
@@ -108,9 +128,18 @@ def test_numbers(bench):
             continue
         assert e["iterations"] == ITERATIONS and e["error"] is None
         s = e["s_per_iter"]
+        ours = SYSTEMS[name]["kind"] == "esca"
         assert positive(s["total"]) and positive(e["tokens_per_s"]), name
         assert e["tokens_per_s"] == pytest.approx(n_train / s["total"])
-        ours = SYSTEMS[name]["kind"] == "esca"
+        # the whole run: setup and iteration 1 in, so at least every evaluation point's clock
+        assert positive(e["whole_run_s"]) and e["whole_run_note"]
+        assert e["tokens_per_s_whole_run"] == pytest.approx(n_train * ITERATIONS
+                                                            / e["whole_run_s"])
+        assert e["curve"][-1]["seconds"] <= e["whole_run_s"] * (1 + 1e-9)
+        if ours:
+            d = e["runs"][0]["details"]
+            assert len(d["jit_s_in_run"]) == SYSTEMS[name]["ranks"]
+            assert all(j >= 0 for j in d["jit_s_in_run"])
         for part in ("sample", "count", "allreduce", "other"):
             assert (math.isfinite(s[part]) and s[part] >= -1e-3) if ours else s[part] is None
         ranks = 2 if name in ("esca 2r x 1t", "gensim LdaMulticore") else 1
@@ -152,9 +181,12 @@ def test_markdown_and_plots(bench):
     for name, e in b["results"][str(K)].items():
         (row,) = [ln for ln in md.splitlines() if ln.startswith(f"| {name} |")]
         cells = [c.strip() for c in row.strip("|").split("|")]
-        assert len(cells) == 13
+        assert len(cells) == 15
         assert cells[1] == (str(ITERATIONS) if e["status"] == "ok" else "-")
     assert "held-out perplexity" in md and md in r.stdout
+    assert f"Time to quality at K = {K}" in md
+    if not any(installed(n) for n in ("tomotopy w2 partition", "tomotopy w2 copy_merge")):
+        assert b["ttq"][str(K)]["target"] is None and "no target" in md
     for png in ("tokens_per_s.png", "perplexity_vs_seconds.png"):
         data = (out / png).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 1000, png
@@ -256,3 +288,210 @@ def test_run_bench_takes_option_objects():
         Evaluation().every = 3
     with pytest.raises(dataclasses.FrozenInstanceError):
         Training().seed = 3
+
+
+def test_target_perplexity_flag(corpus, tmp_path):
+    """--target-perplexity sets P* at every K; TTQ is reported with its evaluation points."""
+    r = check_ok(run_esca(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
+                           "--systems", "esca 1r x 1t", "--target-perplexity", "1e9",
+                           "--out", "out"], tmp_path))
+    b = json.loads((tmp_path / "out" / "bench.json").read_text())
+    t = b["ttq"][str(K)]
+    assert t["target"] == 1e9 and t["source"].startswith("given")
+    q = t["systems"]["esca 1r x 1t"]
+    first = b["results"][str(K)]["esca 1r x 1t"]["curve"][0]
+    assert q == {"reached": True, "seconds": first["seconds"], "bound": "at most",
+                 "points": [first], "x_reference": None}
+    assert "--target-perplexity 1000000000.0" in b["command"]
+    assert "P* = 1,000,000,000.0" in r.stdout
+
+
+# -- time to quality --------------------------------------------------------------------------
+
+def point(it, sec, ppl):
+    return {"iteration": it, "seconds": sec, "perplexity": ppl}
+
+
+CURVE = [point(10, 2.0, 900.0), point(20, 4.0, 700.0), point(30, 7.0, 600.0)]
+
+
+def test_ttq_interpolates_between_the_points_around_the_crossing():
+    q = time_to_quality(CURVE, 650.0)
+    # 700 -> 600 between 4 s and 7 s: 650 is half-way, at 5.5 s
+    assert q == {"reached": True, "seconds": pytest.approx(5.5), "bound": "interpolated",
+                 "points": CURVE[1:3]}
+    assert time_to_quality(CURVE, 700.0)["seconds"] == 4.0  # exactly at a point
+    assert time_to_quality(CURVE, 800.0)["seconds"] == pytest.approx(3.0)
+
+
+def test_ttq_not_reached_and_reached_at_once():
+    q = time_to_quality(CURVE, 599.9)
+    assert q == {"reached": False, "seconds": None, "bound": None, "points": CURVE[-1:]}
+    q = time_to_quality(CURVE, 1000.0)
+    assert q["reached"] and q["seconds"] == 2.0 and q["bound"] == "at most"
+    assert q["points"] == CURVE[:1]
+
+
+def test_ttq_takes_the_first_crossing():
+    curve = [point(1, 1.0, 900.0), point(2, 2.0, 500.0), point(3, 3.0, 800.0),
+             point(4, 4.0, 400.0)]
+    assert time_to_quality(curve, 600.0)["points"] == curve[:2]
+
+
+def entry(curve, whole, iterations=30):
+    return {"status": "ok", "curve": curve, "heldout_perplexity": curve[-1]["perplexity"],
+            "iterations": iterations, "whole_run_s": whole,
+            "tokens_per_s_whole_run": 1e6 * iterations / whole}
+
+
+def test_ttq_target_defaults_to_the_fastest_tomotopy_at_2_workers():
+    rows = {"esca 1r x 2t": entry(CURVE, 7.5),
+            "tomotopy w1": entry([point(30, 9.0, 500.0)], 9.0),
+            "tomotopy w2 partition": entry([point(15, 5.0, 800.0), point(30, 10.0, 640.0)],
+                                           10.5),
+            "tomotopy w2 copy_merge": entry([point(30, 11.0, 620.0)], 11.5),
+            "lda": {"status": "skipped", "error": "lda is not installed"}}
+    t = ttq_table(rows)
+    assert t["reference"] == "tomotopy w2 partition"  # faster over the whole run
+    assert t["target"] == 640.0 and "tomotopy w2 partition (30 iterations)" in t["source"]
+    assert set(t["systems"]) == {"esca 1r x 2t", "tomotopy w1", "tomotopy w2 partition",
+                                 "tomotopy w2 copy_merge"}
+    esca_q = t["systems"]["esca 1r x 2t"]
+    assert esca_q["seconds"] == pytest.approx(4.0 + 0.6 * 3.0)  # 700 -> 600 crosses 640
+    assert esca_q["x_reference"] == pytest.approx(esca_q["seconds"] / 10.0)
+    assert t["systems"]["tomotopy w2 partition"]["x_reference"] == 1.0
+    assert t["systems"]["tomotopy w2 copy_merge"]["reached"] is True
+    # a given target wins; without tomotopy at 2 workers and no target there is none
+    assert ttq_table(rows, 599.0)["target"] == 599.0
+    assert not ttq_table(rows, 599.0)["systems"]["esca 1r x 2t"]["reached"]
+    none = ttq_table({"esca 1r x 2t": entry(CURVE, 7.5)})
+    assert none["target"] is None and none["systems"] == {}
+
+
+def test_perplexity_figure_draws_every_system_and_the_target():
+    rows = {"esca 1r x 1t": entry(CURVE, 7.5), "lda": entry([point(30, 20.0, 800.0)], 20.0),
+            "gensim LdaMulticore": {"status": "failed", "error": "boom"}}
+    report = {"results": {"5": rows, "7": rows}, "ttq": {"5": ttq_table(rows, 650.0),
+                                                         "7": ttq_table(rows)}}
+    fig = perplexity_figure(report)
+    with_target, without = fig.axes[:2]
+    for ax in (with_target, without):
+        drawn = {ln.get_label(): ln for ln in ax.lines if not ln.get_label().startswith("P*")}
+        assert set(drawn) == {"esca 1r x 1t", "lda"}  # the failed system has no points
+        assert list(drawn["esca 1r x 1t"].get_xdata()) == [2.0, 4.0, 7.0]
+        assert list(drawn["lda"].get_ydata()) == [800.0]
+    (line,) = [ln for ln in with_target.lines if ln.get_label().startswith("P*")]
+    assert line.get_label() == "P* = 650.0" and set(line.get_ydata()) == {650.0}
+    assert not [ln for ln in without.lines if ln.get_label().startswith("P*")]
+
+
+@pytest.mark.parametrize("target, message", [
+    (0, "evaluation.target must be a finite number > 0, got 0"),
+    (math.nan, "evaluation.target must be a finite number > 0"),
+    ("x", "evaluation.target must be a finite number > 0, got 'x'")])
+def test_bad_target(target, message):
+    with pytest.raises(esca.UserError, match=re.escape(message)):
+        check_evaluation(Evaluation(target=target))
+    assert check_evaluation(Evaluation(target=5)).target == 5.0
+
+
+def test_bad_target_flag(corpus, tmp_path):
+    check_user_error(run_esca(["bench", corpus, "-k", K, "--target-perplexity", "-3",
+                               "--out", "out"], tmp_path), "--target-perplexity", "-3")
+    assert not (tmp_path / "out").exists()
+
+
+# -- the whole-run clock ----------------------------------------------------------------------
+
+class FakeTime:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_training_clock_leaves_out_pauses_and_compiling(monkeypatch):
+    """Whole-run seconds: wall time less the paused spans (evaluation) and less compiling
+    outside them; compiling inside a pause is not subtracted twice."""
+    t = FakeTime()
+    monkeypatch.setattr(_bench_worker.time, "perf_counter", t)
+    compiling = _bench_worker.CompileTimer()
+    clock = _bench_worker.TrainingClock(compiling)
+    t.now += 1.0                      # 1 s of setup
+    compiling.start()
+    t.now += 0.5                      # 0.5 s compiling, nested
+    compiling.start()
+    t.now += 0.25
+    compiling.end()
+    assert clock.seconds() == pytest.approx(1.0)   # readable while compiling
+    compiling.end()
+    t.now += 2.0                      # 2 s of iterations
+    with clock.paused():
+        t.now += 3.0                  # an evaluation that compiles for 1 s
+        compiling.start()
+        t.now += 1.0
+        compiling.end()
+    t.now += 0.5
+    assert clock.jit_seconds() == pytest.approx(0.75)
+    assert clock.seconds() == pytest.approx(3.5)
+
+
+def test_warm_up_compiles_before_the_clock(monkeypatch):
+    """run_esca trains the same configuration on tiny corpora before the timed call."""
+    calls = []
+    real = _bench_worker.esca_train
+
+    def spy(corpus, config, **kw):
+        calls.append((isinstance(corpus, esca.Corpus), config.num_topics, config.iterations))
+        return real(corpus, config, **kw)
+
+    monkeypatch.setattr(_bench_worker, "esca_train", spy)
+    _bench_worker.warm_up(esca.TrainConfig(num_topics=3, iterations=50, threads=1), None)
+    assert calls == [(True, 3, 2), (True, 3, 2)]
+
+
+# -- WarpLDA ----------------------------------------------------------------------------------
+
+def test_warplda_is_skipped_without_the_program(monkeypatch, tmp_path):
+    """No warplda on PATH: the system is 'skipped' with a note, no worker is started."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    spec = worker_spec("warplda 2t", train="t.h5", test="s.h5", num_topics=K, alpha=0.1,
+                       beta=0.01, seed=1, iterations=3, eval_every=0, eval_sweeps=4,
+                       eval_burn_in=1)
+    e = bench_system("warplda 2t", spec, 1, str(tmp_path), 100)
+    assert e["status"] == "skipped" and "no warplda program on PATH" in e["error"]
+    assert "docs/benchmarks.md" in e["error"] and not os.listdir(tmp_path)
+
+
+def test_warplda_input_writer(tmp_path):
+    c = esca.Corpus(doc_ptr=np.array([0, 3, 3, 5]), word_ids=np.array([4, 0, 4, 2, 1]),
+                    vocab=["a", "b", "c", "d", "e"])
+    path = tmp_path / "train.txt"
+    _bench_worker.write_warplda_input(c, str(path))
+    assert path.read_text() == "d0 d0 4 0 4\nd2 d2 2 1\n"  # the empty document is left out
+
+
+def test_warplda_model_reader(tmp_path):
+    """WarpLDA renumbers words (its .vocab); its .model rows are libsvm 'nnz<TAB>k:c ...'."""
+    (tmp_path / "train.vocab").write_text("4\n0\n2\n1\n")
+    (tmp_path / "train.model").write_text("4 3 0.3 0.01\n2\t0:1 2:1 \n1\t1:1 \n1\t2:1 \n"
+                                          "1\t0:1 \n")
+    ids = _bench_worker.read_warplda_vocab(str(tmp_path / "train.vocab"))
+    assert ids.tolist() == [4, 0, 2, 1]
+    n_kw = _bench_worker.read_warplda_model(str(tmp_path / "train.model"), ids, 5)
+    want = np.zeros((3, 5))
+    want[0, 4] = want[2, 4] = want[1, 0] = want[2, 2] = want[0, 1] = 1
+    np.testing.assert_array_equal(n_kw, want)
+    (tmp_path / "bad.model").write_text("5 3 0.3 0.01\n")
+    with pytest.raises(RuntimeError, match="5 words"):
+        _bench_worker.read_warplda_model(str(tmp_path / "bad.model"), ids, 5)
+
+
+def test_warplda_log_parser():
+    text = ("Reading...\n"
+            "Iteration 0, 0.500000 s, 2.00 Mtokens/s, log_likelihood (per token) -9.500000\n"
+            "Iteration 1, 0.250000 s, 4.00 Mtokens/s, log_likelihood (per token) -9.250000\n"
+            "Dump model train.model\n")
+    assert _bench_worker.parse_warplda_log(text) == ([0.5, 0.25], -9.25)
+    assert _bench_worker.parse_warplda_log("nothing") == ([], None)

@@ -14,20 +14,32 @@ library versions, machine, every run), ``DIR/bench.md`` (one table per K, and th
 The package: :mod:`~esca.bench.protocol` (:func:`run_bench`, the split, the option objects),
 :mod:`~esca.bench.systems` (the systems and their worker specs), :mod:`~esca.bench.runner`
 (one system in its worker processes; the peers' adapters are in :mod:`esca._bench_worker`),
-:mod:`~esca.bench.context` (git, versions, machine), :mod:`~esca.bench.report` (bench.md) and
-:mod:`~esca.bench.figures` (the two PNGs).
+:mod:`~esca.bench.ttq` (time to quality and its target), :mod:`~esca.bench.context` (git,
+versions, machine), :mod:`~esca.bench.report` (bench.md) and :mod:`~esca.bench.figures` (the two
+PNGs).
 """
 
 from .context import git_revision, library_versions, machine_info
-from .figures import BENCH_DPI, plot_perplexity, plot_tokens_per_s
-from .protocol import (OUTPUTS, WRITES, Evaluation, Training, check_evaluation, command_line,
-                       run_bench, write_split)
+from .figures import BENCH_DPI, perplexity_figure, plot_perplexity, plot_tokens_per_s
+from .protocol import (
+    OUTPUTS,
+    WRITES,
+    Evaluation,
+    Training,
+    check_evaluation,
+    command_line,
+    run_bench,
+    write_split,
+)
 from .report import COLUMNS, markdown, write_text
 from .runner import MPI_LAUNCHER_PREFIXES, THREAD_VARS, bench_system, find_mpiexec
-from .systems import MODULES, SYSTEMS, select_systems, worker_spec
+from .systems import BINARIES, FAMILIES, MODULES, SYSTEMS, select_systems, worker_spec
+from .ttq import reference_system, time_to_quality, ttq_table
 
-__all__ = ["BENCH_DPI", "COLUMNS", "MODULES", "MPI_LAUNCHER_PREFIXES", "OUTPUTS", "SYSTEMS",
-           "THREAD_VARS", "WRITES", "Evaluation", "Training", "bench_system", "check_evaluation",
-           "command_line", "find_mpiexec", "git_revision", "library_versions", "machine_info",
-           "markdown", "plot_perplexity", "plot_tokens_per_s", "run_bench", "select_systems",
-           "worker_spec", "write_split", "write_text"]
+__all__ = ["BENCH_DPI", "BINARIES", "COLUMNS", "FAMILIES", "MODULES", "MPI_LAUNCHER_PREFIXES",
+           "OUTPUTS", "SYSTEMS", "THREAD_VARS", "WRITES", "Evaluation", "Training",
+           "bench_system", "check_evaluation", "command_line", "find_mpiexec", "git_revision",
+           "library_versions", "machine_info", "markdown", "perplexity_figure",
+           "plot_perplexity", "plot_tokens_per_s", "reference_system", "run_bench",
+           "select_systems", "time_to_quality", "ttq_table", "worker_spec", "write_split",
+           "write_text"]

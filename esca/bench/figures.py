@@ -37,22 +37,48 @@ def plot_tokens_per_s(report, path):
     save_png(fig, path, dpi=BENCH_DPI)
 
 
-def plot_perplexity(report, path):
-    """Held-out perplexity against training seconds: one panel per K, one line per system."""
+def perplexity_figure(report):
+    """Held-out perplexity against training seconds (whole-run clock): one panel per K, one
+    line per system that has evaluation points (a system evaluated once is one marker), and
+    the time-to-quality target P* of that K, when there is one, as a dashed horizontal line
+    labelled "P* = ...".
+
+    Parameters
+    ----------
+    report : dict
+        bench.json's content (``results`` and, optionally, ``ttq``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     results = report["results"]
     fig = new_figure((4.5 * len(results) + 2.5, 4.5))
     legend = {}
-    for ax, (K, rows) in zip(fig.subplots(1, len(results), squeeze=False)[0], results.items()):
+    axes = fig.subplots(1, len(results), squeeze=False)[0]
+    for ax, (K, rows) in zip(axes, results.items(), strict=True):
         for name, e in rows.items():
-            if e["status"] == "ok":
+            if e["status"] == "ok" and e.get("curve"):
                 legend[name], = ax.plot([p["seconds"] for p in e["curve"]],
                                         [p["perplexity"] for p in e["curve"]], marker="o",
-                                        markersize=3, color=_color(name))
+                                        markersize=3, color=_color(name), label=name)
         if ax.lines:
             ax.set_xscale("log")
-        ax.set_xlabel("training seconds (log scale; evaluation and JIT excluded)")
+        target = report.get("ttq", {}).get(K, {}).get("target")
+        if target is not None:
+            legend["P*"] = ax.axhline(target, color="black", linestyle="--", linewidth=1,
+                                      label=f"P* = {target:,.1f}")
+            ax.annotate(f"P* = {target:,.1f}", (0.01, target), xycoords=("axes fraction",
+                                                                          "data"),
+                        va="bottom", fontsize=8)
+        ax.set_xlabel("training seconds (log scale; whole run, evaluation and JIT excluded)")
         ax.set_ylabel("held-out perplexity")
         ax.set_title(f"K = {K}")
     if legend:
         fig.legend(legend.values(), legend.keys(), loc="outside right upper", fontsize=8)
-    save_png(fig, path, dpi=BENCH_DPI)
+    return fig
+
+
+def plot_perplexity(report, path):
+    """Write :func:`perplexity_figure` of ``report`` as a PNG to ``path``."""
+    save_png(perplexity_figure(report), path, dpi=BENCH_DPI)

@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import json
 import logging
+import math
 import os
 import shlex
 
@@ -19,6 +20,7 @@ from .figures import plot_perplexity, plot_tokens_per_s
 from .report import markdown, write_text
 from .runner import bench_system
 from .systems import select_systems, worker_spec
+from .ttq import ttq_table
 
 log = logging.getLogger("esca")
 
@@ -52,7 +54,7 @@ class Training:
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
-    """When and how held-out perplexity is computed (document completion).
+    """When and how held-out perplexity is computed (document completion), and its target.
 
     Parameters
     ----------
@@ -61,11 +63,15 @@ class Evaluation:
     sweeps, burn_in : int
         Gibbs sweeps of the document-completion fold-in, and how many of them to discard
         (``burn_in < sweeps``).
+    target : float, optional
+        The held-out perplexity P* of time to quality (:mod:`esca.bench.ttq`), the same at
+        every K; default at each K the final perplexity of tomotopy's fastest 2-worker run.
     """
 
     every: int = 10
     sweeps: int = 30
     burn_in: int = 10
+    target: float | None = None
 
 
 def check_evaluation(evaluation, names=None):
@@ -86,16 +92,25 @@ def check_evaluation(evaluation, names=None):
     ------
     UserError
         ``every`` not an integer >= 0, ``sweeps`` not in 1..MAX_ITERATIONS, ``burn_in`` not an
-        integer >= 0 or not below ``sweeps``.
+        integer >= 0 or not below ``sweeps``, ``target`` not a finite number > 0.
     """
-    n = {f: f"evaluation.{f}" for f in ("every", "sweeps", "burn_in")} | (names or {})
+    n = {f: f"evaluation.{f}" for f in ("every", "sweeps", "burn_in", "target")} | (names or {})
     every = check_int(n["every"], evaluation.every, 0)
     sweeps = check_int(n["sweeps"], evaluation.sweeps, 1, MAX_ITERATIONS)
     burn_in = check_int(n["burn_in"], evaluation.burn_in, 0)
     if burn_in >= sweeps:
         raise UserError(f"{n['burn_in']} ({burn_in}) must be less than {n['sweeps']} "
                         f"({sweeps})")
-    return Evaluation(every, sweeps, burn_in)
+    target = evaluation.target
+    if target is not None:
+        try:
+            ok = math.isfinite(float(target)) and float(target) > 0
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise UserError(f"{n['target']} must be a finite number > 0, got {target!r}")
+        target = float(target)
+    return Evaluation(every, sweeps, burn_in, target)
 
 
 def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdout=0.1,
@@ -113,11 +128,12 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
     training : Training, optional
         Iterations, alpha, beta and seed of every system; default ``Training()``.
     evaluation : Evaluation, optional
-        When and how held-out perplexity is computed; default ``Evaluation()``.
+        When and how held-out perplexity is computed, and the target of time to quality;
+        default ``Evaluation()``.
     holdout : float
         Fraction of documents held out for perplexity, in (0, 1).
     systems : sequence of str, optional
-        System names or families (first word of a name: esca, cgs, tomotopy, gensim, lda, sklearn),
+        System names or families (first word of a name, :data:`~esca.bench.systems.FAMILIES`),
         case-insensitive; default all of :data:`SYSTEMS`.
     iterations_for : mapping of str to int, optional
         Iterations for some systems (names or families), e.g. ``{"lda": 20}``.
@@ -127,7 +143,10 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
     Returns
     -------
     dict
-        The content of ``bench.json``.
+        The content of ``bench.json``: ``results[K][system]`` holds each system's medians
+        (``tokens_per_s`` from the median iteration, ``tokens_per_s_whole_run`` = N x
+        iterations / ``whole_run_s``), its evaluation points (``curve``) and its runs;
+        ``ttq[K]`` the time to quality of every system (:func:`esca.bench.ttq.ttq_table`).
 
     Raises
     ------
@@ -170,7 +189,8 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
                                 iterations_for={n: i for n, i in iters.items()
                                                 if i != base.iterations},
                                 eval_every=ev.every, eval_sweeps=ev.sweeps,
-                                eval_burn_in=ev.burn_in, repeats=repeats),
+                                eval_burn_in=ev.burn_in, target=ev.target,
+                                repeats=repeats),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": {
             "corpus": os.fspath(corpus), "corpus_abspath": _abspath(corpus),
@@ -185,11 +205,11 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
                      "the even-position tokens of each held-out document with phi fixed, the "
                      "odd-position tokens scored (esca.evaluate.document_completion)",
                      "every": ev.every, "sweeps": ev.sweeps, "burn_in": ev.burn_in,
-                     "seed": training.seed},
+                     "seed": training.seed, "target_perplexity": ev.target},
         },
         "git_sha": sha, "git_dirty": dirty, "versions": library_versions(),
         "machine": machine_info(),
-        "results": {},
+        "results": {}, "ttq": {},
     }
     for K in ks:
         rows = report["results"][str(K)] = {}
@@ -200,6 +220,8 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
                                eval_sweeps=ev.sweeps, eval_burn_in=ev.burn_in)
             rows[name] = bench_system(name, spec, repeats, out, train.num_tokens)
             write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
+        report["ttq"][str(K)] = ttq_table(rows, ev.target)
+        write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
     write_text(os.path.join(out, "bench.md"), markdown(report))
     plot_tokens_per_s(report, os.path.join(out, "tokens_per_s.png"))
     plot_perplexity(report, os.path.join(out, "perplexity_vs_seconds.png"))
@@ -253,6 +275,8 @@ def command_line(corpus, num_topics, out, **settings):
             "--eval-burn-in", s["eval_burn_in"], "--repeats", s["repeats"]]
     if s["alpha"] is not None:
         args += ["--alpha", s["alpha"]]
+    if s.get("target") is not None:
+        args += ["--target-perplexity", s["target"]]
     for name, n in s["iterations_for"].items():
         args += ["--iterations-for", f"{name}={n}"]
     return shlex.join([*map(str, args), "--out", os.fspath(out)])

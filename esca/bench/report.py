@@ -2,13 +2,15 @@
 
 from .._io import atomic_path
 
-COLUMNS = ("system", "iterations", "tokens/s", "s/iter", "sample", "count", "allreduce",
-           "other", "MiB exchanged/iter", "state B/token", "peak RSS MiB", "LL/token",
-           "held-out perplexity")
+COLUMNS = ("system", "iterations", "tokens/s", "tokens/s whole run", "whole run s", "s/iter",
+           "sample", "count", "allreduce", "other", "MiB exchanged/iter", "state B/token",
+           "peak RSS MiB", "LL/token", "held-out perplexity")
+TTQ_COLUMNS = ("system", "TTQ s", "x reference", "evaluation points around P*")
 
 
 def markdown(report):
-    """``bench.md``: the setting, one table per K, and the command that produced it."""
+    """``bench.md``: the setting, one table per K with its time-to-quality table, and the
+    command that produced it."""
     c, m, v = report["config"], report["machine"], report["versions"]
     tr, te = c["train"], c["test"]
     lines = [
@@ -22,20 +24,28 @@ def markdown(report):
         + f"Python {v['python']}, esca {v['esca']} (git {report['git_sha'] or 'n/a'}"
         + (" with local changes" if report["git_dirty"] else "") + "), "
         f"{v['mpi_library'] or 'MPI n/a'}.", "",
-        ("tokens/s = train N / median seconds per iteration (ESCA and CGS: iterations 2..N, "
-         "leaving out JIT compilation; peers: median over timed chunks or passes, lda: whole "
-         "fit / iterations). sample / count / allreduce / other split ESCA's iteration "
-         "('-' for peers); sample includes building the per-word tables. MiB exchanged/iter: "
-         "bytes rank 0 received in the count exchange. state B/token: ESCA's per-token and "
-         "per-document state (everything but the word-topic tables). Peak RSS per process before the first held-out evaluation. "
-         "LL/token is each system's own training log-likelihood (definitions in bench.json). "
-         f"Held-out perplexity: document completion ({c['eval']['sweeps']} sweeps, "
-         f"{c['eval']['burn_in']} burn-in) from each system's phi, by esca's evaluator."), ""]
+        ("tokens/s = train N / median seconds per iteration (ESCA and CGS: iterations 2..N; "
+         "peers: median over timed chunks or passes, lda and sklearn: whole fit / "
+         "iterations). tokens/s whole run = train N x iterations / whole run s, the seconds of "
+         "the whole training call (setup and iteration 1 included; evaluations and JIT "
+         "compilation excluded; what each system's covers is in bench.json). sample / count / "
+         "allreduce / other split ESCA's iteration ('-' for peers); sample includes building "
+         "the per-word tables. MiB exchanged/iter: bytes rank 0 received in the count "
+         "exchange. state B/token: ESCA's per-token and per-document state (everything but "
+         "the word-topic tables). Peak RSS per process before the first held-out "
+         "evaluation. LL/token is each system's own training log-likelihood (definitions in "
+         "bench.json). Held-out perplexity: document completion "
+         f"({c['eval']['sweeps']} sweeps, {c['eval']['burn_in']} burn-in) from each system's "
+         "phi, by esca's evaluator."), "",
+        ("Time to quality (TTQ): training seconds (whole-run clock) until held-out perplexity "
+         "reaches P*, interpolated linearly between the two evaluation points around the "
+         "crossing, which are shown; x reference: TTQ / the reference's TTQ."), ""]
     for K, rows in report["results"].items():
         lines += [f"## K = {K}", "", "| " + " | ".join(COLUMNS) + " |",
                   "|---|" + "---:|" * (len(COLUMNS) - 1)]
         lines += ["| " + " | ".join(_row(name, e)) + " |" for name, e in rows.items()]
         lines.append("")
+        lines += _ttq_lines(K, report.get("ttq", {}).get(K))
     lines += ["Command:", "", "```", report["command"], "```", ""]
     return "\n".join(lines)
 
@@ -52,10 +62,35 @@ def _row(name, e):
     exch = ("-" if "exchange_bytes_per_iter" not in d
             else f"{d['exchange_bytes_per_iter'] / 2**20:,.1f}")
     state = "-" if "state_bytes_per_token" not in d else f"{d['state_bytes_per_token']:.1f}"
-    return [name, str(e["iterations"]), f"{e['tokens_per_s']:,.0f}", f"{s['total']:.4g}", *split,
+    return [name, str(e["iterations"]), f"{e['tokens_per_s']:,.0f}",
+            f"{e['tokens_per_s_whole_run']:,.0f}", f"{e['whole_run_s']:.4g}",
+            f"{s['total']:.4g}", *split,
             exch, state,
             ", ".join(f"{b / 2**20:,.0f}" for b in e["peak_rss_bytes"]), ll,
             f"{e['heldout_perplexity']:,.1f}"]
+
+
+def _ttq_lines(K, t):
+    """The time-to-quality table of one K (``t``: bench.json's ``ttq[K]``)."""
+    if t is None:
+        return []
+    if t["target"] is None:
+        return [f"Time to quality at K = {K}: no target ({t['source']}).", ""]
+    lines = [f"Time to quality at K = {K}: P* = {t['target']:,.1f}, {t['source']}"
+             + (f"; reference {t['reference']}." if t["reference"] else "."), "",
+             "| " + " | ".join(TTQ_COLUMNS) + " |", "|---|---:|---:|---|"]
+    for name, q in t["systems"].items():
+        if not q["reached"]:
+            sec, ratio = "not reached", "-"
+        else:
+            sec = ("<= " if q["bound"] == "at most" else "") + f"{q['seconds']:.4g}"
+            ratio = "-" if q["x_reference"] is None else f"{q['x_reference']:.2f}"
+        around = "; ".join(f"iteration {p['iteration']}: {p['perplexity']:,.1f} at "
+                           f"{p['seconds']:.4g} s" for p in q["points"])
+        if not q["reached"]:
+            around = f"last: {around}"
+        lines.append(f"| {name} | {sec} | {ratio} | {around} |")
+    return [*lines, ""]
 
 
 def write_text(path, text):

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from .systems import MODULES
+from .systems import BINARIES, MODULES
 
 log = logging.getLogger("esca")
 
@@ -63,10 +63,12 @@ def bench_system(name, spec, repeats, out, n_train):
         except _Failed as e:
             log.warning("K=%d: %s failed: %s", spec["num_topics"], name, e)
             return {"status": "failed", "error": str(e), **common}
-    entry = {"status": "ok", "error": None, **common, **_summarize(runs, n_train)}
-    log.info("K=%d: %s: %s tokens/s, %.4g s/iteration, held-out perplexity %.1f",
-             spec["num_topics"], name, f"{entry['tokens_per_s']:,.0f}",
-             entry["s_per_iter"]["total"], entry["heldout_perplexity"])
+    entry = {"status": "ok", "error": None, **common,
+             **_summarize(runs, n_train * spec["iterations"], n_train)}
+    log.info("K=%d: %s: %s tokens/s (median iteration), %s tokens/s (whole run, %.4g s), "
+             "held-out perplexity %.1f", spec["num_topics"], name,
+             f"{entry['tokens_per_s']:,.0f}", f"{entry['tokens_per_s_whole_run']:,.0f}",
+             entry["whole_run_s"], entry["heldout_perplexity"])
     return entry
 
 
@@ -74,6 +76,10 @@ def _unavailable(spec):
     module = MODULES.get(spec["kind"])
     if module and importlib.util.find_spec(module) is None:
         return f"{module} is not installed (pip install 'esca-lda[bench]')"
+    program = BINARIES.get(spec["kind"])
+    if program and shutil.which(program) is None:
+        return (f"no {program} program on PATH (C++, not on PyPI: see 'WarpLDA' in "
+                "docs/benchmarks.md for how to build it)")
     if spec["ranks"] > 1 and find_mpiexec() is None:
         return "no mpiexec next to python or on PATH"
     return None
@@ -106,24 +112,29 @@ def _launch(spec, stem):
         return json.load(f)
 
 
-def _summarize(runs, n_train):
-    """Medians over repeats of each run's medians; peak RSS is the maximum over repeats."""
+def _summarize(runs, work, n_train):
+    """Medians over repeats of each run's medians and whole-run seconds (``work``: training
+    tokens x iterations); peak RSS is the maximum over repeats."""
     first = runs[0]
     s = {k: None if v is None else float(np.median([r["s_per_iter"][k] for r in runs]))
          for k, v in first["s_per_iter"].items()}
+    whole = float(np.median([r["whole_run_s"] for r in runs]))
     ll = first["loglik_per_token"]
     return {
         "tokens_per_s": n_train / s["total"], "s_per_iter": s,
-        "peak_rss_bytes": [max(x) for x in zip(*(r["peak_rss_bytes"] for r in runs))],
+        "whole_run_s": whole, "tokens_per_s_whole_run": work / whole,
+        "whole_run_note": first["whole_run_note"],
+        "peak_rss_bytes": [max(x) for x in zip(*(r["peak_rss_bytes"] for r in runs),
+                                               strict=True)],
         "peak_rss_with_eval_bytes": [max(x) for x in
-                                     zip(*(r["peak_rss_with_eval_bytes"] for r in runs))],
+                                     zip(*(r["peak_rss_with_eval_bytes"] for r in runs),
+                                         strict=True)],
         "loglik_per_token": None if ll is None else float(np.median(
             [r["loglik_per_token"] for r in runs])),
         "loglik_definition": first["loglik_definition"],
         "heldout_perplexity": float(np.median([r["heldout"]["perplexity"] for r in runs])),
         "curve": first["curve"],
-        "curve_note": "first run; seconds are training seconds only (evaluation excluded)"
-                      + (f"; {first['details']['curve_clock']}"
-                         if "curve_clock" in first["details"] else ""),
+        "curve_note": "first run; seconds on the whole-run clock: from the start of the "
+                      "training call, evaluation and JIT compilation excluded",
         "timing": first["timing"], "rss_note": first["rss_note"], "runs": runs,
     }

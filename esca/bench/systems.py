@@ -21,8 +21,18 @@ SYSTEMS = {
                             "threads": 1},
     "lda": {"kind": "lda", "threads": 1},
     "sklearn batch": {"kind": "sklearn", "method": "batch", "threads": 1},
+    # C++ with OpenMP: "threads" (OMP_NUM_THREADS) is its thread count.
+    "warplda 2t": {"kind": "warplda", "threads": 2},
 }
+#: Peers that are Python packages: kind -> the module that must be importable.
 MODULES = {"tomotopy": "tomotopy", "gensim": "gensim", "lda": "lda", "sklearn": "sklearn"}
+#: Peers that are programs: kind -> the executable that must be on PATH (not on PyPI; how to
+#: build it: docs/benchmarks.md).
+BINARIES = {"warplda": "warplda"}
+#: The systems whose final held-out perplexity is the default target of time to quality
+#: (:func:`esca.bench.ttq.reference_system` picks the fastest of those that ran).
+REFERENCE_SYSTEMS = ("tomotopy w2 partition", "tomotopy w2 copy_merge")
+FAMILIES = ("esca", "cgs", "tomotopy", "gensim", "lda", "sklearn", "warplda")
 
 
 def select_systems(items=None, name="systems"):
@@ -52,8 +62,8 @@ def select_systems(items=None, name="systems"):
         found = [n for n in SYSTEMS if key in (n.lower(), n.split()[0].lower())]
         if not found:
             raise UserError(f"unknown system {str(item).strip()!r} in {name} (known: "
-                            + ", ".join(SYSTEMS) + "; or a family: esca, cgs, tomotopy, "
-                            "gensim, lda, sklearn)")
+                            + ", ".join(SYSTEMS) + "; or a family: " + ", ".join(FAMILIES)
+                            + ")")
         picked.update(found)
     return [n for n in SYSTEMS if n in picked]
 
