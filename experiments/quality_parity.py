@@ -18,8 +18,8 @@ Every system trains on the same 90% of the documents (``esca.evaluate.split_hold
 topic-word matrix phi: held-out perplexity by document completion (Wallach et al., ICML 2009;
 ``esca.evaluate.document_completion``, with the alpha the system has at that point) and u_mass
 coherence of the top 10 words on the training documents (gensim's ``CoherenceModel``).
-Training seconds exclude evaluation and Numba's JIT compilation (the ESCA/CGS curves count
-iteration 1 as the median iteration).
+Training seconds exclude evaluation and Numba's JIT compilation and, since esca bench's
+whole-run clock, include setup and iteration 1 for every system.
 
 Each (corpus, K, system) run is a unit whose result is kept in
 ``OUT/CORPUS/kK/SYSTEM.json``; a unit whose result exists is not run again (``--force`` reruns),
