@@ -1,9 +1,22 @@
 """``esca corpora``: list, download, verify and convert the standard LDA benchmark corpora."""
 
+import argparse
 import dataclasses
+import json
 import os
 
 from esca.corpora.download import check_hex
+from esca.corpora.fetch import (
+    DEFAULT_TIMEOUT,
+    Conversion,
+    Pruning,
+    Source,
+    check_options,
+    corpus_status,
+    default_cache_dir,
+    fetch_corpus,
+)
+from esca.corpora.registry import REGISTRY, get_corpus
 from esca.errors import OutputIsInputError, UserError
 
 from ._common import show_progress_bar
@@ -100,9 +113,6 @@ def setup_arguments(subparsers):
     argparse.ArgumentParser
         The ``corpora`` subparser.
     """
-    import argparse
-
-    from esca.corpora.fetch import DEFAULT_TIMEOUT
     raw = argparse.RawDescriptionHelpFormatter
     p = subparsers.add_parser("corpora", help=HELP, description=DESCRIPTION, formatter_class=raw)
     sub = p.add_subparsers(dest="corpora_command", metavar="ACTION")
@@ -182,8 +192,6 @@ def _size(spec):
 
 
 def _rows(cache_dir):
-    from esca.corpora.fetch import corpus_status
-    from esca.corpora.registry import REGISTRY
     rows = []
     for spec in REGISTRY.values():
         rows.append({
@@ -207,9 +215,6 @@ def run_list(args):
     int
         0.
     """
-    import json
-
-    from esca.corpora.fetch import default_cache_dir
     cache_dir = args.cache_dir or default_cache_dir()
     rows = _rows(cache_dir)
     if args.json:
@@ -224,7 +229,7 @@ def run_list(args):
     right = {1, 2, 3}
     for row in table:
         cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(row, widths))]
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         print("  ".join(cells).rstrip())
     print(f"\ncache: {os.path.abspath(cache_dir)}   (- : values that depend on the conversion; "
           "~ : approximate)")
@@ -290,9 +295,6 @@ def run_fetch(args):
         network error with the partial download kept, a digest mismatch, a conversion
         error); the CLI prints it as one line and exits with status 2.
     """
-    from esca.corpora.fetch import Conversion, Pruning, Source, check_options, fetch_corpus
-    from esca.corpora.registry import get_corpus
-
     progress = show_progress_bar(args)
     spec = get_corpus(args.name)
     source = Source(mirror=args.mirror, sha256=parse_sha256_options(args.sha256, spec),

@@ -1,5 +1,18 @@
 """``esca evaluate``: how good a trained model is."""
 
+import argparse
+import hashlib
+import json
+import os
+
+import numpy as np
+
+import esca
+from esca.corpora.readers import iter_text_documents
+from esca.corpus import BUILTIN_PREFIX, corpus_identity
+from esca.distributed import agree, get_comm, same_on_all_ranks
+from esca.errors import UserError
+
 DESCRIPTION = """\
 Evaluate MODEL.h5 and print a table (or JSON with --json):
 
@@ -30,7 +43,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``evaluate`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("evaluate", help="log-likelihood, held-out perplexity, coherence",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -64,14 +76,7 @@ def run(args):
     UserError
         On unreadable files or bad options.
     """
-    import json
-    import os
-
-    import esca
-    from esca.corpus import BUILTIN_PREFIX, corpus_identity
-    from esca.distributed import get_comm
-    from esca.errors import UserError
-    from esca.metrics import evaluate_model
+    from esca.metrics import evaluate_model  # noqa: PLC0415 - Numba kernels, loaded lazily
     if args.topn < 1:
         raise UserError(f"--topn must be at least 1, got {args.topn}")
     if args.left_to_right and not args.test:
@@ -90,7 +95,6 @@ def run(args):
                                    "test corpora")
     texts = None
     if args.texts and rank == 0:
-        from esca.corpora.readers import iter_text_documents
         texts = [doc for doc in iter_text_documents(args.texts) if doc]
     l2r = ({"particles": args.num_particles, "resample": args.use_resampling}
            if args.left_to_right else None)
@@ -131,9 +135,6 @@ def run(args):
 
 def _model_identity(model):
     """K, V and a SHA-256 (16 hex digits) of the counts, priors and vocabulary of a model."""
-    import hashlib
-
-    import numpy as np
     h = hashlib.sha256()
     for a in (np.ascontiguousarray(model.n_kw, dtype="<i8"),
               np.ascontiguousarray(model.alpha, dtype="<f8"), np.array([model.beta], "<f8")):
@@ -148,7 +149,6 @@ def _read_on_every_rank(comm, read, path, identity, what):
     ranks whose ``identity`` of what they read differs are refused (before any exchange)."""
     if comm is None:
         return read(path)
-    from esca.distributed import agree, same_on_all_ranks
     value = agree(comm, read, path)
     same_on_all_ranks(comm, agree(comm, identity, value), what, label=path,
                       hint="every rank must read the same file: one path on a shared file "

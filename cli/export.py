@@ -1,5 +1,12 @@
 """``esca export``: write a model in another toolkit's format."""
 
+import argparse
+
+import esca
+from esca._io import check_not_input, check_output_dir, check_output_file
+from esca.errors import OutputIsInputError, UserError
+from esca.export import EXPORT_FORMATS, FORMATS, doc_labels_from_corpus, export_model
+
 DESCRIPTION = """\
 Export MODEL.h5 for another toolkit. Every export is atomic: files are written
 beside the output and renamed into place, so a failed export leaves an
@@ -39,9 +46,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``export`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
-
-    from esca.export import EXPORT_FORMATS
     p = subparsers.add_parser(
         "export", help="export a model (gensim, Mallet, CSV, pyLDAvis page)",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,11 +72,6 @@ def run(args):
         Unknown format, unreadable model or corpus, bad options, or an output
         that cannot be written.
     """
-    import esca
-    from esca._io import check_not_input, check_output_dir, check_output_file
-    from esca.errors import OutputIsInputError, UserError
-    from esca.export import EXPORT_FORMATS, FORMATS, doc_labels_from_corpus, export_model
-
     fmt = args.format.lower()
     if fmt not in FORMATS:
         raise UserError(f"unknown export format {args.format!r}; choose one of "

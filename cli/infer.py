@@ -3,10 +3,17 @@
 The documents are read by :mod:`esca.inputs`; the output file's format is :mod:`esca.theta`.
 """
 
+import argparse
 import json
 import os
+import time
 
+import esca
+from esca._io import check_not_input, check_output_file
+from esca.corpus import BUILTIN_PREFIX, read_doc_index
+from esca.errors import UserError
 from esca.inputs import model_word_ids
+from esca.progress import StageProgress
 from esca.theta import write_theta
 
 from ._common import show_progress_bar
@@ -43,7 +50,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``infer`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("infer", help="infer topic proportions of new documents",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,16 +73,9 @@ def run(args):
     UserError
         On an unreadable model or corpus, bad options or an unwritable output.
     """
-    import time
+    import numba  # noqa: PLC0415 - loaded lazily (see esca train --threads)
 
-    import numba
-
-    import esca
-    from esca._io import check_not_input, check_output_file
-    from esca.corpus import BUILTIN_PREFIX, read_doc_index
-    from esca.errors import UserError
-    from esca.infer import fold_in
-    from esca.progress import StageProgress
+    from esca.infer import fold_in  # noqa: PLC0415 - Numba kernels, loaded lazily
 
     check_output_file(args.out)
     check_not_input(args.out, [(name, path) for name, path in (

@@ -1,5 +1,8 @@
 """``esca info``: versions, MPI library, ranks, Numba threading and CPU, for bug reports."""
 
+import argparse
+import json
+
 DESCRIPTION = """\
 Print what a bug report needs: the versions of esca, Python, numpy, numba,
 mpi4py, h5py (and its HDF5), gensim and the other libraries; the MPI library
@@ -18,7 +21,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``info`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("info", help="print versions, MPI, threads and CPU (for bug reports)",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,9 +30,7 @@ def setup_arguments(subparsers):
 
 def run(args):
     """Run ``esca info``; returns the exit status (0)."""
-    import json
-
-    from esca.sysinfo import format_info, system_info
+    from esca.sysinfo import format_info, system_info  # noqa: PLC0415 - imports Numba
     info = system_info()
     if info is not None:
         print(json.dumps(info, indent=2) if args.json else format_info(info), flush=True)

@@ -1,5 +1,11 @@
 """``esca label``: name the topics of a model (stored in the model file)."""
 
+import argparse
+
+import esca
+from esca.corpora.readers import read_lines
+from esca.errors import UserError
+
 DESCRIPTION = """\
 Set, change or remove topic labels of MODEL.h5 and rewrite it in place
 (atomically: on any error the file is left as it was). A label is one line of
@@ -20,7 +26,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``label`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("label", help="set the labels of topics",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,7 +47,6 @@ def parse_assignment(text, num_topics):
     UserError
         If ``text`` has no '=', or TOPIC is not a topic number 0..K-1.
     """
-    from esca.errors import UserError
     topic, sep, label = text.partition("=")
     if not sep:
         raise UserError(f"label assignment {text!r} must be TOPIC=LABEL, "
@@ -66,8 +70,6 @@ def read_labels_file(path, num_topics):
         If the file cannot be read as UTF-8 text (see
         :func:`esca.corpora.readers.read_lines`) or does not have K lines.
     """
-    from esca.corpora.readers import read_lines
-    from esca.errors import UserError
     lines = read_lines(path, "--labels")
     if len(lines) != num_topics:
         raise UserError(f"--labels {path} has {len(lines)} lines, but the model has "
@@ -83,7 +85,6 @@ def run(args):
     UserError
         On an unreadable model or labels file, a bad assignment or label.
     """
-    import esca
     model = esca.load_model(args.model)
     K = model.num_topics
     if not args.assignments and not args.labels:

@@ -52,9 +52,12 @@ import sys
 import threading
 import traceback
 
+from tqdm.contrib.logging import logging_redirect_tqdm
+
 from esca.distributed import abort_job
 from esca.errors import Interrupted, Terminated, UserError, exit_status
 
+from . import bench, corpora, evaluate, export, infer, info, label, plot, prepare, topics, train
 from ._common import isatty, process_rank, show_progress_bar
 
 
@@ -133,8 +136,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The argument parser with every subcommand."""
-    from . import (bench, corpora, evaluate, export, infer, info, label, plot, prepare, topics,
-                   train)
     p = _Parser(
         prog="esca", description="Parallel LDA topic models with the ESCA sampler "
         "(run under 'mpiexec -n R esca train ...' for R MPI ranks).",
@@ -177,7 +178,7 @@ class _StdoutHandler(logging.StreamHandler):
     """A handler of standard output that lets a closed pipe stop the command (logging would
     print a "--- Logging error ---" traceback per line and go on)."""
 
-    def handleError(self, record):
+    def handleError(self, record):  # noqa: N802 - overrides logging.Handler.handleError
         """A closed pipe stops the command quietly instead of logging's traceback."""
         if isinstance(sys.exc_info()[1], BrokenPipeError):
             raise sys.exc_info()[1]
@@ -199,7 +200,6 @@ def _bar_safe_logging(args):
     ``esca`` go through ``tqdm.write`` (which clears the bar, writes, and redraws it)."""
     if not (show_progress_bar(args) and isatty(sys.stdout)):
         return contextlib.nullcontext()
-    from tqdm.contrib.logging import logging_redirect_tqdm
     return logging_redirect_tqdm(loggers=[logging.getLogger("esca")])
 
 

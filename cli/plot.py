@@ -1,5 +1,13 @@
 """``esca plot``: PNG plots of a model's training curves and topics."""
 
+import argparse
+import re
+
+import esca
+from esca._io import check_not_input, check_output_dir, check_outputs_not_inputs
+from esca.errors import UserError
+from esca.plot import PLOT_FILES, plot_model
+
 DESCRIPTION = """\
 Write PNG plots of MODEL.h5 into DIR (created if missing; each file replaced
 atomically):
@@ -23,9 +31,6 @@ examples:
 
 def parse_topics(text):
     """``"0-4,10"`` -> ``[0, 1, 2, 3, 4, 10]``; raises UserError on anything else."""
-    import re
-
-    from esca.errors import UserError
     topics = []
     for part in text.split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
@@ -38,7 +43,6 @@ def parse_topics(text):
 
 def setup_arguments(subparsers):
     """Add the ``plot`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("plot", help="PNG plots of training curves and top words",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -60,10 +64,6 @@ def run(args):
     UserError
         Unreadable model, bad options or an output folder that cannot be written.
     """
-    import esca
-    from esca._io import check_not_input, check_output_dir, check_outputs_not_inputs
-    from esca.errors import UserError
-    from esca.plot import PLOT_FILES, plot_model
     if args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")
     if not 10 <= args.dpi <= 1000:

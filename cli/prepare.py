@@ -1,15 +1,29 @@
 """``esca prepare``: convert a text or bag-of-words corpus into an esca HDF5 corpus."""
 
+import argparse
 import os
 
 from esca._checks import check_fraction
 from esca._io import check_not_input
-from esca.corpora.prepare import (FORMATS, Pruning, TextOptions, check_pruning, holdout_path,
-                                  prepare_corpus)
+from esca.corpora.prepare import (
+    FORMATS,
+    Pruning,
+    TextOptions,
+    check_pruning,
+    holdout_path,
+    prepare_corpus,
+)
 from esca.corpora.readers import check_encoding
-from esca.corpora.text import (CLEANERS, DEFAULT_MAX_LENGTH, DEFAULT_MIN_LENGTH, ENGLISH,
-                               Tokenizer, check_tokenizer)
+from esca.corpora.text import (
+    CLEANERS,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_MIN_LENGTH,
+    ENGLISH,
+    Tokenizer,
+    check_tokenizer,
+)
 from esca.errors import UserError
+from esca.progress import StageProgress
 
 from ._common import show_progress_bar
 
@@ -75,8 +89,6 @@ def setup_arguments(subparsers):
     argparse.ArgumentParser
         The new subparser; its ``func`` default is :func:`run`.
     """
-    import argparse
-
     p = subparsers.add_parser("prepare", help=HELP, description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="INPUT", help="corpus file to convert")
@@ -226,8 +238,6 @@ def run(args):
         Everything :func:`esca.corpora.prepare.prepare_corpus` raises; then
         nothing is written (an existing ``--out`` is left as it was).
     """
-    from esca.progress import StageProgress
-
     tokenizer = _tokenizer(args)
     encoding = args.encoding or ("latin-1" if args.clean == "newsgroups" else "utf-8")
     if args.encoding is not None and args.fmt != "text":

@@ -1,5 +1,11 @@
 """``esca topics``: print the top words of every topic of a model."""
 
+import argparse
+import logging
+
+import esca
+from esca.corpora.readers import read_lines
+from esca.errors import UserError, is_placeholder_vocab
 
 DESCRIPTION = """\
 Print one line per topic of MODEL.h5: its number, its label (if set with
@@ -18,7 +24,6 @@ examples:
 
 def setup_arguments(subparsers):
     """Add the ``topics`` subcommand to an argparse ``subparsers`` object."""
-    import argparse
     p = subparsers.add_parser("topics", help="print the top words of every topic",
                               description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,8 +76,6 @@ def read_titles(path, column="title"):
         If the file cannot be read (see :func:`esca.corpora.readers.read_lines`: UTF-8, lines
         ending with ``\n`` or ``\r\n``), or a TSV header lacks ``column``.
     """
-    from esca.corpora.readers import read_lines
-    from esca.errors import UserError
     rows = read_lines(path, "--titles")
     if rows and "\t" in rows[0]:
         header = rows[0].split("\t")
@@ -94,7 +97,6 @@ def doc_titles(model, path, column="title"):
     UserError
         If the file has fewer rows than a document's index needs.
     """
-    from esca.errors import UserError
     titles = read_titles(path, column)
     index = range(model.num_docs) if model.doc_index is None else model.doc_index.tolist()
     need = max(index, default=-1)
@@ -106,8 +108,6 @@ def doc_titles(model, path, column="title"):
 
 def run(args):
     """Run ``esca topics`` with parsed arguments; returns the exit status (0)."""
-    import esca
-    from esca.errors import UserError
     if args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")
     if args.docs < 0:
@@ -115,9 +115,7 @@ def run(args):
     if args.titles and not args.docs:
         raise UserError("--titles names documents for --docs N; give --docs too")
     model = esca.load_model(args.model)
-    from esca.errors import is_placeholder_vocab
     if is_placeholder_vocab(model.vocab):
-        import logging
         logging.getLogger("esca").warning(
             "%s: the words are the placeholder names x0 .. x%d (an esca.LDA fitted on a matrix "
             "without word names); name them with LDA.set_vocabulary(words) and save again",

@@ -215,7 +215,7 @@ def convert_wikipedia(dump, out, folder, pruning, *, holdout=None, seed=0, proce
     KeyboardInterrupt
         If the reading was interrupted (gensim stops quietly; nothing is written then).
     """
-    from gensim.corpora.wikicorpus import WikiCorpus  # slow to import: only when needed
+    from gensim.corpora.wikicorpus import WikiCorpus  # noqa: PLC0415 - gensim is slow to import
 
     stem = os.path.basename(dump).split("-pages-")[0]
     tokens_path = os.path.join(folder, f"{stem}.tokens.txt.gz")

@@ -393,7 +393,7 @@ def _text_documents(read, path, prune, progress=None):
 
     ``read()`` returns a fresh iterator over the documents' token lists (called once per pass).
     """
-    from gensim.corpora import Dictionary
+    from gensim.corpora import Dictionary  # noqa: PLC0415 - gensim is slow to import
 
     logger.info("pass 1: building the vocabulary of %s", path)
     d = Dictionary()
@@ -443,14 +443,15 @@ def _check_expansion(source, k, counts):
 
 
 def _bow_reported(source, progress, stage):
-    """The documents of a bag-of-words reader, reported by input position (see :func:`_reported`)."""
+    """The documents of a bag-of-words reader, reported by input position (see
+    :func:`_reported`)."""
     return _reported(source, progress, stage, total=lambda: source.num_docs,
                      position=lambda item: item[0])
 
 
 def _bow_pruning(source, words, prune, progress=None):
     """Return ``(remap, kept_words)``: old id -> new id (-1 if pruned), int64 (V_old,)."""
-    from gensim.corpora import Dictionary
+    from gensim.corpora import Dictionary  # noqa: PLC0415 - gensim is slow to import
 
     d = Dictionary()
     d.token2id = {w: i for i, w in enumerate(words)}

@@ -22,8 +22,10 @@ line.
 """
 
 import bz2
+import codecs
 import contextlib
 import gzip
+import logging
 import os
 import re
 import zlib
@@ -110,7 +112,6 @@ def check_encoding(encoding, name="encoding"):
     UserError
         An unknown codec, or one that does not write ``\\n`` as that one byte.
     """
-    import codecs
     try:
         codec = codecs.lookup(encoding).name
         ok = "\n a".encode(codec) == b"\n a"
@@ -391,14 +392,14 @@ class _TripleFile:
                 d, w, c = self._parse(block, first_line)
                 nnz += len(d)
                 n_carry = len(carry[0])
-                d, w, c = (np.concatenate(pair) for pair in zip(carry, (d, w, c)))
+                d, w, c = (np.concatenate(pair) for pair in zip(carry, (d, w, c), strict=True))
                 step = np.diff(d)
                 if (step < 0).any():
                     i = int(np.argmax(step < 0)) + 1
                     raise self._order_error(block, first_line, i - n_carry, int(d[i]),
                                             int(d[i - 1]))
                 bounds = np.concatenate(([0], np.flatnonzero(step) + 1, [len(d)]))
-                for a, b in zip(bounds[:-2], bounds[1:-1]):
+                for a, b in zip(bounds[:-2], bounds[1:-1], strict=True):
                     yield int(d[a]), w[a:b], c[a:b]
                 a = bounds[-2]
                 carry = (d[a:], w[a:], c[a:])
@@ -605,7 +606,7 @@ class MmDocs(_TripleFile):
                                 f"got {line[:60]!r}")
             sizes = [_header_count(m.group(i + 1), self.path, lineno, name)
                      for i, name in enumerate(("documents", "terms", "non-zeros"))]
-            for n, name in zip(sizes[:2], ("documents", "terms")):
+            for n, name in zip(sizes[:2], ("documents", "terms"), strict=True):
                 if n >= 2**53:  # the body is parsed as float64
                     raise UserError(f"{self.path}: line {lineno}: header count {name}={n} is "
                                     "too large (at most 2**53 - 1)")
@@ -655,7 +656,6 @@ def _quiet_root_logger():
     (``basicConfig``); a temporary ``NullHandler`` prevents that, so a user error stays
     the only line on standard error.
     """
-    import logging
     root = logging.getLogger()
     handler = None
     if not root.handlers:
@@ -689,7 +689,7 @@ def load_dictionary(path, what="dictionary file"):
     UserError
         If neither loader can read the file, or the ids are not ``0 .. len-1``.
     """
-    from gensim.corpora import Dictionary
+    from gensim.corpora import Dictionary  # noqa: PLC0415 - gensim is slow to import
 
     with _quiet_root_logger():
         try:

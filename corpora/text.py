@@ -26,7 +26,10 @@ import json
 import re
 
 from esca._checks import check_int
+from esca.corpus import read_corpus_attrs
 from esca.errors import UserError
+
+from .readers import check_file, read_word_list
 
 DEFAULT_MIN_LENGTH = 2
 DEFAULT_MAX_LENGTH = 15
@@ -49,7 +52,7 @@ _RE_PREFIX = re.compile(r"^(\s*re\s*:\s*)+", re.IGNORECASE)
 
 def english_stopwords():
     """gensim's English stop words (``gensim.parsing.preprocessing.STOPWORDS``), a frozenset."""
-    from gensim.parsing.preprocessing import STOPWORDS
+    from gensim.parsing.preprocessing import STOPWORDS  # noqa: PLC0415 - gensim is slow to import
     return STOPWORDS
 
 
@@ -84,8 +87,9 @@ def newsgroup_text(raw):
 
 
 def wikipedia_text(markup):
-    """An article's MediaWiki markup as plain text (:func:`gensim.corpora.wikicorpus.filter_wiki`)."""
-    from gensim.corpora.wikicorpus import filter_wiki
+    """An article's MediaWiki markup as plain text
+    (:func:`gensim.corpora.wikicorpus.filter_wiki`)."""
+    from gensim.corpora.wikicorpus import filter_wiki  # noqa: PLC0415 - gensim is slow to import
     return filter_wiki(markup)
 
 
@@ -97,7 +101,7 @@ def tokenize_text(text, stopwords=None):
     words of ``stopwords`` (default: :func:`english_stopwords`) are removed. This is what
     ``esca corpora fetch`` uses; it equals ``Tokenizer(deaccent=False, stopwords="english")``.
     """
-    from gensim.corpora.wikicorpus import tokenize
+    from gensim.corpora.wikicorpus import tokenize  # noqa: PLC0415 - gensim is slow to import
 
     stop = english_stopwords() if stopwords is None else stopwords
     return [t for t in tokenize(text) if t not in stop]
@@ -108,7 +112,6 @@ def _stored_stopwords(settings):
     source, words = settings.get("stopwords"), settings.get("stopword_list")
     if words or source is None or source == ENGLISH:
         return words or source
-    from .readers import check_file, read_word_list
     path = check_file(source, "stop-word file of the corpus's tokenizer")
     return read_word_list(path, "stop-word file", positional=False)
 
@@ -220,7 +223,7 @@ class Tokenizer:
         object.__setattr__(self, "stopwords_source", source if words else None)
 
     def _normalize(self, text):
-        from gensim.utils import deaccent
+        from gensim.utils import deaccent  # noqa: PLC0415 - gensim is slow to import
         if self.lowercase:
             text = text.lower()
         # deaccent leaves ASCII as it is (NFD changes no ASCII character); skip its slow loop
@@ -289,7 +292,6 @@ class Tokenizer:
         UserError
             If ``path`` is not a readable esca corpus, or was not written with ``--tokenize``.
         """
-        from esca.corpus import read_corpus_attrs
         prov = json.loads(read_corpus_attrs(path).get("provenance", "{}"))
         settings = prov.get("tokenizer")
         if not settings:

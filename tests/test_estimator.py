@@ -9,13 +9,8 @@ and each document's topic are known and a working sampler must find them.
 import copy
 import dataclasses
 import inspect
-import os
-import shutil
-import signal
-import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +24,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import esca
 from esca.errors import PlaceholderVocabularyWarning
 from esca.estimator import LDA
+
+from helpers import MPIEXEC, check_ok, needs_mpiexec, run
 
 # Many tests fit a matrix without word names on purpose; the tests of the warning use
 # pytest.warns, which sees it regardless.
@@ -792,30 +789,15 @@ MPI_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _mpiexec():
-    exe = Path(sys.executable).parent / "mpiexec"
-    return str(exe) if exe.exists() else shutil.which("mpiexec")
-
-
 @pytest.mark.mpi
-@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec next to python or on PATH")
+@needs_mpiexec
 def test_fit_under_two_mpi_ranks(data, tmp_path):
     X = sp.csr_matrix(data["X"])
     sp.save_npz(tmp_path / "X.npz", X)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
     path, _ = _inputs(data, "hdf5", tmp_path)  # the same documents: each rank reads its own
-    cmd = [_mpiexec(), "-n", "2", sys.executable, "-c", MPI_SCRIPT, str(tmp_path / "X.npz"),
-           str(tmp_path), path]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"mpiexec timed out (hang?)\n{out}\n{err}")
-    assert proc.returncode == 0, err
+    r, _ = run([MPIEXEC, "-n", "2", sys.executable, "-c", MPI_SCRIPT, tmp_path / "X.npz",
+                tmp_path, path], tmp_path)
+    err = check_ok(r).stderr
     # Two fits of a matrix without word names: one placeholder warning each, from rank 0 only.
     assert err.count("PlaceholderVocabularyWarning: LDA.fit: X has no word names") == 2, err
     one = LDA(n_components=3, max_iter=20, random_state=5, n_threads=1).fit(X)
@@ -858,26 +840,15 @@ COMM_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(_mpiexec() is None, reason="no mpiexec next to python or on PATH")
+@needs_mpiexec
 def test_fit_uses_the_communicator_given(data, tmp_path):
     """LDA(comm=...): the ranks of ``comm`` share a fit, not MPI.COMM_WORLD. Two ranks each
     alone draw their own seeds and train alone; together (world) they share rank 0's seed;
     COMM_SELF trains the one-rank model on each rank."""
     X = sp.csr_matrix(data["X"])
     sp.save_npz(tmp_path / "X.npz", X)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_"))}
-    cmd = [_mpiexec(), "-n", "2", sys.executable, "-c", COMM_SCRIPT, str(tmp_path / "X.npz"),
-           str(tmp_path)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"mpiexec timed out (hang?)\n{out}\n{err}")
-    assert proc.returncode == 0, err
+    check_ok(run([MPIEXEC, "-n", "2", sys.executable, "-c", COMM_SCRIPT, tmp_path / "X.npz",
+                  tmp_path], tmp_path)[0])
 
     def load(name):
         return [np.load(tmp_path / f"{name}_{rank}.npy") for rank in (0, 1)]

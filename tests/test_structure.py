@@ -155,3 +155,21 @@ def test_importing_esca_does_not_import_numba():
             "sys.exit('numba imported by: import esca' if 'numba' in sys.modules else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
+
+
+def test_help_and_topics_load_no_slow_package(tmp_path):
+    """The command line's modules import the library at their top, but what is slow or starts
+    something (Numba, gensim, matplotlib, scikit-learn, pandas, mpi4py) only where it is used:
+    ``esca --help`` (the parser of every subcommand) and ``esca topics`` load none of them."""
+    code = ("import sys, numpy as np, esca\n"
+            "from esca.cli.main import build_parser, main\n"
+            "n = np.arange(12, dtype=np.int32).reshape(2, 6)\n"
+            "esca.TopicModel(n, n.sum(1), None, list('abcdef'), [0.1, 0.1], 0.01,\n"
+            "                esca.TrainConfig(num_topics=2, iterations=1)).save(sys.argv[1])\n"
+            "build_parser().format_help()\n"
+            "assert main(['topics', sys.argv[1]]) == 0\n"
+            "slow = ('numba', 'gensim', 'matplotlib', 'sklearn', 'pandas', 'mpi4py')\n"
+            "sys.exit(' '.join(m for m in slow if m in sys.modules) or None)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.h5")], capture_output=True,
+                       text=True, check=False)
+    assert r.returncode == 0, f"loaded: {r.stderr}"
