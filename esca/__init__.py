@@ -21,7 +21,7 @@ def __getattr__(name):
     """``esca.LDA`` (:mod:`esca.estimator`), imported on first use: importing scikit-learn
     takes longer than the rest of esca, and the command line does not need it."""
     if name == "LDA":
-        from .estimator import LDA
+        from .estimator import LDA  # noqa: PLC0415 - scikit-learn is slow to import
         return LDA
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -17,6 +17,8 @@ import socket
 import tempfile
 import time
 
+import h5py
+
 from .errors import OutputIsInputError, UserError, WriteError
 
 log = logging.getLogger(__name__)
@@ -356,7 +358,6 @@ def atomic_h5(path):
         The disk is full (or any other :class:`OSError` while writing): the message names
         ``path``, the cause and the size needed; nothing is left behind.
     """
-    import h5py
     with atomic_output(path) as tmp:
         f = h5py.File(tmp, "w", driver="core", backing_store=False)
         try:

@@ -23,8 +23,7 @@ import os
 import h5py
 import numpy as np
 
-from ._h5 import (as_int, attr, check_format, damaged, dataset, open_file, read_attrs,
-                  read_vocab)
+from ._h5 import as_int, attr, check_format, damaged, dataset, open_file, read_attrs, read_vocab
 from ._io import SpaceReservation, atomic_output
 from ._version import __version__
 from .errors import UserError
@@ -654,7 +653,7 @@ def builtin_path(name="wiki250"):
     if name not in BUILTIN_NAMES:
         raise UserError(f"unknown builtin corpus '{name}' (known: "
                         + ", ".join(BUILTIN_PREFIX + n for n in BUILTIN_NAMES) + ")")
-    import gensim
+    import gensim  # noqa: PLC0415 - gensim is slow to import
     path = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data",
                         _BUILTIN_FILES[name])
     if not os.path.exists(path):
@@ -670,8 +669,8 @@ def _lee_documents(path):
     (lowercase, no accents, 2-15 letters) without gensim's English ``STOPWORDS`` and without
     words in more than half of the documents ("said", "says"; gensim's
     ``filter_extremes(no_above=0.5)``)."""
-    from gensim.parsing.preprocessing import STOPWORDS
-    from gensim.utils import simple_preprocess
+    from gensim.parsing.preprocessing import STOPWORDS  # noqa: PLC0415 - gensim is slow
+    from gensim.utils import simple_preprocess  # noqa: PLC0415 - gensim is slow
     with open(path, encoding="utf-8") as fh:
         docs = [[t for t in simple_preprocess(line, deacc=True) if t not in STOPWORDS]
                 for line in fh if line.strip()]

@@ -83,7 +83,8 @@ def optimize_alpha(alpha, topic_hist, length_hist, iterations=200, tol=1e-10):
 def optimize_beta(beta, n_wk, n_k, iterations=200, tol=1e-10):
     """Minka's fixed-point update of a symmetric topic-word prior beta.
 
-    beta <- beta sum_{k,w} [psi(n_wk + beta) - psi(beta)] / (V sum_k [psi(n_k + V beta) - psi(V beta)])
+    beta <- beta sum_{k,w} [psi(n_wk + beta) - psi(beta)]
+                 / (V sum_k [psi(n_k + V beta) - psi(V beta)])
 
     (Wallach, Mimno & McCallum, NIPS 2009; Minka 2000 with one shared parameter).
     ``n_wk`` (V, K) and ``n_k`` (K,) are the whole corpus's counts.

@@ -25,6 +25,7 @@ not depend on the thread count or on how documents are split into chunks.
 import hashlib
 import itertools
 import math
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
@@ -233,8 +234,8 @@ def _alias_tables(phi_loc, alpha, row_chunks, prob, alias, qsum):
 
 
 @njit(parallel=True, cache=True)
-def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in,
-                   seed_lo, seed_hi, token_offset, rao_blackwell, z, theta):
+def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha,  # noqa: PLR0913 - a Numba kernel
+                   sweeps, burn_in, seed_lo, seed_hi, token_offset, rao_blackwell, z, theta):
     """Collapsed Gibbs fold-in with phi fixed, O(K) per token.
 
     p(z_i = k | z_-i) ∝ (n_dk^-i + alpha_k) phi_kw  (Griffiths & Steyvers,
@@ -292,8 +293,9 @@ def _fold_in_dense(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, sweeps, burn_in
 
 
 @njit(parallel=True, cache=True)
-def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, prob, alias, qsum, sweeps,
-                    burn_in, seed_lo, seed_hi, token_offset, rao_blackwell, z, inv_z, theta):
+def _fold_in_sparse(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha,  # noqa: PLR0913 - a Numba kernel
+                    prob, alias, qsum, sweeps, burn_in, seed_lo, seed_hi, token_offset,
+                    rao_blackwell, z, inv_z, theta):
     """Collapsed Gibbs fold-in with phi fixed, O(K_d) per token (K_d = topics in the document).
 
     The same conditional as ``_fold_in_dense`` split exactly in two, as in
@@ -425,21 +427,56 @@ PROGRESS_CHUNKS = 100
 MIN_CHUNK_TOKENS = 200_000
 
 
-def fold_in_rows(phi_loc, n_alias, alpha, doc_ptr, word_loc, sweeps, burn_in, seed, sparse,
-                 token_offset=0, rao_blackwell=True, progress=None, chunk_tokens=None):
+@dataclass(frozen=True)
+class FoldInSampling:
+    """How :func:`fold_in_rows` samples: the Gibbs schedule, the seed and the kernel.
+
+    Plain values, checked by the callers (:func:`check_sweeps`, :func:`esca._checks.check_seed`).
+
+    Attributes
+    ----------
+    sweeps : int
+        Gibbs sweeps after the initialisation, >= 1.
+    burn_in : int
+        Sweeps left out of the average, 0 <= burn_in < sweeps.
+    seed : int
+        0 <= seed <= 2**63-1.
+    sparse : bool or None
+        The sparse + alias kernel (True), the dense one (False), or chosen by K (None:
+        sparse when K >= :data:`FOLD_IN_SPARSE_MIN_K`).
+    rao_blackwell : bool
+        Average each token's conditional (True, what :func:`fold_in` does) or its sampled
+        topic (False).
+    """
+
+    sweeps: int
+    burn_in: int
+    seed: int
+    sparse: bool | None = None
+    rao_blackwell: bool = True
+
+    def use_sparse(self, K):
+        """Whether the sparse kernel runs for K topics: ``sparse``, or chosen by K when None."""
+        return K >= FOLD_IN_SPARSE_MIN_K if self.sparse is None else bool(self.sparse)
+
+
+def fold_in_rows(phi_loc, n_alias, alpha, doc_ptr, word_loc, sampling, *, token_offset=0,
+                 progress=None, chunk_tokens=None):
     """theta (D, K) from the word rows ``phi_loc``; rows < ``n_alias`` get alias tables.
 
-    ``doc_ptr`` may start above 0 (a slice of a larger set of documents): token i of
-    ``word_loc`` is then keyed as token ``token_offset + i``. The documents run in
-    contiguous chunks of about ``chunk_tokens`` tokens (one chunk when None), with
-    ``progress("fold-in", done, D)`` called before the first and after each; documents are
-    independent and every random number is keyed by its token's index, so theta does not
-    depend on the chunks."""
+    ``sampling`` is a :class:`FoldInSampling`. ``doc_ptr`` may start above 0 (a slice of a
+    larger set of documents): token i of ``word_loc`` is then keyed as token
+    ``token_offset + i``. The documents run in contiguous chunks of about ``chunk_tokens``
+    tokens (one chunk when None), with ``progress("fold-in", done, D)`` called before the
+    first and after each; documents are independent and every random number is keyed by its
+    token's index, so theta does not depend on the chunks."""
     K = phi_loc.shape[1]
     D = len(doc_ptr) - 1
     doc_ptr = doc_ptr - doc_ptr[0]
     N = len(word_loc)
-    seed_lo, seed_hi = split_seed(seed)
+    sparse = sampling.use_sparse(K)
+    sweeps, burn_in, rao_blackwell = sampling.sweeps, sampling.burn_in, sampling.rao_blackwell
+    seed_lo, seed_hi = split_seed(sampling.seed)
     theta = np.empty((D, K), dtype=np.float64)
     parts = 1 if chunk_tokens is None else max(1, min(D, -(-N // max(1, chunk_tokens))))
     bounds = partition_documents(doc_ptr, parts).tolist()
@@ -557,25 +594,23 @@ def fold_in(phi, alpha, doc_ptr, word_ids, *, sweeps=50, burn_in=10, seed=0, pro
     """
     if progress is not None and chunk_tokens is None:
         chunk_tokens = max(MIN_CHUNK_TOKENS, -(-len(word_ids) // PROGRESS_CHUNKS))
-    return _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, progress=progress,
-                    chunk_tokens=chunk_tokens)
+    return _fold_in(phi, alpha, doc_ptr, word_ids, FoldInSampling(sweeps, burn_in, seed),
+                    progress=progress, chunk_tokens=chunk_tokens)
 
 
-def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse=None,
-             rao_blackwell=True, progress=None, chunk_tokens=None):
-    """:func:`fold_in` with the kernel forced (``sparse`` True/False) or chosen by K (None);
-    ``rao_blackwell=False`` averages the sampled counts instead of the conditionals."""
+def _fold_in(phi, alpha, doc_ptr, word_ids, sampling, *, progress=None, chunk_tokens=None):
+    """:func:`fold_in` with every choice of ``sampling`` (a :class:`FoldInSampling`): the kernel
+    forced (``sparse`` True/False) or chosen by K (None); ``rao_blackwell=False`` averages
+    the sampled counts instead of the conditionals."""
     phi, alpha = check_model(phi, alpha, "fold_in")
     doc_ptr, word_ids = check_documents(doc_ptr, word_ids, phi.shape[1], "fold_in")
-    sweeps, burn_in = check_sweeps(sweeps, burn_in)
-    seed = check_seed("seed", seed)
-    if sparse is None:
-        sparse = phi.shape[0] >= FOLD_IN_SPARSE_MIN_K
+    sweeps, burn_in = check_sweeps(sampling.sweeps, sampling.burn_in)
+    seed = check_seed("seed", sampling.seed)
+    sampling = replace(sampling, sweeps=sweeps, burn_in=burn_in, seed=seed)
     words, word_loc = np.unique(word_ids, return_inverse=True)
     phi_loc = word_rows(phi, words.astype(np.int64), "fold_in")
     return fold_in_rows(phi_loc, len(words), alpha, doc_ptr, word_loc.astype(np.int32).ravel(),
-                        sweeps, burn_in, seed, sparse, rao_blackwell=rao_blackwell,
-                        progress=progress, chunk_tokens=chunk_tokens)
+                        sampling, progress=progress, chunk_tokens=chunk_tokens)
 
 
 def _digest(x):

@@ -57,8 +57,8 @@ MAX_ITERATION = 2**32
 
 
 @njit(parallel=True, cache=True)
-def _left_to_right(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha, particles, resample,
-                   token_offset, seed_lo, seed_hi, out):
+def _left_to_right(doc_ptr, word_loc, chunk_ptr, phi_loc, alpha,  # noqa: PLR0913 - a Numba kernel
+                   particles, resample, token_offset, seed_lo, seed_hi, out):
     """out[d] = log p(w_d) estimated left to right with ``particles`` particles (Wallach et al.,
     ICML 2009, Algorithm 3); O(R N_d K) per document, O(R N_d^2 K) with ``resample``.
 

@@ -5,9 +5,10 @@ each rank (see :class:`esca.samplers.base.ShardSampler` and
 :class:`esca.samplers.esca.EscaSampler`); :func:`check_memory` compares the total of the
 ranks of one node with the memory available to them (the smallest of ``MemAvailable`` in
 ``/proc/meminfo``, the cgroup memory limits of Slurm's ``--mem`` or of a container, and
-``ulimit -v``, see :func:`memory_limits`) and raises a :class:`~esca.errors.UserError` that says how much would be
-needed, so that a too-large K fails at once with a clear message instead of being killed
-by the out-of-memory killer halfway through the first allocation.
+``ulimit -v``, see :func:`memory_limits`) and raises a :class:`~esca.errors.UserError`
+that says how much would be needed, so that a too-large K fails at once with a clear
+message instead of being killed by the out-of-memory killer halfway through the first
+allocation.
 
 The estimate is of the steady state (short-lived copies while a shard is sorted or
 indexed are not counted) and assumes the documents are spread evenly over the ranks; it
@@ -17,6 +18,11 @@ case, one slot per token up to V x K).
 
 import math
 import os
+
+try:
+    import resource
+except ImportError:  # not a POSIX system
+    resource = None
 
 from ._checks import check_int
 from .errors import UserError
@@ -90,7 +96,7 @@ def estimate_train_bytes(D, V, N, K, ranks=1, threads=1, *, sampler="esca", kern
     }
     if sampler == "esca":
         if kernel == "auto":
-            from .samplers.esca import SPARSE_MIN_K
+            from .samplers.esca import SPARSE_MIN_K  # noqa: PLC0415 - a Numba kernel module
             kernel = "sparse" if K >= SPARSE_MIN_K else "dense"
         if kernel == "dense":
             out["word_factor"] = 8 * VK
@@ -221,9 +227,7 @@ def _cgroup_limits():
 def _rlimit_limits():
     """[(bytes available, source)] for ``ulimit -v`` (RLIMIT_AS) and ``ulimit -d``
     (RLIMIT_DATA): the limit minus this process's VmSize or VmData."""
-    try:
-        import resource
-    except ImportError:  # not a POSIX system
+    if resource is None:
         return []
     status = {}
     for line in (_read(PROC_STATUS) or "").splitlines():

@@ -12,8 +12,9 @@ from ._checks import check_int, check_seed
 from .corpus import BUILTIN_PREFIX, Corpus, read_corpus
 from .distributed import allgather, partition_documents, rank_and_size
 from .errors import UserError
+from .export import to_gensim_dictionary
 from .infer import (
-    FOLD_IN_SPARSE_MIN_K,
+    FoldInSampling,
     check_model,
     check_sweeps,
     check_test_documents,
@@ -113,7 +114,8 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     if len(held_ids) == 0:
         raise UserError(f"{where}: no held-out tokens (every test document has fewer than "
                         "2 tokens)")
-    sparse = K >= FOLD_IN_SPARSE_MIN_K
+    sampling = FoldInSampling(sweeps, burn_in, seed)
+    sparse = sampling.use_sparse(K)
     # Rows of phi_loc: the observed half's words first (they get alias tables), then the
     # words that occur only in the held-out half.
     obs_words = np.unique(obs_ids)
@@ -127,7 +129,7 @@ def document_completion(phi, alpha, test, *, sweeps=50, burn_in=10, seed=0, comm
     a, b = int(bounds[rank]), int(bounds[rank + 1])
     o0, o1, h0, h1 = obs_ptr[a], obs_ptr[b], held_ptr[a], held_ptr[b]
     theta = fold_in_rows(phi_loc, len(obs_words), alpha, obs_ptr[a:b + 1], row[obs_ids[o0:o1]],
-                         sweeps, burn_in, seed, sparse, token_offset=o0)
+                         sampling, token_offset=o0)
     per_doc = np.empty(b - a)
     _doc_loglik(theta, phi_loc, held_ptr[a:b + 1] - h0, row[held_ids[h0:h1]], per_doc)
     if size > 1:
@@ -189,7 +191,6 @@ def coherence(model, measure, *, corpus=None, texts=None, topn=10):
     ValueError
         From gensim, on an unknown ``measure`` or when the input it needs is missing.
     """
-    from .export import to_gensim_dictionary
     return topic_coherence(model.topics(topn), to_gensim_dictionary(model), measure,
                            corpus=None if corpus is None else bag_of_words(corpus), texts=texts)
 
@@ -219,7 +220,7 @@ def topic_coherence(topics, dictionary, measure, *, corpus=None, texts=None):
     ValueError
         From gensim, on an unknown ``measure`` or when the input it needs is missing.
     """
-    from gensim.models.coherencemodel import CoherenceModel
+    from gensim.models.coherencemodel import CoherenceModel  # noqa: PLC0415 - gensim is slow
     kwargs = {"texts": texts} if texts is not None else {"corpus": corpus}
     cm = CoherenceModel(topics=topics, dictionary=dictionary, coherence=measure,
                         topn=len(topics[0]), **kwargs)
@@ -229,8 +230,9 @@ def topic_coherence(topics, dictionary, measure, *, corpus=None, texts=None):
 
 def bag_of_words(corpus):
     """The corpus as gensim bag-of-words: per document, sorted (word id, count) pairs of int."""
-    return [list(zip(*(x.tolist() for x in np.unique(corpus.word_ids[a:b], return_counts=True))))
-            for a, b in zip(corpus.doc_ptr[:-1], corpus.doc_ptr[1:])]
+    return [list(zip(*(x.tolist() for x in np.unique(corpus.word_ids[a:b], return_counts=True)),
+                     strict=True))
+            for a, b in zip(corpus.doc_ptr[:-1], corpus.doc_ptr[1:], strict=True)]
 
 
 def evaluate_model(model, test=None, *, train_corpus=None, texts=None, topn=10, sweeps=50,

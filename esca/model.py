@@ -119,13 +119,13 @@ def phi_from_counts(n_kw, beta):
     once, when it is first imported: ``esca train --threads`` sets it after ``import
     esca``, so nothing imported by ``esca`` itself may import Numba.
     """
-    from .infer import phi_from_counts as phi
+    from .infer import phi_from_counts as phi  # noqa: PLC0415 - a Numba kernel module
     return phi(n_kw, beta)
 
 
 def fold_in(*args, **kwargs):
     """:func:`esca.infer.fold_in`, imported on first use (see :func:`phi_from_counts`)."""
-    from .infer import fold_in as fold
+    from .infer import fold_in as fold  # noqa: PLC0415 - a Numba kernel module
     return fold(*args, **kwargs)
 
 
@@ -167,8 +167,8 @@ class TopicModel:
         the source before ``esca prepare``), when the corpus had one.
     """
 
-    def __init__(self, n_kw, n_k, n_dk, vocab, alpha, beta, config, log=None, word_df=None,
-                 info=None, z=None, labels=None, doc_index=None):
+    def __init__(self, n_kw, n_k, n_dk, vocab, alpha, beta, config,  # noqa: PLR0913 - public API
+                 log=None, word_df=None, info=None, z=None, labels=None, doc_index=None):
         self.n_kw = np.asarray(n_kw, dtype=np.int32)
         self.n_k = np.asarray(n_k, dtype=np.int64)
         self.n_dk = None if n_dk is None else np.asarray(n_dk, dtype=np.int32)
@@ -335,7 +335,7 @@ class TopicModel:
         k = self._topic(topic)
         ids = top_word_ids(self.n_kw[k], n)
         p = (self.n_kw[k, ids] + self.beta) / (self.n_k[k] + self.num_words * self.beta)
-        return [(self.vocab[i], float(x)) for i, x in zip(ids, p)]
+        return [(self.vocab[i], float(x)) for i, x in zip(ids, p, strict=True)]
 
     def topics(self, n=10):
         """Top ``n`` words of every topic: K lists of str, ranked as :meth:`top_words`."""

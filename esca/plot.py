@@ -26,9 +26,15 @@ import warnings
 
 import numpy as np
 
-from ._io import (atomic_output, check_not_input, check_output_dir,
-                  check_outputs_not_inputs, output_folder)
+from ._io import (
+    atomic_output,
+    check_not_input,
+    check_output_dir,
+    check_outputs_not_inputs,
+    output_folder,
+)
 from .errors import UserError
+from .model import top_word_ids
 
 PLOT_FILES = ("loglik_iteration.png", "loglik_seconds.png", "tokens_per_s.png", "top_words.png")
 MAX_TOPICS = 20  # topics in top_words.png unless chosen with ``topics``
@@ -108,7 +114,7 @@ def _log(model, name):
 
 
 def _integer_x(ax):
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415 - slow matplotlib
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
@@ -231,14 +237,13 @@ def plot_top_words(model, path, top=10, topics=None, dpi=DPI):
     UserError
         Bad ``top`` or ``topics``.
     """
-    from .model import top_word_ids
     if int(top) < 1:
         raise UserError(f"top must be >= 1, got {top}")
     chosen = choose_topics(model.num_topics, topics)
     ncols = min(GRID_COLUMNS, len(chosen))
     nrows = math.ceil(len(chosen) / ncols)
     rows_height = (0.22 * min(top, model.num_words) + 0.9) * nrows
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: PLC0415 - slow matplotlib
     # at least 6.4 inches wide, so that one or two panels leave room for the titles
     fig = new_figure((max(3.2 * ncols, 6.4), 0.5 + max(rows_height, 2.5)))
     N = max(model.num_tokens, 1)

@@ -27,6 +27,8 @@ import math
 import sys
 import time
 
+from tqdm import tqdm
+
 from ._checks import check_int
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,6 @@ LOG_INTERVAL = 10.0
 
 
 def _tqdm(**kwargs):
-    from tqdm import tqdm
     return tqdm(dynamic_ncols=True, **kwargs)
 
 

@@ -5,6 +5,8 @@ import platform
 import socket
 import sys
 
+import h5py
+import llvmlite.binding as llvm
 import numba
 import numpy as np
 
@@ -92,8 +94,6 @@ def system_info(comm=None):
     on_node = distributed.ranks_on_node(comm)
     if comm.Get_rank() != 0:
         return None
-    import h5py
-    import llvmlite.binding as llvm
     versions = {"esca": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
                 "numba": numba.__version__, "mpi4py": _version("mpi4py"),
                 "h5py": h5py.version.version, "HDF5": h5py.version.hdf5_version}

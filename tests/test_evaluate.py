@@ -31,6 +31,12 @@ def _phi(K, V, seed, zeros=False):
     return phi
 
 
+def _fold_in(phi, alpha, doc_ptr, word_ids, sweeps, burn_in, seed, sparse, rao_blackwell=True):
+    """esca.infer's fold-in with the kernel forced and the Rao-Blackwell average switchable."""
+    sampling = infer.FoldInSampling(sweeps, burn_in, seed, sparse, rao_blackwell)
+    return infer._fold_in(phi, alpha, doc_ptr, word_ids, sampling)
+
+
 def _alpha(K, asym):
     return np.random.default_rng(K).uniform(0.05, 1.0, size=K) if asym else np.full(K, 0.3)
 
@@ -177,8 +183,8 @@ def test_completion_halves_hand_example():
 def test_fold_in_equals_reference(sparse, K, asym, zeros, sweeps, burn_in, rao_blackwell):
     c = make_random_corpus(99, D=12, V=30, max_len=40, empty_docs=(4,))
     phi, alpha = _phi(K, c.num_words, K, zeros), _alpha(K, asym)
-    theta = infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse,
-                        rao_blackwell=rao_blackwell)
+    theta = _fold_in(phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, sparse=sparse,
+                  rao_blackwell=rao_blackwell)
     ref = (naive.fold_in_sparse if sparse else naive.fold_in_dense)(
         phi, alpha, c.doc_ptr, c.word_ids, sweeps, burn_in, SEED, rao_blackwell)
     np.testing.assert_array_equal(theta, ref)
@@ -201,7 +207,7 @@ def test_fold_in_is_deterministic_and_thread_count_independent(sparse, restore_n
     phi, alpha = _phi(9, c.num_words, 4), 0.2  # a scalar alpha is accepted
 
     def run(seed):
-        return infer._fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
+        return _fold_in(phi, alpha, c.doc_ptr, c.word_ids, 6, 2, seed, sparse=sparse)
 
     numba.set_num_threads(1)
     one = run(SEED)
@@ -227,8 +233,8 @@ def test_fold_in_single_token_draws_follow_the_conditional(sparse):
     R, sweeps, burn_in = 400, 51, 1
     nsamp = sweeps - burn_in
     doc_ptr = np.arange(R + 1, dtype=np.int64) * len(doc)
-    theta = infer._fold_in(phi, alpha, doc_ptr, np.tile(doc, R), sweeps, burn_in, SEED,
-                        sparse=sparse, rao_blackwell=False)
+    theta = _fold_in(phi, alpha, doc_ptr, np.tile(doc, R), sweeps, burn_in, SEED,
+                  sparse=sparse, rao_blackwell=False)
     # theta_dk (n_d + sum alpha) - alpha_k = mean n_dk over the samples = anchors_k + P(probe = k).
     mean = theta * (len(doc) + alpha.sum()) - alpha
     observed = np.rint((mean - anchors) * nsamp).sum(axis=0)
@@ -251,8 +257,8 @@ def test_fold_in_rao_blackwell_adds_the_exact_conditional(sparse):
     phi[:, K] = c
     doc = [0, 0, 4, 2, K, 4, 4, 5, 0, 4, 5, 4]
     anchors = np.bincount([w for w in doc if w < K], minlength=K)
-    theta = infer._fold_in(phi, alpha, np.array([0, len(doc)]), np.array(doc), 3, 1, SEED,
-                        sparse=sparse)
+    theta = _fold_in(phi, alpha, np.array([0, len(doc)]), np.array(doc), 3, 1, SEED,
+                  sparse=sparse)
     probe = theta[0] * (len(doc) + alpha.sum()) - alpha - anchors
     want = (anchors + alpha) * c
     np.testing.assert_allclose(probe, want / want.sum(), rtol=1e-9, atol=1e-12)
@@ -264,8 +270,8 @@ def test_fold_in_rao_blackwell_has_lower_variance(sparse):
     the sampled counts, around the same mean."""
     phi, _, doc_ptr, word_ids = _planted(7)
     doc_ptr, word_ids = doc_ptr[:2], word_ids[:doc_ptr[1]]
-    runs = {rb: np.array([infer._fold_in(phi, 0.1, doc_ptr, word_ids, 6, 1, seed, sparse=sparse,
-                                      rao_blackwell=rb)[0] for seed in range(60)])
+    runs = {rb: np.array([_fold_in(phi, 0.1, doc_ptr, word_ids, 6, 1, seed, sparse=sparse,
+                                rao_blackwell=rb)[0] for seed in range(60)])
             for rb in (True, False)}
     var_rb, var_counts = runs[True].var(axis=0).sum(), runs[False].var(axis=0).sum()
     assert var_rb < 0.7 * var_counts
@@ -275,7 +281,7 @@ def test_fold_in_rao_blackwell_has_lower_variance(sparse):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_fold_in_recovers_planted_theta(sparse):
     phi, theta_true, doc_ptr, word_ids = _planted(2024)
-    theta = infer._fold_in(phi, 0.1, doc_ptr, word_ids, 50, 10, SEED, sparse=sparse)
+    theta = _fold_in(phi, 0.1, doc_ptr, word_ids, 50, 10, SEED, sparse=sparse)
     tv = 0.5 * np.abs(theta - theta_true).sum(axis=1)
     assert tv.mean() < 0.1
     assert tv.mean() < 0.5 * (0.5 * np.abs(0.2 - theta_true).sum(axis=1)).mean()

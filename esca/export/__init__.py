@@ -43,18 +43,39 @@ export reads the same whatever model file version it came from.
 """
 
 import os
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from ..errors import UserError
 from ..model import top_word_ids
 from ._common import doc_labels_from_corpus, document_labels
-from .csv import (CSV_PHI, CSV_THETA, CSV_TOPIC_WORDS, CSV_TOPICS, export_csv, to_dataframes,
-                  topic_labels, topics_dataframe)
+from .csv import (
+    CSV_PHI,
+    CSV_THETA,
+    CSV_TOPIC_WORDS,
+    CSV_TOPICS,
+    export_csv,
+    to_dataframes,
+    topic_labels,
+    topics_dataframe,
+)
 from .gensim import GENSIM_DICTIONARY, GENSIM_MODEL, export_gensim, to_gensim, to_gensim_dictionary
-from .mallet import (MALLET_DOC_TOPICS, MALLET_NUM_WORDS, MALLET_TOPIC_KEYS, MALLET_TOPIC_LABELS,
-                     export_mallet, mallet_topic_keys, write_mallet_doc_topics)
-from .pyldavis import (PYLDAVIS_TERMS, export_pyldavis, import_pyldavis, pyldavis_html,
-                       pyldavis_prepare)
+from .mallet import (
+    MALLET_DOC_TOPICS,
+    MALLET_NUM_WORDS,
+    MALLET_TOPIC_KEYS,
+    MALLET_TOPIC_LABELS,
+    export_mallet,
+    mallet_topic_keys,
+    write_mallet_doc_topics,
+)
+from .pyldavis import (
+    PYLDAVIS_TERMS,
+    export_pyldavis,
+    import_pyldavis,
+    pyldavis_html,
+    pyldavis_prepare,
+)
 
 
 class ExportFormat(NamedTuple):
@@ -121,7 +142,9 @@ EXPORT_FORMATS = tuple(FORMATS)
 
 
 def export_model(model, fmt, out, *, num_words=None, doc_labels=None, protect=()):
-    """Export ``model`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`, see :data:`FORMATS`) to ``out``.
+    """Export ``model`` in format ``fmt`` to ``out``.
+
+    ``fmt`` is one of :data:`EXPORT_FORMATS` (see :data:`FORMATS`).
 
     Parameters
     ----------

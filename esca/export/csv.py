@@ -40,7 +40,7 @@ def to_dataframes(model, doc_labels=None):
     UserError
         If the model holds no ``n_dk`` or ``doc_labels`` has the wrong length.
     """
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas is slow to import
     require_theta(model, CSV_THETA)
     labels = topic_labels(model.num_topics)
     theta = pd.DataFrame(model.theta, columns=labels,
@@ -57,7 +57,7 @@ def topics_dataframe(model, num_words=CSV_TOPIC_WORDS):
     ``top_words`` is the topic's ``num_words`` top words (by n_kw, ties by lower
     word id) joined by spaces; ``label`` is "" for an unlabelled topic.
     """
-    import pandas as pd
+    import pandas as pd  # noqa: PLC0415 - pandas is slow to import
     N = max(model.num_tokens, 1)
     return pd.DataFrame({"topic": np.arange(model.num_topics), "label": model.labels,
                          "tokens": model.n_k, "share": model.n_k / N,

@@ -16,7 +16,7 @@ def to_gensim_dictionary(model):
     Document frequencies come from ``model.word_df`` when present; collection
     frequencies are the column sums of ``n_kw``.
     """
-    from gensim.corpora import Dictionary
+    from gensim.corpora import Dictionary  # noqa: PLC0415 - gensim is slow to import
     d = Dictionary()
     d.token2id = {w: i for i, w in enumerate(model.vocab)}
     cfs = model.n_kw.sum(axis=0, dtype=np.int64)
@@ -52,7 +52,7 @@ def to_gensim(model, dictionary=None):
     -------
     gensim.models.LdaModel
     """
-    from gensim.models import LdaModel
+    from gensim.models import LdaModel  # noqa: PLC0415 - gensim is slow to import
     if dictionary is None:
         dictionary = to_gensim_dictionary(model)
     lda = LdaModel(id2word=dictionary, num_topics=model.num_topics, alpha=model.alpha.copy(),

@@ -26,8 +26,8 @@ def import_pyldavis():
         If pyLDAvis is not installed: ``pip install 'esca-lda[viz]'``.
     """
     try:
-        import pyLDAvis
-        import pyLDAvis.urls
+        import pyLDAvis  # noqa: PLC0415 - optional, slow to import
+        import pyLDAvis.urls  # noqa: PLC0415 - optional, slow to import
     except ImportError:
         raise UserError(_PYLDAVIS_MISSING) from None
     return pyLDAvis

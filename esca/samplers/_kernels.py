@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
+from scipy.special import gammaln
 
 from ..rng import STREAM_INIT, pair_uniform, token_uniform
 
@@ -219,7 +220,6 @@ def loglik_docs(doc_ptr, n_dk, alpha):
     _lgamma_rows_docs(n_dk, alpha, rows)
     asum = float(alpha.sum())
     lens = np.diff(doc_ptr).astype(np.float64)
-    from scipy.special import gammaln
     const = math.lgamma(asum) - float(gammaln(alpha).sum())
     return float(rows.sum() - gammaln(lens + asum).sum() + D * const)
 
@@ -277,7 +277,8 @@ def vose_alias(p, m, scale, small, large, prob, alias, off):
 
 @njit(inline="always", cache=True)
 def alias_draw(u, m, prob, alias, off):
-    """Index in 0..m-1 from one uniform u in [0, 1): bucket int(u m), its fraction picks the side."""
+    """Index in 0..m-1 from one uniform u in [0, 1): bucket int(u m), its fraction picks the
+    side."""
     r = u * m
     b = np.int64(r)
     if b >= m:
@@ -288,7 +289,8 @@ def alias_draw(u, m, prob, alias, off):
 @njit(parallel=True, cache=True)
 def word_alias_tables(n_wk, n_k, alpha, beta, word_chunks, wa_ptr, wa_nnz, wa_topic, wa_count,
                       wa_prob, wa_alias, qw):
-    """Sparse per-word lists of the nonzero n_wk, with alias tables of alpha_k n_wk / (n_k + V beta).
+    """Sparse per-word lists of the nonzero n_wk, with alias tables of
+    alpha_k n_wk / (n_k + V beta).
 
     Word w's entries are ``wa_*[wa_ptr[w] : wa_ptr[w] + wa_nnz[w]]``
     (``wa_ptr`` reserves min(n_w, K) slots, n_w = tokens of w in the corpus,
@@ -360,8 +362,8 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
     samplers sort each document's tokens by word) by walking the shorter
     of the document's topic list and the word's nonzero list and looking
     the other side up in a dense row (no branches: a topic missing on the
-    other side gets weight 0). Its cumulative sums are bisected. Tables frozen for the sweep make all
-    four parts exact, so no Metropolis-Hastings correction is needed. One
+    other side gets weight 0). Its cumulative sums are bisected. Tables frozen for the sweep
+    make all four parts exact, so no Metropolis-Hastings correction is needed. One
     uniform per token (its half of Philox block ``(token_start + i) // 2``)
     picks the part and, rescaled, the topic within it. The document's old
     ``n_dk`` row is read into the thread's buffers before it is
@@ -443,7 +445,8 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
 
 @njit(parallel=True, cache=True)
 def sort_within_documents(doc_ptr, word_ids):
-    """Sort each document's word ids in place, so that equal words form runs (order is free in LDA)."""
+    """Sort each document's word ids in place, so that equal words form runs (order is free
+    in LDA)."""
     for d in prange(len(doc_ptr) - 1):
         word_ids[doc_ptr[d]:doc_ptr[d + 1]].sort()
 

@@ -113,5 +113,5 @@ class EscaSampler(ShardSampler):
         kern.esca_sweep_sparse(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
                                self.n_wk, self.n_k, self.beta, self.wa_ptr, self.wa_nnz,
                                self.wa_topic, self.wa_count, self.wa_prob, self.wa_alias, self.qw,
-                               self.g_prob, self.g_alias, gsum, self.token_start, self.seed_lo, self.seed_hi,
-                               iteration, self.stream)
+                               self.g_prob, self.g_alias, gsum, self.token_start,
+                               self.seed_lo, self.seed_hi, iteration, self.stream)
