@@ -120,7 +120,7 @@ def count_words(word_ids, z, n_wk, n_k):
 
 
 @njit(parallel=True, cache=True)
-def esca_sweep(doc_ptr, word_ids, z, n_dk_old, n_dk_new, n_wk, n_k, alpha, beta, exclude,
+def esca_sweep(doc_ptr, word_ids, z, n_dk_old, n_dk_new, n_wk, n_k, alpha, beta, exclude,  # noqa: PLR0913, E501 - kernel
                seed_lo, seed_hi, iteration, stats):
     """One ESCA sweep from stale counts; writes z and n_dk_new; stats[d] = (sum over the
     document's tokens of q(z_old)/Z_q, of (q(z_old) - p(z_old))/Z_q)."""
@@ -159,7 +159,7 @@ def esca_sweep(doc_ptr, word_ids, z, n_dk_old, n_dk_new, n_wk, n_k, alpha, beta,
 
 
 @njit(parallel=True, cache=True)
-def block_pass(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, d0, d1, doc_seq,
+def block_pass(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, d0, d1, doc_seq,  # noqa: PLR0913 - kernel
                seed_lo, seed_hi, iteration):
     """Draw the tokens of documents d0..d1 from n_wk, n_k (the counts of the earlier blocks)
     and, with ``doc_seq``, each document's topics drawn so far; writes z and n_dk rows."""
@@ -290,7 +290,7 @@ def run_dense(train, test, variant, K, iterations, alpha, beta, seed):
     first = 1
     if blocks:
         bounds = block_bounds(doc_ptr, blocks)
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             block_pass(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha_v, beta, a, b, doc_seq,
                        lo, hi, 1)
             add_words(word_ids, z, doc_ptr[a], doc_ptr[b], n_wk, n_k)
@@ -404,7 +404,7 @@ def cmd_report(args):
     lines = ["| corpus | variant | alpha | seed | ppl @1 | ppl @10 | ppl @20 | ppl @end (it) | "
              "@20 vs cgs | @end vs cgs | LL/token @10 | u_mass | c_npmi | reject @end |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, runs in sorted(by_corpus.items()):
+    for _name, runs in sorted(by_corpus.items()):
         if args.coherence or any("u_mass" not in r for r in runs):
             coherences(runs)
             for r in runs:
@@ -416,7 +416,7 @@ def cmd_report(args):
                     key=lambda p: (p[0], -p[1]))
     fig = new_figure((6.0 * len(panels), 4.8))
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (name, alpha) in zip(axes, panels):
+    for ax, (name, alpha) in zip(axes, panels, strict=True):
         runs = sorted((r for r in by_corpus[name] if r["alpha"] == alpha),
                       key=lambda r: (r["seed"], r["variant"] != "cgs", r["variant"] != "esca",
                                      r["tag"]))
@@ -429,7 +429,8 @@ def cmd_report(args):
             ll10 = next((x["loglik_per_token"] for x in r["curve"] if x["iteration"] == 10),
                         math.nan)
             rej = r["curve"][-1].get("reject", math.nan)
-            lines.append(f"| {name} | {r['variant']} | {r['alpha']:g} | {r['seed']} | {at(r, 1):,.0f} | "
+            lines.append(f"| {name} | {r['variant']} | {r['alpha']:g} | {r['seed']} | "
+                         f"{at(r, 1):,.0f} | "
                          f"{at(r, 10):,.0f} | {at(r, 20):,.0f} | {at(r, end):,.0f} ({end}) | "
                          f"{rel20:+.1%} | {rel_end:+.1%} | {ll10:.3f} | {r['u_mass']:.3f} | "
                          f"{r['c_npmi']:.4f} | {rej:.3f} |")
