@@ -8,12 +8,13 @@ import sys
 import esca
 from esca._checks import check_int
 from esca._io import check_not_input, check_output_dir, check_output_file
+from esca.checkpoint import last_checkpoint
 from esca.config import CheckpointPolicy, TrainConfig
-from esca.errors import Interrupted, UserError, WriteError
+from esca.errors import CheckpointWriteError, Interrupted, ResumeError, UserError, WriteError
 from esca.progress import TrainProgress
-from esca.train import last_checkpoint_note
 
 from ._common import isatty, show_progress_bar
+from .topics import print_topics
 
 #: The options that set a field of :class:`esca.TrainConfig` (its field names). Their parser
 #: default is None, so that only the ones the user gave reach :func:`esca.train` (the
@@ -178,13 +179,16 @@ def run(args):
                            progress=_progress(args), **settings)
     except Interrupted as e:
         raise _stopped(e) from None
+    except ResumeError as e:  # names resume= and checkpoints.directory: say the flags
+        raise e.named("--resume", "--checkpoint-dir") from e
+    except CheckpointWriteError as e:  # says resume=DIR, iterations=N: say the command
+        raise e.named(_resume_command(e.directory, e.iterations)) from e
     if model is None:  # not rank 0
         return 0
     if args.out:
         _save(model, args.out, ckpt_dir, model.config.iterations)
         print(f"wrote {args.out}")
     if args.top > 0:
-        from .topics import print_topics
         print_topics(model, args.top)
     return 0
 
@@ -228,8 +232,15 @@ def _save(model, out, ckpt_dir, iterations):
                 from failed
     else:
         note = "the trained model was not saved"
-    raise WriteError(f"{failed}; {note}; {last_checkpoint_note(ckpt_dir, iterations)}") \
-        from failed
+    raise CheckpointWriteError(cause=f"{failed}; {note}", directory=ckpt_dir,
+                               iterations=iterations, last=last_checkpoint(ckpt_dir),
+                               resume_with=_resume_command(ckpt_dir, iterations),
+                               path=failed.path) from failed
+
+
+def _resume_command(directory, iterations):
+    """``esca train --resume DIR -n N``: how to continue from the checkpoints in DIR."""
+    return f"esca train --resume {directory} -n {iterations}"
 
 
 #: Printed on standard error (by rank 0) when training starts without --out.

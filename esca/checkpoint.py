@@ -70,8 +70,8 @@ from ._h5 import as_int, check_format, damaged, open_file, peek_attrs, read_attr
 from ._io import atomic_h5, check_output_dir
 from ._version import __version__
 from .config import TrainConfig
-from .corpus import BUILTIN_PREFIX, open_corpus, read_corpus
-from .errors import UserError
+from .corpus import BUILTIN_PREFIX, Corpus, open_corpus, read_corpus
+from .errors import ResumeError, UserError
 
 log = logging.getLogger("esca")
 
@@ -82,6 +82,8 @@ READABLE_VERSIONS = (1, 2)
 #: Settings that may differ between a checkpoint and its resumed run (they do not change the
 #: result): the total iterations, the threads and how often the log-likelihood is logged.
 FREE_SETTINGS = ("iterations", "threads", "eval_every")
+#: What checkpoints and models store as the corpus of a run on an in-memory corpus.
+IN_MEMORY_CORPUS = "<in-memory corpus>"
 _NAME = re.compile(r"^checkpoint-(\d{9})\.h5$")
 
 
@@ -98,6 +100,24 @@ def list_checkpoints(directory):
         if m:
             found.append((int(m.group(1)), path))
     return sorted(found, reverse=True)
+
+
+def last_checkpoint(directory):
+    """The newest checkpoint file in ``directory`` (by its name, not loaded), for a message.
+
+    Returns
+    -------
+    tuple of (int, str) or None
+        (iteration, path); None if ``directory`` is not a folder or holds no checkpoint.
+    """
+    found = list_checkpoints(directory) if directory and os.path.isdir(directory) else []
+    return found[0] if found else None
+
+
+def corpus_name(source):
+    """How checkpoints, models and messages name a training corpus: its path as given,
+    ``builtin:NAME``, or :data:`IN_MEMORY_CORPUS` for an :class:`esca.Corpus`."""
+    return IN_MEMORY_CORPUS if isinstance(source, Corpus) else str(source)
 
 
 def corpus_checksum(corpus):
@@ -223,7 +243,7 @@ def metadata_checksum(attrs, log_records):
             h.update(json.dumps([k, _plain(attrs[k])], sort_keys=True).encode("utf-8") + b"\n")
     for k in sorted(log_records):
         a = np.ascontiguousarray(log_records[k])
-        h.update(f"log/{k} {a.dtype.str} {a.shape}\n".encode("utf-8"))
+        h.update(f"log/{k} {a.dtype.str} {a.shape}\n".encode())
         h.update(a.tobytes())
     return h.hexdigest()
 
@@ -448,8 +468,10 @@ def check_fresh_folder(directory, identity):
 
     Raises
     ------
-    UserError
-        Naming the folder, whose run its checkpoints belong to and what to do.
+    esca.errors.ResumeError
+        Naming the folder, whose run its checkpoints belong to and what to do (continue
+        with ``resume=``, or use another ``checkpoints.directory``); reason ``OTHER_RUN``,
+        ``UNREADABLE`` or ``SAME_RUN``.
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -462,23 +484,31 @@ def check_fresh_folder(directory, identity):
     unreadable = [(it, p) for it, p, i in ids if i is None]
     if others:
         it, p = others[0]
-        raise UserError(f"checkpoint folder {directory} holds checkpoints of another run "
-                        f"(newest {_describe(p)}, iteration {it}): continue that run with "
-                        f"--resume {directory}, or use a new --checkpoint-dir (a new run would "
-                        "overwrite and delete them)")
+        raise ResumeError(reason=ResumeError.OTHER_RUN, directory=directory,
+                          checkpoint=_describe(p), iteration=it)
     if unreadable:
-        raise UserError(f"checkpoint folder {directory} holds checkpoint files that cannot be "
-                        f"read ({', '.join(os.path.basename(p) for _, p in unreadable)}): move "
-                        "them away or use a new --checkpoint-dir")
-    raise UserError(f"checkpoint folder {directory} already holds checkpoints of this same "
-                    f"run (up to iteration {found[0][0]}): continue it with --resume "
-                    f"{directory}, or use a new --checkpoint-dir to start it over (a new run "
-                    "would overwrite them)")
+        raise ResumeError(reason=ResumeError.UNREADABLE, directory=directory,
+                          files=[os.path.basename(p) for _, p in unreadable])
+    raise ResumeError(reason=ResumeError.SAME_RUN, directory=directory, iteration=found[0][0])
 
 
 def check_resume_folder(directory, identity, first, last):
     """Refuse to continue a run into ``directory`` when it would overwrite a checkpoint of
-    another run (one numbered ``first`` .. ``last``); warn about the others, which are kept.
+    another run (one numbered ``first`` .. ``last``); the others are kept.
+
+    Parameters
+    ----------
+    directory : str
+        The checkpoint folder of the continued run (it need not exist).
+    identity : str
+        :func:`run_identity` of the continued run.
+    first, last : int
+        The iterations the run will make.
+
+    Raises
+    ------
+    esca.errors.ResumeError
+        Reason ``WOULD_OVERWRITE``, naming the folder and the checkpoint of the other run.
     """
     directory = os.fspath(directory)
     if not os.path.isdir(directory):
@@ -487,9 +517,8 @@ def check_resume_folder(directory, identity, first, last):
     clash = [(it, p) for it, p in others if first <= it <= last]
     if clash:
         it, p = clash[-1]
-        raise UserError(f"checkpoint folder {directory} holds {_describe(p)} of another run, "
-                        f"which continuing this run to iteration {last} could overwrite: move "
-                        "it away or give another --checkpoint-dir")
+        raise ResumeError(reason=ResumeError.WOULD_OVERWRITE, directory=directory,
+                          checkpoint=_describe(p), iteration=last)
 
 
 def load_latest(directory):

@@ -171,6 +171,148 @@ class OutputIsInputError(UserError):
                                   self.member)
 
 
+def _given(option, value):
+    """``--resume ck`` for a flag, ``resume=ck`` for a parameter."""
+    return f"{option} {value}" if option.startswith("-") else f"{option}={value}"
+
+
+class ResumeError(UserError):
+    """A run refused because of its checkpoints; the message says how to go on.
+
+    Raised by :func:`esca.train` for a checkpoint folder that a run must not write into, and
+    for a model that only checkpoints could have continued. The message names the library's
+    parameters (``resume=DIR``, ``checkpoints.directory``); ``esca train`` re-raises it naming
+    its flags (``--resume DIR``, ``--checkpoint-dir``) with :meth:`named`. A
+    :class:`UserError`.
+
+    Parameters
+    ----------
+    message : str, optional
+        A finished message, without fields (how :func:`esca.distributed.agree` re-raises the
+        error on the other ranks); otherwise give ``reason`` and its fields.
+    reason : str
+        :data:`OTHER_RUN`: ``directory`` holds checkpoints of another run, the newest
+        ``checkpoint`` (a description of the file) at ``iteration``; :data:`UNREADABLE`:
+        the checkpoint ``files`` (names) there cannot be read; :data:`SAME_RUN`: it holds
+        this run's own checkpoints up to ``iteration`` (a new run would overwrite them);
+        :data:`WOULD_OVERWRITE`: continuing the run to ``iteration`` could overwrite
+        ``checkpoint`` of another run there; :data:`MODEL_WITHOUT_Z`: the cgs model ``path``
+        stores no ``z`` (an older esca wrote it), which a collapsed Gibbs sweep needs.
+    directory, checkpoint, path : str, optional
+    iteration : int, optional
+    files : sequence of str, optional
+    resume_option, directory_option : str
+        How the message names the ``resume`` argument and the checkpoint folder: parameters
+        (``"resume"``: ``resume=DIR``) or flags (``"--resume"``: ``--resume DIR``).
+    """
+
+    OTHER_RUN = "other run"
+    UNREADABLE = "unreadable"
+    SAME_RUN = "same run"
+    WOULD_OVERWRITE = "would overwrite"
+    MODEL_WITHOUT_Z = "model without z"
+
+    reason = directory = checkpoint = iteration = path = None
+    files = ()
+
+    def __init__(self, message=None, *, reason=None, directory=None, checkpoint=None,
+                 iteration=None, files=(), path=None, resume_option="resume",
+                 directory_option="checkpoints.directory"):
+        self.reason, self.directory, self.checkpoint = reason, directory, checkpoint
+        self.iteration, self.files, self.path = iteration, tuple(files), path
+        self.resume_option, self.directory_option = resume_option, directory_option
+        super().__init__(message if reason is None else self._message())
+
+    def _message(self):
+        d, it, new = self.directory, self.iteration, self.directory_option
+        resume = _given(self.resume_option, d)
+        if self.reason == self.OTHER_RUN:
+            return (f"checkpoint folder {d} holds checkpoints of another run (newest "
+                    f"{self.checkpoint}, iteration {it}): continue that run with {resume}, or "
+                    f"use a new {new} (a new run would overwrite and delete them)")
+        if self.reason == self.UNREADABLE:
+            return (f"checkpoint folder {d} holds checkpoint files that cannot be read "
+                    f"({', '.join(self.files)}): move them away or use a new {new}")
+        if self.reason == self.SAME_RUN:
+            return (f"checkpoint folder {d} already holds checkpoints of this same run (up to "
+                    f"iteration {it}): continue it with {resume}, or use a new {new} to start "
+                    "it over (a new run would overwrite them)")
+        if self.reason == self.WOULD_OVERWRITE:
+            return (f"checkpoint folder {d} holds {self.checkpoint} of another run, which "
+                    f"continuing this run to iteration {it} could overwrite: move it away or "
+                    f"give another {new}")
+        if self.reason == self.MODEL_WITHOUT_Z:
+            return (f"model {self.path} is a cgs model without every token's topic (z), which "
+                    "a collapsed Gibbs sweep needs: it was written before esca stored z; train "
+                    f"it again (or use {new} and {self.resume_option})")
+        raise ValueError(f"unknown reason {self.reason!r}")
+
+    def named(self, resume_option, directory_option):
+        """The same error naming the options ``resume_option`` and ``directory_option`` (the
+        CLI's flags, ``"--resume"`` and ``"--checkpoint-dir"``); itself when it has no
+        fields (built from a message)."""
+        if self.reason is None:
+            return self
+        return ResumeError(reason=self.reason, directory=self.directory,
+                           checkpoint=self.checkpoint, iteration=self.iteration,
+                           files=self.files, path=self.path, resume_option=resume_option,
+                           directory_option=directory_option)
+
+
+class CheckpointWriteError(WriteError):
+    """A write failed (a full disk) while checkpoints were kept; says which checkpoint is left
+    and how to continue from it.
+
+    The message is ``CAUSE; the last checkpoint, PATH (iteration I), is intact; free space
+    and resume with: RESUME_WITH`` (or ``CAUSE; no checkpoint in DIRECTORY yet``).
+    :func:`esca.train` says ``resume=DIRECTORY, iterations=N``; ``esca train`` re-raises it
+    with its command line (:meth:`named`). A :class:`WriteError` (exit status 74).
+
+    Parameters
+    ----------
+    message : str, optional
+        A finished message, without fields (how :func:`esca.distributed.agree` re-raises the
+        error on the other ranks); otherwise give ``cause`` and the fields.
+    cause : str
+        What failed (the message of the failed write).
+    directory : str
+        The checkpoint folder.
+    iterations : int
+        The run's total iterations.
+    last : tuple of (int, str) or None
+        The newest checkpoint left in ``directory``, (iteration, path)
+        (:func:`esca.checkpoint.last_checkpoint`); None if there is none.
+    resume_with : str, optional
+        How to continue (default ``resume=DIRECTORY, iterations=N``).
+    path : str, optional
+        The file that could not be written.
+    """
+
+    cause = directory = iterations = last = resume_with = None
+
+    def __init__(self, message=None, *, cause=None, directory=None, iterations=None, last=None,
+                 resume_with=None, path=None):
+        self.cause, self.directory, self.iterations, self.last = cause, directory, iterations, last
+        self.path = path
+        if cause is not None:
+            self.resume_with = resume_with or f"resume={directory}, iterations={iterations}"
+            if last is None:
+                message = f"{cause}; no checkpoint in {directory} yet"
+            else:
+                message = (f"{cause}; the last checkpoint, {last[1]} (iteration {last[0]}), is "
+                           f"intact; free space and resume with: {self.resume_with}")
+        super().__init__(message)
+
+    def named(self, resume_with):
+        """The same error saying ``resume_with`` (the CLI's command line); itself when it has
+        no fields (built from a message)."""
+        if self.cause is None:
+            return self
+        return CheckpointWriteError(cause=self.cause, directory=self.directory,
+                                    iterations=self.iterations, last=self.last,
+                                    resume_with=resume_with, path=self.path)
+
+
 class PlaceholderVocabularyWarning(UserWarning):
     """A model whose words are the placeholder names ``x0``, ``x1``, ... ``x{V-1}``.
 

@@ -13,13 +13,14 @@ import time
 import numpy as np
 
 from . import distributed
-from .checkpoint import FREE_SETTINGS as _FREE_ON_RESUME
 from .checkpoint import (
     Checkpoint,
     check_fresh_folder,
     check_resume_folder,
-    list_checkpoints,
-    locate_corpus,
+    corpus_checksum,
+    corpus_file_checksum,
+    corpus_name,
+    last_checkpoint,
     run_identity,
     write_checkpoint,
 )
@@ -32,10 +33,18 @@ from .corpus import (
     read_doc_ptr,
     slice_corpus,
 )
-from .errors import Interrupted, UserError, WriteError
+from .errors import CheckpointWriteError, Interrupted, UserError, WriteError
 from .memory import check_memory
 from .model import LOG_FIELDS, TopicModel
 from .progress import TrainProgress
+from .resume import (
+    check_corpus_shape,
+    earlier_log,
+    load_state,
+    locate_corpus,
+    restore,
+    resume_config,
+)
 
 log = logging.getLogger("esca")
 
@@ -169,13 +178,10 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
         config = TrainConfig(**settings) if config is None else \
             dataclasses.replace(config, **settings)
     else:
-        ckpt = distributed.agree(comm, _load_state, resume, comm)
-        config = _resume_config(ckpt, config, settings)
+        ckpt = distributed.agree(comm, load_state, resume, comm)
+        config = resume_config(ckpt, config, settings)
         if corpus is None:
-            if ckpt.corpus is None:
-                raise UserError(f"model {ckpt.path} was trained on an in-memory corpus: pass "
-                                "that corpus to continue it")
-            corpus = distributed.agree(comm, _locate_corpus, ckpt, comm)
+            corpus = distributed.agree(comm, locate_corpus, ckpt, comm)
     nthreads, source, shard, (D, V, N) = distributed.agree(comm, _setup, config, corpus, comm)
     _same_corpus(comm, source)  # before anything is exchanged
     K = config.num_topics
@@ -186,17 +192,17 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
     if rank == 0:
         _warn_oversubscribed(nthreads, on_node)
     if ckpt is not None:
-        distributed.agree(comm, _check_corpus_shape, ckpt, source, shard, (D, V, N))
+        distributed.agree(comm, check_corpus_shape, ckpt, source, shard, (D, V, N))
     corpus_sha = distributed.agree(comm, _corpus_sha, source, ckpt, comm)
     if policy.directory is not None and (policy.every or handle_signals):
         distributed.agree(comm, _check_checkpoint_dir, policy.directory, config, corpus_sha,
                           ckpt, comm)
 
     from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
-    from .samplers import SAMPLERS
+    from .samplers import SAMPLERS  # noqa: PLC0415 - Numba kernels load on first use
     if rank == 0:
         log.info("training %s on %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) "
-                 "x %d thread(s)%s", config.sampler, _name(source), D, V, N, K,
+                 "x %d thread(s)%s", config.sampler, corpus_name(source), D, V, N, K,
                  _fmt_alpha(config.alpha), config.beta, config.seed, size, nthreads,
                  " (the cgs sweep itself is sequential)" if config.sampler == "cgs" else "")
     run = _Run(sampler=SAMPLERS[config.sampler](shard, config, nthreads), shard=shard,
@@ -209,9 +215,9 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
         s.initialize()
         exchange.sync_counts(comm, s)
     else:
-        distributed.agree(comm, _restore, s, ckpt, shard, comm)
+        distributed.agree(comm, restore, s, ckpt, shard, comm)
         first = ckpt.iteration + 1
-        run.records.update(_earlier_log(ckpt.log, ckpt.iteration))
+        run.records.update(earlier_log(ckpt.log, ckpt.iteration))
         if rank == 0:
             log.info("%s from %s at iteration %d of %d",
                      "continuing" if ckpt.kind == "model" else "resumed", ckpt.path,
@@ -313,16 +319,17 @@ def _checkpoint(run, policy, it):
     def write():
         if comm.Get_rank() != 0:
             return None
-        state = Checkpoint(iteration=it, config=run.config, corpus=_name(run.source),
+        state = Checkpoint(iteration=it, config=run.config, corpus=corpus_name(run.source),
                            corpus_sha256=run.corpus_sha, z=z.ravel(), n_dk=n_dk,
                            n_kw=s.n_wk.T, n_k=s.n_k, alpha=s.alpha, beta=s.beta,
                            log=run.records, ranks=comm.Get_size())
         try:
             path = write_checkpoint(policy.directory, state, keep=policy.keep)
         except WriteError as e:  # a full disk: stop every rank; older checkpoints stay
-            raise WriteError(f"{e}; "
-                             f"{last_checkpoint_note(policy.directory, run.config.iterations)}"
-                             ) from e
+            raise CheckpointWriteError(cause=str(e), directory=policy.directory,
+                                       iterations=run.config.iterations,
+                                       last=last_checkpoint(policy.directory), path=e.path
+                                       ) from e
         log.info("checkpoint %s", path)
         return path
     return distributed.agree(comm, write)
@@ -345,34 +352,6 @@ def _stop(run, policy, it, signame, written):
     e.model, e.signal, e.iteration, e.iterations = model, signame, it, total
     e.checkpoint_dir, e.model_path = policy.directory, policy.model_on_interrupt
     raise e
-
-
-def _earlier_log(old, n):
-    """The log records of iterations 1..``n`` from an earlier log ``old`` (model or checkpoint).
-
-    ``iteration`` becomes 1..n; every other field's values go to the iterations that
-    ``old["iteration"]`` names (or 1, 2, ... without it) and are NaN where ``old`` has none
-    (a field that older esca versions did not log, or a log cut short).
-    """
-    it = np.asarray(old.get("iteration", []), dtype=np.float64).ravel()
-    rows = len(next((v for v in old.values() if np.ndim(v) == 1), []))
-    pos = np.arange(min(rows, n))
-    if len(it) == len(pos) and len(it) and np.isfinite(it).all() \
-            and np.array_equal(it, np.round(it)) and it.min() >= 1 and it.max() <= n \
-            and len(np.unique(it)) == len(it):
-        pos = it.astype(np.int64) - 1
-    out = {"iteration": list(range(1, n + 1))}
-    for k in LOG_FIELDS:
-        if k == "iteration":
-            continue
-        col = [math.nan] * n
-        v = old.get(k)
-        if v is not None and np.ndim(v) == 1 and np.asarray(v).dtype.kind in "iuf" \
-                and len(v) >= len(pos):
-            for p, x in zip(pos, v[:len(pos)]):
-                col[p] = x
-        out[k] = col
-    return out
 
 
 def _interrupted_model(run, it, path, signame):
@@ -401,18 +380,6 @@ def _interrupted_model(run, it, path, signame):
         err.model = model
         raise err from e
     return model
-
-
-def last_checkpoint_note(directory, iterations):
-    """``the last checkpoint, DIR/checkpoint-....h5 (iteration I), is intact; free space and
-    resume with: esca train --resume DIR -n N`` (or that there is none), for the message of a
-    write that failed."""
-    found = list_checkpoints(directory) if directory and os.path.isdir(directory) else []
-    if not found:
-        return f"no checkpoint in {directory} yet"
-    it, path = found[0]
-    return (f"the last checkpoint, {path} (iteration {it}), is intact; free space and resume "
-            f"with: esca train --resume {directory} -n {iterations}")
 
 
 def _iteration(it, s, config, comm, N, records, callback, report):
@@ -454,7 +421,7 @@ def _loglik(s, comm):
 def _finish(run, config=None):
     """Gather the model on rank 0 (None elsewhere); ``config``: the one it stores (default
     the run's)."""
-    from .samplers import _kernels as kern
+    from .samplers import _kernels as kern  # noqa: PLC0415 - Numba kernels, loaded on use
     s, shard, comm, source, records = run.sampler, run.shard, run.comm, run.source, run.records
     config = run.config if config is None else config
     rank, size = comm.Get_rank(), comm.Get_size()
@@ -469,7 +436,7 @@ def _finish(run, config=None):
     tables = distributed.gather(comm, s.table_bytes())
     if rank != 0:
         return None
-    info = {"corpus": _name(source), "corpus_sha256": run.corpus_sha, "D": D, "V": V, "N": N,
+    info = {"corpus": corpus_name(source), "corpus_sha256": run.corpus_sha, "D": D, "V": V, "N": N,
             "ranks": size, "threads": run.threads,
             "kernel": getattr(s, "kernel", None),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
@@ -518,7 +485,7 @@ class _SignalFlag:
 def _compiling(s):
     """Whether the first sweep of sampler ``s`` compiles its Numba kernel: this process has not
     compiled it yet and Numba's cache on disk holds no version of it for this source."""
-    from .samplers import _kernels as kern
+    from .samplers import _kernels as kern  # noqa: PLC0415 - Numba kernels, loaded on use
     kernel = getattr(s, "kernel", None)  # ESCA's dense or sparse; the CGS sampler has none
     sweep = getattr(kern, "cgs_sweep" if kernel is None else f"esca_sweep_{kernel}")
     if sweep.signatures:
@@ -541,20 +508,6 @@ def _warn_oversubscribed(threads, ranks_on_node):
                     threads, ranks_on_node, threads * ranks_on_node, cores)
 
 
-def _load_resume(directory, comm):
-    """Rank 0 picks the newest valid checkpoint; every rank then loads that file."""
-    from .checkpoint import load_checkpoint, load_latest
-    path = distributed.on_root(comm, lambda: load_latest(os.fspath(directory)).path)
-    return load_checkpoint(path)
-
-
-def _locate_corpus(ckpt, comm):
-    """The corpus to continue ``ckpt`` on (rank 0 looks, see
-    :func:`esca.checkpoint.locate_corpus`; a model's corpus as stored, else relative to the
-    model's folder), broadcast."""
-    return distributed.on_root(comm, locate_corpus, ckpt)
-
-
 def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, comm):
     """Rank 0: refuse a checkpoint folder whose checkpoints this run would overwrite (see
     :func:`esca.checkpoint.check_fresh_folder` and
@@ -568,138 +521,17 @@ def _check_checkpoint_dir(directory, config, corpus_sha, ckpt, comm):
         check_fresh_folder(directory, identity)
 
 
-def _load_state(resume, comm):
-    """The state to continue, on every rank: the ``resume`` argument of :func:`train` told
-    apart (a folder: checkpoints; another path: a model file; else a TopicModel)."""
-    if isinstance(resume, (str, os.PathLike)):
-        path = os.fspath(resume)
-        if os.path.isdir(path):
-            return _load_resume(path, comm)
-        if not os.path.exists(path):
-            raise UserError(f"resume={path}: no checkpoint folder or model file there")
-    return _load_init_model(resume, comm)
-
-
-def _resume_config(ckpt, config, settings):
-    """The checkpoint's or model's configuration with the free settings (iterations, threads,
-    eval_every) of ``config`` and ``settings`` (default: :class:`TrainConfig`'s); refuses any
-    other field of ``config``, or setting given, that differs from the checkpoint's."""
-    theirs = dataclasses.asdict(ckpt.config)
-    mine = dict(settings)
-    if config is not None:
-        config = dataclasses.replace(config, **settings)
-        mine = dataclasses.asdict(config)
-    free = {f.name: mine.get(f.name, f.default) for f in dataclasses.fields(TrainConfig)
-            if f.name in _FREE_ON_RESUME}
-    if "alpha" in mine and np.ndim(mine["alpha"]) == 0 and np.ndim(theirs["alpha"]) == 0:
-        mine["alpha"] = float(mine["alpha"])
-    bad = [f"{k}={mine[k]!r} ({ckpt.kind}: {theirs[k]!r})" for k in mine
-           if k not in _FREE_ON_RESUME and mine[k] != theirs.get(k)]
-    if bad:
-        raise UserError(f"settings conflict with {ckpt.kind} {ckpt.path}: " + ", ".join(bad))
-    new = dataclasses.replace(ckpt.config, **free)
-    if ckpt.kind == "model" and new.iterations <= ckpt.iteration:
-        raise UserError(f"iterations={new.iterations} is not more than the {ckpt.iteration} "
-                        f"iterations of model {ckpt.path} (iterations is the total: give more "
-                        f"than {ckpt.iteration})")
-    if new.iterations < ckpt.iteration:
-        raise UserError(f"iterations={new.iterations} is less than the {ckpt.iteration} "
-                        f"iterations of checkpoint {ckpt.path}")
-    return new
-
-
 def _corpus_sha(source, ckpt, comm):
     """SHA-256 of the whole corpus (rank 0 streams it), broadcast; checks it against ``ckpt``
-    (a model written before models stored it has none: :func:`_check_corpus_shape` and
-    :func:`_restore` check what it does store)."""
-    from .checkpoint import corpus_checksum, corpus_file_checksum
+    (a model written before models stored it has none: :func:`esca.resume.check_corpus_shape` and
+    :func:`esca.resume.restore` check what it does store)."""
     sha = distributed.on_root(comm, corpus_checksum if isinstance(source, Corpus) else
                               corpus_file_checksum, source)
     if ckpt is not None and ckpt.corpus_sha256 is not None and sha != ckpt.corpus_sha256:
-        raise UserError(f"corpus {_name(source)} (sha256 {sha[:16]}...) is not the corpus of "
+        raise UserError(f"corpus {corpus_name(source)} (sha256 {sha[:16]}...) is not the corpus of "
                         f"{ckpt.kind} {ckpt.path} ({ckpt.corpus}, sha256 "
                         f"{ckpt.corpus_sha256[:16]}...)")
     return sha
-
-
-def _check_corpus_shape(ckpt, source, shard, DVN):
-    """Refuse a corpus whose D, V, N or vocabulary differ from the checkpoint's or model's."""
-    theirs = (ckpt.n_dk.shape[0], ckpt.n_kw.shape[1], int(ckpt.n_k.sum()))
-    if tuple(DVN) != theirs:
-        raise UserError(f"corpus {_name(source)} (D={DVN[0]} V={DVN[1]} N={DVN[2]}) is not the "
-                        f"corpus of {ckpt.kind} {ckpt.path} (D={theirs[0]} V={theirs[1]} "
-                        f"N={theirs[2]})")
-    if ckpt.vocab is not None and list(shard.vocab) != list(ckpt.vocab):
-        bad = next(i for i, (a, b) in enumerate(zip(shard.vocab, ckpt.vocab)) if a != b)
-        raise UserError(f"corpus {_name(source)} is not the corpus of {ckpt.kind} {ckpt.path}: "
-                        f"word {bad} is {shard.vocab[bad]!r} there but {ckpt.vocab[bad]!r} in "
-                        f"the {ckpt.kind}")
-
-
-def _restore(s, ckpt, shard, comm):
-    """Put the checkpoint's or model's state into this rank's sampler (a collective call).
-
-    With ``z`` the count tables are rebuilt from it and checked against the stored ones.
-    Without (an ESCA model: its next sweep reads only the previous counts) the stored tables
-    are taken as they are, after checking them against this corpus's document lengths and
-    word counts.
-    """
-    d0 = shard.doc_start
-    n_dk = ckpt.n_dk[d0:d0 + shard.num_docs]
-    if ckpt.z is None:
-        s.restore_counts(n_dk, ckpt.n_kw.T, ckpt.n_k, ckpt.alpha, ckpt.beta)
-        n_w = np.bincount(s.word_ids, minlength=s.V).astype(np.int64)
-        distributed.allreduce_sum(comm, n_w)
-        docs_ok = distributed.sum_over_ranks(comm, int(np.array_equal(
-            n_dk.sum(axis=1, dtype=np.int64), np.diff(s.doc_ptr))))  # ranks whose documents match
-        docs_ok = docs_ok == comm.Get_size()
-        if not (docs_ok and np.array_equal(n_w, ckpt.n_kw.sum(axis=0, dtype=np.int64))):
-            raise UserError(f"{ckpt.kind} {ckpt.path}: its counts do not match the corpus's "
-                            f"{'document lengths' if not docs_ok else 'word counts'} "
-                            "(not the corpus it was trained on)")
-        return
-    a, n = shard.token_start, len(s.z)
-    s.restore(ckpt.z[a:a + n], ckpt.alpha, ckpt.beta)
-    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
-    exchange.sync_counts(comm, s)
-    if not (np.array_equal(s.n_dk, n_dk)
-            and np.array_equal(s.n_wk, ckpt.n_kw.T) and np.array_equal(s.n_k, ckpt.n_k)):
-        raise UserError(f"{ckpt.kind} {ckpt.path}: its count tables do not match its topics "
-                        "(damaged, or written for a different corpus)")
-
-
-def _load_init_model(init_model, comm):
-    """The state of ``init_model`` (a TopicModel or a model file) to continue, on every rank."""
-    path = "<in-memory model>"
-    if isinstance(init_model, (str, os.PathLike)):
-        path = os.fspath(init_model)
-        model = TopicModel.load(path)
-    else:
-        model = init_model
-        have = distributed.allgather(comm, model is not None)
-        if not have[0]:
-            raise UserError("resume must be given on rank 0")
-        if not all(have):
-            model = distributed.bcast(comm, model)
-        if not isinstance(model, TopicModel):
-            raise UserError(f"resume must be a checkpoint folder, a model file or an "
-                            f"esca.TopicModel, got {type(model).__name__}")
-    c = model.config
-    if model.n_dk is None:
-        raise UserError(f"model {path} holds no document-topic counts (n_dk): it cannot be "
-                        "trained further")
-    if model.z is None and c.sampler == "cgs":
-        raise UserError(f"model {path} is a cgs model without every token's topic (z), which "
-                        "a collapsed Gibbs sweep needs: it was written before esca stored z; "
-                        "train it again (or use --checkpoint-dir and --resume)")
-    corpus = model.info.get("corpus")
-    if corpus == "<in-memory corpus>":
-        corpus = None
-    return Checkpoint(kind="model", path=path, iteration=c.iterations, config=c,
-                      corpus=corpus, corpus_sha256=model.info.get("corpus_sha256"),
-                      z=model.z, n_dk=model.n_dk, n_kw=model.n_kw,
-                      n_k=model.n_k, alpha=model.alpha, beta=model.beta, log=model.log,
-                      ranks=model.info.get("ranks", 1), vocab=model.vocab, labels=model.labels)
 
 
 def _optimize_priors(s, comm, rank):
@@ -708,7 +540,11 @@ def _optimize_priors(s, comm, rank):
     The histograms are integers summed over ranks and n_wk is the whole corpus's, so every
     rank computes the same new priors (see :mod:`esca.hyper`).
     """
-    from .hyper import doc_topic_histograms, optimize_alpha, optimize_beta
+    from .hyper import (  # noqa: PLC0415 - scipy is slow to import
+        doc_topic_histograms,
+        optimize_alpha,
+        optimize_beta,
+    )
     local_max = int(max(s.n_dk.max(initial=0), np.diff(s.doc_ptr).max(initial=0)))
     max_count = distributed.max_over_ranks(comm, local_max)
     topic_hist, length_hist = doc_topic_histograms(s.n_dk, max_count)
@@ -724,7 +560,7 @@ def _optimize_priors(s, comm, rank):
 def _setup(config, corpus, comm):
     """Validate, partition and read this rank's shard (run under :func:`distributed.agree`)."""
     rank, size = comm.Get_rank(), comm.Get_size()
-    import numba
+    import numba  # noqa: PLC0415 - Numba loads on first use
     nthreads = config.threads or min(distributed.default_threads(comm),
                                      numba.config.NUMBA_NUM_THREADS)
     _set_threads(nthreads)
@@ -736,7 +572,7 @@ def _setup(config, corpus, comm):
         doc_ptr, V = read_doc_ptr(source)
     D, N = len(doc_ptr) - 1, int(doc_ptr[-1])
     if N == 0:
-        raise UserError(f"corpus {_name(source)} has no tokens (D={D})")
+        raise UserError(f"corpus {corpus_name(source)} has no tokens (D={D})")
     bounds = distributed.partition_documents(doc_ptr, size)
     a, b = int(bounds[rank]), int(bounds[rank + 1])
     if isinstance(source, Corpus):
@@ -753,13 +589,13 @@ def _same_corpus(comm, source):
         return
     ident = distributed.agree(comm, corpus_identity, source)
     distributed.same_on_all_ranks(
-        comm, ident, "corpora", label=_name(source),
+        comm, ident, "corpora", label=corpus_name(source),
         hint="every rank must read the same corpus: one path on a shared file system, or the "
              "same file copied to every node")
 
 
 def _set_threads(n):
-    import numba
+    import numba  # noqa: PLC0415 - Numba loads on first use
     limit = numba.config.NUMBA_NUM_THREADS
     if n > limit:
         raise UserError(f"threads={n} is more than Numba's limit of {limit} "
@@ -771,10 +607,6 @@ def _readonly(a):
     v = a.view()
     v.flags.writeable = False
     return v
-
-
-def _name(source):
-    return "<in-memory corpus>" if isinstance(source, Corpus) else str(source)
 
 
 def _fmt_alpha(alpha):

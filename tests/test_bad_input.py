@@ -677,7 +677,7 @@ CASES = [
          _all(_model("m0.h5"), _corpus()), out="m.h5"),
     Case("train-continue-old-cgs-model", "--continue a cgs model without z (older esca)",
          ("train", "c.h5", "--continue", "m0.h5", "-n", "4", "--out", "m.h5"),
-         ("cgs model without every token's topic (z)",),
+         ("cgs model without every token's topic (z)", "use --checkpoint-dir and --resume"),
          _all(_cgs_model_without_z("m0.h5"), _corpus()), out="m.h5"),
     # ---- topic labels and top documents
     Case("label-bad-syntax", "label assignment without '='", ("label", "m.h5", "sports"),
@@ -1111,7 +1111,11 @@ def test_memory_estimate_matches_the_samplers_arrays(kernel, restore_numba_threa
 # -- under mpiexec -n 2: the message once -------------------------------------------------------
 
 MPI_CASES = [c for c in CASES if c.id in ("train-word-id-equals-V", "train-alpha-nan",
-                                          "train-truncated-h5", "train-on-text-file")]
+                                          "train-truncated-h5", "train-on-text-file",
+                                          # a ResumeError re-raised without its fields on
+                                          # rank 1 (rank 0 raised it, or all ranks did)
+                                          "train-checkpoint-dir-of-another-run",
+                                          "train-continue-old-cgs-model")]
 
 
 @pytest.mark.mpi

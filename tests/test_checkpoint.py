@@ -20,12 +20,22 @@ import pytest
 
 import esca
 from esca.checkpoint import (
+    check_fresh_folder,
+    check_resume_folder,
     corpus_checksum,
     list_checkpoints,
     load_checkpoint,
     load_latest,
 )
-from esca.errors import EXIT_INTERRUPTED, Interrupted
+from esca.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_IO_ERROR,
+    CheckpointWriteError,
+    Interrupted,
+    ResumeError,
+    WriteError,
+    exit_status,
+)
 
 from helpers import SCRIPTS, assert_same_model
 
@@ -245,3 +255,78 @@ def test_interrupted_in_python_names_parameters_and_carries_the_stop(tmp_path):
                                        eval_every=0))
     assert_same_model(full, esca.train(resume=tmp_path / "m.h5", iterations=10, threads=1,
                                        eval_every=0))
+
+
+def test_checkpoint_folder_refusals_name_parameters_and_the_cli_says_flags(tmp_path):
+    """The library's refusals of a checkpoint folder name resume= and checkpoints.directory;
+    ResumeError.named says the CLI's flags instead (what esca train prints, docs/errors.md);
+    one built from its message alone (how the other ranks re-raise it) stays as it is."""
+    ck = tmp_path / "ck"
+    _train(iterations=2, checkpoints=esca.CheckpointPolicy(ck, every=2))
+    with pytest.raises(ResumeError) as info:
+        _train(iterations=2, checkpoints=esca.CheckpointPolicy(ck, every=2))
+    e = info.value
+    assert (e.reason, e.directory, e.iteration) == (ResumeError.SAME_RUN, str(ck), 2)
+    assert str(e) == (f"checkpoint folder {ck} already holds checkpoints of this same run (up "
+                      f"to iteration 2): continue it with resume={ck}, or use a new "
+                      "checkpoints.directory to start it over (a new run would overwrite them)")
+    cli = e.named("--resume", "--checkpoint-dir")
+    assert isinstance(cli, esca.UserError) and cli.reason == ResumeError.SAME_RUN
+    assert str(cli) == (f"checkpoint folder {ck} already holds checkpoints of this same run (up "
+                        f"to iteration 2): continue it with --resume {ck}, or use a new "
+                        "--checkpoint-dir to start it over (a new run would overwrite them)")
+    bare = ResumeError(str(e))
+    assert bare.named("--resume", "--checkpoint-dir") is bare and str(bare) == str(e)
+
+    with pytest.raises(ResumeError) as info:  # continuing another run over its checkpoint 2
+        check_resume_folder(str(ck), "0" * 64, 1, 4)
+    e = info.value
+    assert e.reason == ResumeError.WOULD_OVERWRITE and str(e).endswith(
+        "which continuing this run to iteration 4 could overwrite: move it away or give "
+        "another checkpoints.directory")
+    assert str(e.named("--resume", "--checkpoint-dir")).endswith("give another --checkpoint-dir")
+
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "checkpoint-000000001.h5").write_bytes(b"not HDF5")
+    with pytest.raises(ResumeError) as info:
+        check_fresh_folder(tmp_path / "junk", "0" * 64)
+    assert info.value.files == ("checkpoint-000000001.h5",)
+    assert str(info.value).endswith("move them away or use a new checkpoints.directory")
+    assert str(info.value.named("--resume", "--checkpoint-dir")).endswith(
+        "move them away or use a new --checkpoint-dir")
+
+
+def test_failed_checkpoint_write_names_parameters(tmp_path, monkeypatch):
+    """A checkpoint that cannot be written (a full disk, injected here) stops the run with a
+    CheckpointWriteError (a WriteError: exit status 74) naming the checkpoint left and how to
+    continue, with parameters; esca train says its command line instead (test_full_disk)."""
+    train_module = sys.modules["esca.train"]  # esca.train is the function
+    write = train_module.write_checkpoint
+
+    fits = {"up_to": 2}  # the checkpoints of iterations up to this one are written
+
+    def full_disk(directory, state, keep=3):
+        if state.iteration > fits["up_to"]:
+            raise WriteError(f"cannot write {directory}: no space left on device")
+        return write(directory, state, keep=keep)
+
+    monkeypatch.setattr(train_module, "write_checkpoint", full_disk)
+    ck = tmp_path / "ck"
+    with pytest.raises(CheckpointWriteError) as info:
+        _train(iterations=6, checkpoints=esca.CheckpointPolicy(ck, every=2))
+    e = info.value
+    assert exit_status(e) == EXIT_IO_ERROR
+    assert str(e) == (f"cannot write {ck}: no space left on device; the last checkpoint, "
+                      f"{ck / 'checkpoint-000000002.h5'} (iteration 2), is intact; free space "
+                      f"and resume with: resume={ck}, iterations=6")
+    assert (e.directory, e.iterations, e.last[0]) == (str(ck), 6, 2)
+    cli = e.named(f"esca train --resume {ck} -n 6")
+    assert isinstance(cli, WriteError) and str(cli) == str(e).replace(
+        f"resume={ck}, iterations=6", f"esca train --resume {ck} -n 6")
+    bare = CheckpointWriteError(str(e))
+    assert bare.named("esca train") is bare and str(bare) == str(e)
+
+    fits["up_to"] = 0
+    with pytest.raises(CheckpointWriteError, match=f"; no checkpoint in {tmp_path / 'new'} "
+                       "yet$"):
+        _train(iterations=6, checkpoints=esca.CheckpointPolicy(tmp_path / "new", every=2))

@@ -64,7 +64,8 @@ def test_new_run_refuses_a_folder_of_another_runs_checkpoints(tmp_path):
         _train(iterations=12, seed=5, checkpoints=esca.CheckpointPolicy(ck, every=4))
     msg = str(e.value)
     assert f"checkpoint folder {ck} holds checkpoints of another run" in msg
-    assert "checkpoint-000000008.h5 (esca K=12 seed 4" in msg and f"--resume {ck}" in msg
+    assert "checkpoint-000000008.h5 (esca K=12 seed 4" in msg and f"resume={ck}" in msg
+    assert "new checkpoints.directory" in msg and "--" not in msg  # parameters, not flags
     assert "\n" not in msg
     assert _files(ck) == before  # nothing overwritten, nothing pruned
     # another corpus is another run too
@@ -79,13 +80,13 @@ def test_new_run_refuses_a_folder_of_another_runs_checkpoints(tmp_path):
 
 def test_new_run_refuses_a_folder_of_its_own_checkpoints(tmp_path):
     """Decision: the same run started again would overwrite its own checkpoints from iteration
-    1 on: refused too, pointing to --resume (or a new folder to start it over). More iterations
+    1 on: refused too, pointing to resume= (or a new folder to start it over). More iterations
     or threads do not make it another run."""
     ck = tmp_path / "ck"
     _train(iterations=8, checkpoints=esca.CheckpointPolicy(ck, every=4))
     before = _files(ck)
     with pytest.raises(esca.UserError, match=r"already holds checkpoints of this same run \(up "
-                       r"to iteration 8\): continue it with --resume"):
+                       r"to iteration 8\): continue it with resume="):
         _train(iterations=20, threads=2, checkpoints=esca.CheckpointPolicy(ck, every=4))
     assert _files(ck) == before
     # a folder without checkpoints (other files only) is fine
