@@ -101,6 +101,11 @@ def setup_arguments(subparsers):
     p.add_argument("--kernel", choices=("auto", "dense", "sparse"), default=None,
                    help="ESCA kernel: dense O(K) or sparse+alias O(K_d) per token; both exact "
                    "(default auto: sparse for K >= 100)")
+    p.add_argument("--own-topic", dest="own_topic", choices=("include", "exclude"),
+                   default=None,
+                   help="ESCA: count a token's own previous topic in its stale counts (include, "
+                        "default, as Zaheer et al. 2016) or take it out (exclude, as collapsed "
+                        "Gibbs); both exact. Models of exclude runs store every token's topic")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",

@@ -200,14 +200,18 @@ def run_identity(config, corpus_sha256):
     -------
     str
         64 hex digits: the SHA-256 of the configuration without :data:`FREE_SETTINGS` (and
-        without ``optimize_burn_in`` when ``optimize_interval`` is 0), seed included, and of
-        ``corpus_sha256``. Two runs with the same identity compute the same iterations.
+        without ``optimize_burn_in`` when ``optimize_interval`` is 0, and without
+        ``own_topic`` when it is "include", so that checkpoints written before that field
+        existed keep their identity), seed included, and of ``corpus_sha256``. Two runs
+        with the same identity compute the same iterations.
     """
     c = dataclasses.asdict(config)
     for k in FREE_SETTINGS:
         c.pop(k, None)
     if not c.get("optimize_interval"):
         c.pop("optimize_burn_in", None)
+    if c.get("own_topic") == "include":
+        c.pop("own_topic")
     text = json.dumps({"config": c, "corpus_sha256": corpus_sha256}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

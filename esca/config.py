@@ -16,6 +16,7 @@ from .errors import UserError
 
 SAMPLERS = ("esca", "cgs")
 KERNELS = ("auto", "dense", "sparse")
+OWN_TOPICS = ("include", "exclude")
 #: Largest default ``optimize_burn_in`` (Mallet's default); shorter runs use iterations // 4.
 DEFAULT_BURN_IN = 200
 
@@ -63,6 +64,17 @@ class TrainConfig:
         of ``iterations``, at most 200 (Mallet's fixed default), so that
         short runs optimize too; the field then holds that number. Training
         logs a warning when no optimization falls within ``iterations``.
+    own_topic : {"include", "exclude"}
+        Whether ESCA's stale counts for token i include i's own previous topic
+        z_old. "include" (default): p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta)
+        with the previous iteration's counts, as Zaheer et al. (AISTATS 2016, Alg. 2)
+        count it. "exclude": z_old's counts lose the token, (n_dk - 1 + alpha_k)
+        (n_wk - 1 + beta)/(n_k - 1 + V beta) at k = z_old, as collapsed Gibbs's z_-i
+        (Griffiths & Steyvers, PNAS 2004, eq. 5); every other count stays the previous
+        iteration's. Both are sampled exactly. "exclude" gave lower held-out perplexity
+        and better coherence in experiments/results/burn_in_study/README.md; its models
+        store every token's topic (as cgs's do). Ignored by the cgs sampler, which always
+        excludes it. Files written before this field existed load as "include".
 
     Raises
     ------
@@ -83,6 +95,7 @@ class TrainConfig:
     kernel: str = "auto"
     optimize_interval: int = 0
     optimize_burn_in: object = None
+    own_topic: str = "include"
 
     def __post_init__(self):
         def set_(name, value):
@@ -102,6 +115,9 @@ class TrainConfig:
             raise UserError(f"unknown sampler {self.sampler!r} (choose from {', '.join(SAMPLERS)})")
         if self.kernel not in KERNELS:
             raise UserError(f"unknown kernel {self.kernel!r} (choose from {', '.join(KERNELS)})")
+        if self.own_topic not in OWN_TOPICS:
+            raise UserError(f"unknown own_topic {self.own_topic!r} (choose from "
+                            f"{', '.join(OWN_TOPICS)})")
         K = self.num_topics
         if self.alpha is None:
             set_("alpha", 5.0 / K)

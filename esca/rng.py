@@ -4,8 +4,9 @@ Philox4x32-10 is from Salmon, Moraes, Dror and Shaw, "Parallel random numbers:
 as easy as 1, 2, 3", SC 2011 (the Random123 library). It maps a 128-bit
 counter and a 64-bit key to 128 random bits; here the key is the seed and the
 counter is ``(token index low 32 bits, token index high 32 bits, iteration,
-stream)``. Every token's random number is therefore a pure function of the
-seed, the iteration and the token's position in the corpus, not of the thread
+stream)`` (a retry of a token's draw adds its attempt number to the stream word,
+see :func:`attempt_uniforms`). Every token's random number is therefore a pure function
+of the seed, the iteration and the token's position in the corpus, not of the thread
 or MPI rank that draws it, which is what makes ESCA runs bit-identical across
 thread and rank counts. ``tests/naive.py::philox4x32_10`` is the plain-Python
 reference, checked against Random123's known-answer vectors.
@@ -21,6 +22,10 @@ STREAM_CGS = 2
 STREAM_FOLDIN = 3
 STREAM_L2R = 4            # left-to-right estimator: the draw of z_n
 STREAM_L2R_RESAMPLE = 5   # left-to-right estimator: resampling of the earlier tokens
+#: Counter word 3 is ``stream + (attempt << ATTEMPT_SHIFT)`` for a token's retry ``attempt`` >= 1
+#: (see :func:`attempt_uniforms`): streams stay below 2**ATTEMPT_SHIFT, so a retry's counter
+#: never equals a first draw's.
+ATTEMPT_SHIFT = 8
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -102,6 +107,24 @@ def pair_uniform(seed_lo, seed_hi, iteration, stream, token, blk, h0, h1):
         blk = token >> 1
         h0, h1 = pair_block(seed_lo, seed_hi, iteration, stream, blk)
     return u64_uniform(h1 if token & 1 else h0), blk, h0, h1
+
+
+@njit(inline="always", cache=True)
+def attempt_uniforms(seed_lo, seed_hi, iteration, stream, token, attempt):
+    """Two uniforms in [0, 1) for retry ``attempt`` (1 <= attempt < 2**24) of token ``token``.
+
+    One Philox block with counter (token low, token high, iteration,
+    ``stream + (attempt << ATTEMPT_SHIFT)``): :func:`u64_uniform` of its first
+    and of its second 64-bit half. A token's first draw comes from
+    :func:`pair_uniform`, whose counter word 3 is ``stream`` itself (attempt
+    0), so no retry reuses a first draw's block, and every retry is a pure
+    function of (seed, iteration, stream, global token index, attempt).
+    """
+    t = np.uint64(token)
+    c3 = np.uint64(stream) + (np.uint64(attempt) << np.uint64(ATTEMPT_SHIFT))
+    r0, r1, r2, r3 = philox4x32_10(t & _MASK, t >> _S32, np.uint64(iteration), c3,
+                                   seed_lo, seed_hi)
+    return u64_uniform((r0 << _S32) | r1), u64_uniform((r2 << _S32) | r3)
 
 
 def split_seed(seed):

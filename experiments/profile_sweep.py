@@ -89,7 +89,7 @@ def main(corpus_path, model_path, threads=1):
         def run(fn=fn):
             n_dk[:] = n_dk0
             fn(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, *wa, g_prob, g_alias,
-               gsum, 0, *seed, 5, 1)
+               gsum, 0, *seed, 5, 1, alpha, False)
         add(name, median_seconds(run))
     add("Philox half blocks only (1 thread)", median_seconds(lambda: philox_only(N, *seed)))
     word_ptr = np.zeros(V + 1, np.int64)

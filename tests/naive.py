@@ -111,10 +111,24 @@ def word_factor(n_wk, n_k, beta):
     return out
 
 
+def own_excluded_weight(n_d, n_w, n_t, alpha_o, beta, vbeta):
+    """(n_d - 1 + alpha_o)(n_w - 1 + beta)/(n_t - 1 + V beta); mirrors
+    ``_kernels.own_excluded_weight``."""
+    return (((int(n_d) - 1) + float(alpha_o)) * ((int(n_w) - 1) + float(beta))) / \
+        ((int(n_t) - 1) + vbeta)
+
+
 def esca_sweep(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed, iteration,
-               stream):
-    """One ESCA sweep from stale counts -> new (z, n_dk); mirrors ``_kernels.esca_sweep_dense``."""
+               stream, exclude_own=False):
+    """One ESCA sweep from stale counts -> new (z, n_dk); mirrors ``_kernels.esca_sweep_dense``.
+
+    With ``exclude_own``, token i's old topic o = z[i] gets the weight
+    ``own_excluded_weight`` instead of its frozen one, and the one uniform is
+    inverted against that distribution (below o, o, above o), or, when the removed mass is
+    over half the total, used for the O(K) draw ``_own_excluded_draw``."""
     D, K = n_dk.shape
+    V = n_wk.shape[0]
+    vbeta = V * float(beta)
     phi_w = word_factor(n_wk, n_k, beta)
     z_new = np.array(z, dtype=np.int32, copy=True)
     n_dk_new = np.zeros((D, K), dtype=np.int32)
@@ -128,7 +142,22 @@ def esca_sweep(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, 
                 s += a[k] * float(phi_w[w, k])
                 cum.append(s)
             u = pair_uniform(seed, iteration, stream, token_start + i)
-            k = _search(cum, u * s)
+            if exclude_own:
+                o = int(z[i])
+                qo = a[o] * float(phi_w[w, o])
+                po = own_excluded_weight(n_dk[d, o], n_wk[w, o], n_k[o], alpha[o], beta, vbeta)
+                lo = cum[o - 1] if o > 0 else 0.0
+                t = u * ((s - qo) + po)
+                if qo - po > 0.5 * s:
+                    k = _own_excluded_draw(u, o, w, n_dk[d], n_wk, n_k, alpha, beta, vbeta)
+                elif t < lo:
+                    k = _search(cum, t)
+                elif t - lo < po or o == K - 1:
+                    k = o
+                else:
+                    k = o + 1 + _search(cum[o + 1:], (t - po) + qo)
+            else:
+                k = _search(cum, u * s)
             z_new[i] = k
             n_dk_new[d, k] += 1
     return z_new, n_dk_new
@@ -305,12 +334,31 @@ def token_draw(seed, iteration, stream, token):
     return ((r0 >> 5) * 67108864 + (r1 >> 6)) / 2**53, r2, r3
 
 
+MAX_PROPOSALS = 8  # mirrors _kernels.MAX_PROPOSALS
+ATTEMPT_SHIFT = 8  # mirrors rng.ATTEMPT_SHIFT
+
+
+def attempt_uniforms(seed, iteration, stream, token, attempt):
+    """The two uniforms of retry ``attempt`` of a token; mirrors ``rng.attempt_uniforms``."""
+    seed, token = int(seed), int(token)
+    c3 = int(stream) + (int(attempt) << ATTEMPT_SHIFT)
+    r0, r1, r2, r3 = philox4x32_10((token & MASK32, token >> 32, int(iteration), c3),
+                                   (seed & MASK32, seed >> 32))
+    return (((r0 << 32) | r1) >> 11) / 2**53, (((r2 << 32) | r3) >> 11) / 2**53
+
+
 def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, seed,
-                      iteration, stream):
-    """Four-part sparse ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``."""
+                      iteration, stream, exclude_own=False):
+    """Four-part sparse ESCA sweep -> new (z, n_dk); mirrors ``_kernels.esca_sweep_sparse``.
+
+    With ``exclude_own``: a proposal of token i's old topic o = z[i] is accepted with
+    probability (a-1)(b-1)c / (a b (c-1)), else redrawn with ``attempt_uniforms``; after
+    ``MAX_PROPOSALS`` rejected proposals the token is drawn from the exclude distribution
+    over all K topics."""
     D, K = n_dk.shape
     V = n_wk.shape[0]
     beta = float(beta)
+    vbeta = V * beta
     words = word_alias_tables(n_wk, n_k, alpha, beta)
     g_prob, g_alias, gsum = global_alias_table(n_k, alpha, beta, V)
     inv = [1.0 / (int(n_k[k]) + V * beta) for k in range(K)]
@@ -336,18 +384,53 @@ def esca_sweep_sparse(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_
                 q += dcnt.get(k, 0.0) * n
                 qk.append(k)
                 qcum.append(q)
-            t = pair_uniform(seed, iteration, stream, token_start + i) * (((q + r) + qw) + gsum)
-            if t < q:
-                k = qk[_search(qcum, t)]
-            elif t - q < r:
-                k = topics[_search(rcum, t - q)]
-            elif (t - q) - r < qw:
-                k = w_topics[alias_draw(((t - q) - r) / qw, w_prob, w_alias)]
-            else:
-                k = alias_draw((((t - q) - r) - qw) / gsum, g_prob, g_alias)
+            parts = (q, qk, qcum, r, rcum, topics, qw, w_topics, w_prob, w_alias, gsum, g_prob,
+                     g_alias)
+            k = _sparse_pick(pair_uniform(seed, iteration, stream, token_start + i), *parts)
+            if exclude_own:
+                o = int(z[i])
+                nd, nw, nt = int(n_dk[d, o]), int(n_wk[w, o]), int(n_k[o])
+                ratio = (own_excluded_weight(nd, nw, nt, alpha[o], beta, vbeta) * (nt + vbeta)) \
+                    / ((nd + float(alpha[o])) * (nw + beta))
+                attempt = 0
+                while k == o:
+                    attempt += 1
+                    v, u = attempt_uniforms(seed, iteration, stream, token_start + i, attempt)
+                    if v < ratio:
+                        break
+                    if attempt == MAX_PROPOSALS:
+                        k = _own_excluded_draw(u, o, w, n_dk[d], n_wk, n_k, alpha, beta, vbeta)
+                        break
+                    k = _sparse_pick(u, *parts)
             z_new[i] = k
             n_dk_new[d, k] += 1
     return z_new, n_dk_new
+
+
+def _sparse_pick(u, q, qk, qcum, r, rcum, topics, qw, w_topics, w_prob, w_alias, gsum, g_prob,
+                 g_alias):
+    """The topic uniform u picks from the four parts; mirrors ``_kernels.sparse_pick``."""
+    t = u * (((q + r) + qw) + gsum)
+    if t < q:
+        return qk[_search(qcum, t)]
+    if t - q < r:
+        return topics[_search(rcum, t - q)]
+    if (t - q) - r < qw:
+        return w_topics[alias_draw(((t - q) - r) / qw, w_prob, w_alias)]
+    return alias_draw((((t - q) - r) - qw) / gsum, g_prob, g_alias)
+
+
+def _own_excluded_draw(u, o, w, n_d, n_wk, n_k, alpha, beta, vbeta):
+    """O(K) draw from the exclude distribution; mirrors ``_kernels.own_excluded_draw``."""
+    s, cum = 0.0, []
+    for k in range(len(n_k)):
+        if k == o:
+            s += own_excluded_weight(n_d[k], n_wk[w, k], n_k[k], alpha[k], beta, vbeta)
+        else:
+            s += ((int(n_d[k]) + float(alpha[k])) * (int(n_wk[w, k]) + beta)) / \
+                (int(n_k[k]) + vbeta)
+        cum.append(s)
+    return _search(cum, u * s)
 
 
 # -- fold-in (esca/infer.py) ---------------------------------------------------------------------

@@ -114,17 +114,19 @@ def test_loglik(setup):
 
 # -- whole sweeps, several in a row --------------------------------------------------------------
 
-def _esca_kernel_sweep(c, z, n_dk, n_wk, n_k, alpha, token_start, it, chunk_ptr):
+def _esca_kernel_sweep(c, z, n_dk, n_wk, n_k, alpha, token_start, it, chunk_ptr,  # noqa: PLR0913 - a kernel's arrays
+                       exclude_own=False):
     phi_w = np.empty(n_wk.shape)
     kern.word_factor(n_wk, n_k, BETA, phi_w)
     z, n_dk = z.copy(), n_dk.copy()   # the kernel overwrites the rows with the new counts
     kern.esca_sweep_dense(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_start,
-                          *split_seed(SEED), it, STREAM_ESCA)
+                          *split_seed(SEED), it, STREAM_ESCA, n_wk, n_k, BETA, exclude_own)
     return z, n_dk
 
 
+@pytest.mark.parametrize("exclude_own", [False, True])
 @pytest.mark.parametrize("token_start", [0, 2**32 - 300])
-def test_esca_sweep_dense(setup, token_start):
+def test_esca_sweep_dense(setup, token_start, exclude_own):
     c, K, alpha = setup
     z_ref = naive.init_topics(c.num_tokens, token_start, SEED, K)
     n_dk_ref = naive.count_doc_topics(c.doc_ptr, z_ref, K)
@@ -136,11 +138,12 @@ def test_esca_sweep_dense(setup, token_start):
         n_k_ref = np.bincount(z_ref, minlength=K).astype(np.int64)
         z_ref, n_dk_ref = naive.esca_sweep(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk_ref,
                                            n_k_ref, alpha, BETA, token_start, SEED, it,
-                                           STREAM_ESCA)
+                                           STREAM_ESCA, exclude_own)
         for j, chunk_ptr in enumerate(chunkings):
             z, n_dk = states[j]
             _, n_wk, n_k = _kernel_counts(c, z, K)
-            z, n_dk = _esca_kernel_sweep(c, z, n_dk, n_wk, n_k, alpha, token_start, it, chunk_ptr)
+            z, n_dk = _esca_kernel_sweep(c, z, n_dk, n_wk, n_k, alpha, token_start, it, chunk_ptr,
+                                         exclude_own)
             np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}, chunks {chunk_ptr}")
             np.testing.assert_array_equal(n_dk, n_dk_ref)
             states[j] = z, n_dk
@@ -178,7 +181,7 @@ def _check_invariants(s, c, K):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("sampler", ["esca", "cgs"])
+@pytest.mark.parametrize("sampler", ["esca", "esca-exclude", "cgs"])
 def test_sampler_invariants_and_reference(setup, sampler, threads):
     """Sampler steps keep the counts consistent and follow the naive chain exactly.
 
@@ -188,8 +191,9 @@ def test_sampler_invariants_and_reference(setup, sampler, threads):
     whole, K, alpha = setup
     c = slice_corpus(whole, 3, whole.num_docs)
     assert c.token_start > 0
+    sampler, _, own = sampler.partition("-")
     cfg = TrainConfig(num_topics=K, iterations=6, alpha=tuple(alpha), beta=BETA, seed=SEED,
-                      sampler=sampler)
+                      sampler=sampler, own_topic=own or "include")
     cls = {"esca": EscaSampler, "cgs": CgsSampler}[sampler]
     s = cls(c, cfg, threads=threads)
     s.initialize()
@@ -205,7 +209,7 @@ def test_sampler_invariants_and_reference(setup, sampler, threads):
         n_k = np.bincount(z, minlength=K).astype(np.int64)
         if sampler == "esca":
             z, n_dk = naive.esca_sweep(c.doc_ptr, c.word_ids, z, n_dk, n_wk, n_k, alpha, BETA,
-                                       c.token_start, SEED, it, STREAM_ESCA)
+                                       c.token_start, SEED, it, STREAM_ESCA, own == "exclude")
         else:
             z, n_dk, n_wk, n_k = naive.cgs_sweep(c.doc_ptr, c.word_ids, z, n_dk, n_wk, n_k,
                                                  alpha, BETA, c.token_start, SEED, it, STREAM_CGS)

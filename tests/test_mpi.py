@@ -74,25 +74,30 @@ def corpora(tmp_path_factory):
     }
 
 
-def train_args(corpus, out, sampler="esca", kernel="auto"):
+def train_args(corpus, out, sampler="esca", kernel="auto", own_topic="include"):
     return ["train", corpus, "-k", K, "-n", ITERATIONS, "--threads", 1, "--seed", 7,
             "--eval-every", 5, "--top", 5, "--sampler", sampler, "--kernel", kernel, "--out", out,
-            "--log-every", 1]
+            "--log-every", 1, "--own-topic", own_topic]
 
 
 @pytest.fixture(scope="module", params=["builtin", "small", "one-doc", "builtin+sparse",
-                                        "small+sparse"])
+                                        "small+sparse", "small+dense+exclude",
+                                        "one-doc+dense+exclude", "builtin+sparse+exclude"])
 def esca_runs(request, corpora, tmp_path_factory):
     """The same ESCA training at 1 and at 2 ranks: {ranks: (CompletedProcess, model path)}.
 
-    ``NAME+sparse`` uses the sparse + alias kernel (K is below its automatic threshold).
+    ``NAME+sparse`` uses the sparse + alias kernel (K is below its automatic threshold);
+    ``+exclude`` trains with ``--own-topic exclude``.
     """
-    name, _, kernel = request.param.partition("+")
-    d = tmp_path_factory.mktemp(f"esca-{name}-{kernel or 'auto'}")
+    name, *opts = request.param.split("+")
+    kernel = next((o for o in opts if o in ("dense", "sparse")), "auto")
+    own_topic = "exclude" if "exclude" in opts else "include"
+    d = tmp_path_factory.mktemp(f"esca-{name}-{kernel}-{own_topic}")
     runs = {}
     for ranks in (1, RANKS):
         out = d / f"m{ranks}.h5"
-        r, _ = run(esca_cmd(train_args(corpora[name], out, kernel=kernel or "auto"), ranks), d)
+        r, _ = run(esca_cmd(train_args(corpora[name], out, kernel=kernel, own_topic=own_topic),
+                            ranks), d)
         runs[ranks] = (check_ok(r), out)
     return request.param, corpora[name], runs
 
@@ -109,6 +114,9 @@ def test_esca_two_ranks_bit_identical(esca_runs):
     # The 2-rank file really came from a 2-rank job (not two 1-rank copies).
     m1, m2 = esca.load_model(runs[1][1]), esca.load_model(runs[RANKS][1])
     assert m1.info["ranks"] == 1 and m2.info["ranks"] == RANKS
+    assert (m1.z is None) == (m1.config.own_topic == "include")  # exclude models store z
+    if m1.z is not None:
+        np.testing.assert_array_equal(m1.z, m2.z, err_msg=f"{name}: z")
     assert f"on {RANKS} rank(s)" in runs[RANKS][0].stdout
     check_invariants(m2, esca.read_corpus(corpus_path))
     # Same chain, so the same log-likelihoods (summed in another order: float tolerance).

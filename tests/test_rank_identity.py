@@ -103,15 +103,23 @@ def test_train_refuses_ranks_that_read_different_corpora(tmp_path, case):
 
 @pytest.mark.mpi
 @needs_mpi
-def test_train_accepts_equal_copies_at_different_paths(tmp_path):
+@pytest.mark.parametrize("own_topic", ["include", "exclude"])
+def test_train_accepts_equal_copies_at_different_paths(tmp_path, own_topic):
     write(tmp_path / "c0.h5")
     write(tmp_path / "c1.h5")
-    r = ranks(*TRAIN, "c{rank}.h5", "--out", "m.h5", cwd=tmp_path)
+    own = ("--own-topic", own_topic)
+    r = ranks(*TRAIN, *own, "c{rank}.h5", "--out", "m.h5", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r1 = ranks(*TRAIN, "c0.h5", "--out", "same.h5", cwd=tmp_path)
+    r1 = ranks(*TRAIN, *own, "c0.h5", "--out", "same.h5", cwd=tmp_path)
     assert r1.returncode == 0, r1.stderr
+    one = run([sys.executable, "-m", "esca", *TRAIN, *own, "c0.h5", "--out", "one.h5"], tmp_path,
+              TIMEOUT, env=child_env(NUMBA_NUM_THREADS="1"))[0]
+    assert one.returncode == 0, one.stderr
     a, b = esca.load_model(str(tmp_path / "m.h5")), esca.load_model(str(tmp_path / "same.h5"))
-    assert np.array_equal(a.n_kw, b.n_kw) and np.array_equal(a.n_dk, b.n_dk)
+    c = esca.load_model(str(tmp_path / "one.h5"))   # one rank: the same model
+    assert a.config.own_topic == own_topic and b.info["ranks"] == 2 and c.info["ranks"] == 1
+    for m in (b, c):
+        assert np.array_equal(a.n_kw, m.n_kw) and np.array_equal(a.n_dk, m.n_dk)
 
 
 def _model(path, corpus, seed):

@@ -41,11 +41,11 @@ def _tables(n_wk, n_k, alpha, threads_chunks=3, beta=BETA):
 
 
 def _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, token_start, it,  # noqa: PLR0913 - a kernel's arrays
-                  threads_chunks=3, beta=BETA):
+                  threads_chunks=3, beta=BETA, exclude_own=False):
     """One kernel sweep in place on (z, n_dk)."""
     wa, g = _tables(n_wk, n_k, alpha, threads_chunks, beta)
     kern.esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, *wa, *g,
-                           token_start, *split_seed(SEED), it, STREAM_ESCA)
+                           token_start, *split_seed(SEED), it, STREAM_ESCA, alpha, exclude_own)
 
 
 def _encoded(prob, alias):
@@ -91,9 +91,10 @@ def test_alias_tables_equal_reference_and_are_exact(random_corpus, K, asym):
     np.testing.assert_allclose(_encoded(g_prob, g_alias), gq / gq.sum(), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("exclude_own", [False, True])
 @pytest.mark.parametrize("token_start", [0, 2**32 - 300])
 @pytest.mark.parametrize("K,asym", [(5, False), (7, True)])
-def test_esca_sweep_sparse_equals_reference(random_corpus, K, asym, token_start):
+def test_esca_sweep_sparse_equals_reference(random_corpus, K, asym, token_start, exclude_own):
     c = random_corpus
     alpha = _alpha(K, asym)
     z_ref = naive.init_topics(c.num_tokens, token_start, SEED, K)
@@ -105,11 +106,11 @@ def test_esca_sweep_sparse_equals_reference(random_corpus, K, asym, token_start)
         n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
         z_ref, n_dk_ref = naive.esca_sweep_sparse(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk,
                                                   n_k, alpha, BETA, token_start, SEED, it,
-                                                  STREAM_ESCA)
+                                                  STREAM_ESCA, exclude_own)
         for j, chunk_ptr in enumerate(chunkings):
             z, n_dk = (a.copy() for a in states[j])
             _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha,
-                          token_start, it)
+                          token_start, it, exclude_own=exclude_own)
             np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
             np.testing.assert_array_equal(n_dk, n_dk_ref)
             states[j] = z, n_dk
@@ -153,7 +154,7 @@ def test_kernels_draw_from_the_exact_distribution(kernel, K, beta):
         phi_w = np.empty(n_wk.shape)
         kern.word_factor(n_wk, n_k, beta, phi_w)
         kern.esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk_new, phi_w, alpha,
-                              0, *split_seed(SEED), 1, STREAM_ESCA)
+                              0, *split_seed(SEED), 1, STREAM_ESCA, n_wk, n_k, beta, False)
     else:
         _sparse_sweep(doc_ptr, word_ids, chunk_ptr, z, n_dk_new, n_wk, n_k, alpha, 0, 1, 1, beta)
     observed = np.bincount(z, minlength=K)
@@ -171,14 +172,18 @@ def test_kernels_draw_from_the_exact_distribution(kernel, K, beta):
     np.testing.assert_allclose(observed / n, p, atol=0.005)
 
 
-def test_sparse_sampler_threads_and_invariants():
+@pytest.mark.parametrize("own_topic", ["include", "exclude"])
+def test_sparse_sampler_threads_and_invariants(own_topic):
     """kernel='sparse' through the trainer: 1 and 2 threads bit-identical, invariants hold."""
     import numba
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs 2 Numba threads")
     runs = [esca.train(num_topics=12, iterations=8, seed=5, threads=t, kernel="sparse",
-                       eval_every=4) for t in (1, 2)]
+                       eval_every=4, own_topic=own_topic) for t in (1, 2)]
     a, b = runs
+    assert a.config.own_topic == own_topic
+    if own_topic == "exclude":  # its models store every token's topic
+        np.testing.assert_array_equal(a.z, b.z)
     np.testing.assert_array_equal(a.n_kw, b.n_kw)
     np.testing.assert_array_equal(a.n_dk, b.n_dk)
     assert a.n_kw.sum() == a.num_tokens
@@ -198,8 +203,9 @@ def test_sampler_kernel_choice():
         TrainConfig(kernel="fast")
 
 
+@pytest.mark.parametrize("exclude_own", [False, True])
 @pytest.mark.parametrize("kernel", ["dense", "sparse"])
-def test_runs_of_one_word_equal_reference(random_corpus, kernel):
+def test_runs_of_one_word_equal_reference(random_corpus, kernel, exclude_own):
     """Documents stored bag-of-words style (each word's tokens adjacent): the kernels reuse a
     run's distribution and must still equal the references, which recompute it per token."""
     c = random_corpus
@@ -217,19 +223,22 @@ def test_runs_of_one_word_equal_reference(random_corpus, kernel):
         n_wk = naive.count_word_topics(word_ids, z_ref, c.num_words, K)
         n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
         z_ref, n_dk_ref = ref_sweep(c.doc_ptr, word_ids, z_ref, n_dk_ref, n_wk, n_k, alpha, BETA,
-                                    0, SEED, it, STREAM_ESCA)
+                                    0, SEED, it, STREAM_ESCA, exclude_own)
         if kernel == "dense":
             phi_w = np.empty(n_wk.shape)
             kern.word_factor(n_wk, n_k, BETA, phi_w)
             kern.esca_sweep_dense(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, 0,
-                                  *split_seed(SEED), it, STREAM_ESCA)
+                                  *split_seed(SEED), it, STREAM_ESCA, n_wk, n_k, BETA,
+                                  exclude_own)
         else:
-            _sparse_sweep(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
+            _sparse_sweep(c.doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it,
+                          exclude_own=exclude_own)
         np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
         np.testing.assert_array_equal(n_dk, n_dk_ref)
 
 
-def test_long_documents_equal_reference():
+@pytest.mark.parametrize("exclude_own", [False, True])
+def test_long_documents_equal_reference(exclude_own):
     """Long documents with many topics: the pair part walks the word's list for some words and
     the document's list for others; both must equal the reference."""
     from helpers import make_random_corpus
@@ -246,8 +255,10 @@ def test_long_documents_equal_reference():
         n_wk = naive.count_word_topics(c.word_ids, z_ref, c.num_words, K)
         n_k = np.bincount(z_ref, minlength=K).astype(np.int64)
         z_ref, n_dk_ref = naive.esca_sweep_sparse(c.doc_ptr, c.word_ids, z_ref, n_dk_ref, n_wk,
-                                                  n_k, alpha, BETA, 0, SEED, it, STREAM_ESCA)
-        _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it)
+                                                  n_k, alpha, BETA, 0, SEED, it, STREAM_ESCA,
+                                                  exclude_own)
+        _sparse_sweep(c.doc_ptr, c.word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, 0, it,
+                      exclude_own=exclude_own)
         np.testing.assert_array_equal(z, z_ref, err_msg=f"iteration {it}")
         np.testing.assert_array_equal(n_dk, n_dk_ref)
 

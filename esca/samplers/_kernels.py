@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 from scipy.special import gammaln
 
-from ..rng import STREAM_INIT, pair_uniform, token_uniform
+from ..rng import STREAM_INIT, attempt_uniforms, pair_uniform, token_uniform
 
 
 @njit(inline="always", cache=True)
@@ -34,6 +34,29 @@ def search_cumulative(cum, n, target):
         else:
             lo = mid + 1
     return lo
+
+
+@njit(inline="always", cache=True)
+def search_cumulative_from(cum, lo, n, target):
+    """Smallest k in lo..n-1 with cum[k] > target (n-1 if none); cum is non-decreasing."""
+    hi = n - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(inline="always", cache=True)
+def own_excluded_weight(n_d, n_w, n_t, alpha_o, beta, vbeta):
+    """(n_d - 1 + alpha_o)(n_w - 1 + beta)/(n_t - 1 + V beta): the weight of a token's own
+    previous topic o with the token taken out of its counts (collapsed Gibbs's z_-i counts,
+    Griffiths & Steyvers 2004, eq. 5), from the counts n_d = n_dk, n_w = n_wk, n_t = n_k at o
+    that include the token (each >= 1). The integer subtraction comes first, so that a prior
+    far below 1 is not lost to rounding."""
+    return (((n_d - 1) + alpha_o) * ((n_w - 1) + beta)) / ((n_t - 1) + vbeta)
 
 
 @njit(inline="always", cache=True)
@@ -97,7 +120,7 @@ def word_factor(n_wk, n_k, beta, out):
 
 @njit(parallel=True, cache=True)
 def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_start, seed_lo,
-                     seed_hi, iteration, stream):
+                     seed_hi, iteration, stream, n_wk, n_k, beta, exclude_own):
     """One ESCA sweep, dense over K: every token drawn from the previous iteration's counts.
 
     p(z_i = k) ∝ (n_dk + alpha_k) (n_wk + beta) / (n_k + V beta)
@@ -114,12 +137,31 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_
     only its own documents' ``z`` and ``n_dk`` rows: lock-free, nothing
     lost. Token i's uniform is :func:`esca.rng.u64_uniform` of its half of
     Philox block ``(token_start + i) // 2``. Equals ``naive.esca_sweep``.
+
+    With ``exclude_own`` (``TrainConfig(own_topic="exclude")``) token i's own previous
+    topic o = ``z[i]`` is taken out of its counts: the weight of o becomes
+    :func:`own_excluded_weight`, every other weight stays. The run's
+    cumulative sums stay shared: the one uniform is inverted against the
+    distribution with o's interval shrunk (below o: the same search; inside:
+    o; above: the search from o + 1 shifted by the removed mass), an exact
+    draw with no retry. When the removed mass q(o) - p(o) exceeds half the
+    run's total, that subtraction would cancel digits (priors far below 1),
+    so the token is drawn in O(K) from p itself (:func:`own_excluded_draw`,
+    same uniform). ``n_wk`` (V, K) int32 and ``n_k`` (K,) int64 are the
+    tables ``phi_w`` was built from (read only for o) and ``beta`` is the
+    prior; ``z`` must hold the previous topics, consistent with the counts.
     """
     K = n_dk.shape[1]
+    vbeta = n_wk.shape[0] * beta
     for c in prange(len(chunk_ptr) - 1):
         a = np.empty(K)
         cum = np.empty(K)
+        nold = np.zeros(K, dtype=np.int64)  # the old n_dk row (exclude_own only)
+        pcum = np.empty(K)                  # exclude_own's O(K) draw
         for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
+            if exclude_own:
+                for k in range(K):
+                    nold[k] = n_dk[d, k]
             for k in range(K):
                 a[k] = n_dk[d, k] + alpha[k]
                 n_dk[d, k] = 0
@@ -137,7 +179,22 @@ def esca_sweep_dense(doc_ptr, word_ids, chunk_ptr, z, n_dk, phi_w, alpha, token_
                         cum[k] = s
                 u, blk, h0, h1 = pair_uniform(seed_lo, seed_hi, iteration, stream,
                                               token_start + i, blk, h0, h1)
-                k = search_cumulative(cum, K, u * s)
+                if exclude_own:
+                    o = z[i]
+                    qo = a[o] * phi_w[w, o]  # the term of o in cum
+                    po = own_excluded_weight(nold[o], n_wk[w, o], n_k[o], alpha[o], beta, vbeta)
+                    lo = cum[o - 1] if o > 0 else 0.0
+                    t = u * ((s - qo) + po)
+                    if qo - po > 0.5 * s:  # most of the mass is the token's own: no cancellation
+                        k = own_excluded_draw(u, o, w, nold, n_wk, n_k, alpha, beta, vbeta, pcum)
+                    elif t < lo:
+                        k = search_cumulative(cum, K, t)
+                    elif t - lo < po or o == K - 1:
+                        k = o
+                    else:
+                        k = search_cumulative_from(cum, o + 1, K, (t - po) + qo)
+                else:
+                    k = search_cumulative(cum, K, u * s)
                 z[i] = k
                 n_dk[d, k] += 1
 
@@ -341,10 +398,61 @@ def global_alias_table(n_k, alpha, beta, V, prob, alias):
     return total
 
 
+#: exclude_own in esca_sweep_sparse: proposals from the frozen distribution before the
+#: exact O(K) draw (the same number in tests/naive.py).
+MAX_PROPOSALS = 8
+
+
+@njit(inline="always", cache=True)
+def sparse_pick(u, w, q, qcum, mq, walk_word, r, rcum, topics, md, wa_ptr, wa_nnz, wa_topic,
+                wa_prob, wa_alias, qw, g_prob, g_alias, gsum, K):
+    """The topic that uniform u picks from the four parts of :func:`esca_sweep_sparse`
+    (pair part ``qcum[:mq]`` of total q, document part ``rcum[:md]`` of total r, word w's
+    alias table of mass ``qw[w]``, the global alias table of mass gsum)."""
+    t = u * (((q + r) + qw[w]) + gsum)
+    if t < q:  # a zero weight never wins: its cumulative sum repeats the previous
+        j = search_cumulative(qcum, mq, t)
+        return np.int64(wa_topic[wa_ptr[w] + j] if walk_word else topics[j])
+    t -= q
+    if t < r:
+        return np.int64(topics[search_cumulative(rcum, md, t)])
+    t -= r
+    if t < qw[w]:
+        off = wa_ptr[w]
+        return np.int64(wa_topic[off + alias_draw(t / qw[w], wa_nnz[w], wa_prob, wa_alias,
+                                                  off)])
+    return alias_draw((t - qw[w]) / gsum, K, g_prob, g_alias, 0)
+
+
+@njit(inline="always", cache=True)
+def own_accept_ratio(n_d, n_w, n_t, alpha_o, beta, vbeta):
+    """p(o)/q(o) = (a-1)(b-1)c / (a b (c-1)) <= 1 with a = n_d + alpha_o, b = n_w + beta,
+    c = n_t + V beta: the probability of accepting a proposal of the token's own previous
+    topic o (see :func:`own_excluded_weight`; n_d, n_w, n_t >= 1 include the token)."""
+    return (own_excluded_weight(n_d, n_w, n_t, alpha_o, beta, vbeta) * (n_t + vbeta)) / \
+        ((n_d + alpha_o) * (n_w + beta))
+
+
+@njit(inline="always", cache=True)
+def own_excluded_draw(u, o, w, nold, n_wk, n_k, alpha, beta, vbeta, cum):
+    """Topic of word w drawn by inverting uniform u, in O(K), from
+    (n_dk - [k=o] + alpha_k)(n_wk - [k=o] + beta)/(n_k - [k=o] + V beta) with ``nold`` the
+    document's counts (K,); ``cum`` (K,) is scratch."""
+    K = len(n_k)
+    s = 0.0
+    for k in range(K):
+        if k == o:
+            s += own_excluded_weight(nold[k], n_wk[w, k], n_k[k], alpha[k], beta, vbeta)
+        else:
+            s += ((nold[k] + alpha[k]) * (n_wk[w, k] + beta)) / (n_k[k] + vbeta)
+        cum[k] = s
+    return np.int64(search_cumulative(cum, K, u * s))
+
+
 @njit(parallel=True, cache=True)
 def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa_ptr, wa_nnz,
                       wa_topic, wa_count, wa_prob, wa_alias, qw, g_prob, g_alias, gsum,
-                      token_start, seed_lo, seed_hi, iteration, stream):
+                      token_start, seed_lo, seed_hi, iteration, stream, alpha, exclude_own):
     """One ESCA sweep in O(min(K_d, K_w)) per (document, word) and O(log K_d) per token, exact.
 
     ESCA's p(k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta) (Zaheer et
@@ -369,15 +477,39 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
     ``n_dk`` row is read into the thread's buffers before it is
     overwritten with the new counts. Writes only its own documents' ``z``
     and ``n_dk`` rows. Equals ``naive.esca_sweep_sparse``.
+
+    With ``exclude_own`` (``TrainConfig(own_topic="exclude")``) token i's own previous
+    topic o = ``z[i]`` is taken out of its counts, exactly, by rejection against the
+    frozen distribution q above (the tables stay shared by the run; only the test
+    depends on o). The target p equals q except p(o) = :func:`own_excluded_weight`
+    <= q(o) (proof: experiments/results/burn_in_study/README.md). A proposal k != o
+    is accepted; k = o with probability p(o)/q(o) = (a-1)(b-1)c / (a b (c-1)),
+    a = n_dk + alpha_o, b = n_wk + beta, c = n_k + V beta at o; else a new proposal
+    is drawn. Retry j (1, 2, ...) takes the two uniforms of
+    :func:`esca.rng.attempt_uniforms` (token_start + i, attempt j): the first
+    tests proposal j-1, the second draws proposal j. Termination: with
+    alpha, beta > 0 every proposal is accepted with probability
+    Z_p/Z_q > 0, but that can be tiny (n_dk = n_wk = 1 at o with priors near
+    1e-100), so after :data:`MAX_PROPOSALS` rejected proposals the token is
+    drawn from p directly in O(K) (:func:`own_excluded_draw`) with the
+    second uniform of retry MAX_PROPOSALS. This keeps the law exactly p:
+    each proposal ends, given acceptance, with law p, and the fallback
+    draws from p, so the mixture over "accepted at j" and "fell back" is p;
+    a token costs at most MAX_PROPOSALS proposals and one O(K) pass.
+    ``alpha`` (K,) float64 is the prior the tables were built with; ``z``
+    must hold the previous topics, consistent with the counts.
     """
     V, K = n_wk.shape
-    inv = inverse_topic_totals(n_k, V * beta)
+    vbeta = V * beta
+    inv = inverse_topic_totals(n_k, vbeta)
     for c in prange(len(chunk_ptr) - 1):
         keys = np.empty(K, dtype=np.int64)
         topics = np.empty(K, dtype=np.int32)   # the document's topics, largest count first
         dcnt = np.zeros(K)                     # n_dk / Z_k by topic (dense, 0 if absent)
+        nold = np.zeros(K, dtype=np.int64)     # the old n_dk row (dense, 0 if absent)
         rcum = np.empty(K)                     # document part, cumulative over `topics`
         qcum = np.empty(K)                     # pair part, cumulative over the walked list
+        pcum = np.empty(K)                     # exclude_own's O(K) fallback
         for d in range(chunk_ptr[c], chunk_ptr[c + 1]):
             md = 0
             for k in range(K):
@@ -391,7 +523,8 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
             for j in range(md):
                 k = keys[j] % K
                 topics[j] = k
-                dcnt[k] = ((k - keys[j]) // K) * inv[k]
+                nold[k] = (k - keys[j]) // K
+                dcnt[k] = nold[k] * inv[k]
                 r += beta * dcnt[k]
                 rcum[j] = r
             prev_w = -1
@@ -421,26 +554,30 @@ def esca_sweep_sparse(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, beta, wa
                             qcum[j] = q
                 u, blk, h0, h1 = pair_uniform(seed_lo, seed_hi, iteration, stream,
                                               token_start + i, blk, h0, h1)
-                t = u * (((q + r) + qw[w]) + gsum)
-                if t < q:  # a zero weight never wins: its cumulative sum repeats the previous
-                    j = search_cumulative(qcum, mq, t)
-                    k = wa_topic[wa_ptr[w] + j] if walk_word else topics[j]
-                else:
-                    t -= q
-                    if t < r:
-                        k = topics[search_cumulative(rcum, md, t)]
-                    else:
-                        t -= r
-                        if t < qw[w]:
-                            off = wa_ptr[w]
-                            k = wa_topic[off + alias_draw(t / qw[w], wa_nnz[w], wa_prob,
-                                                          wa_alias, off)]
-                        else:
-                            k = alias_draw((t - qw[w]) / gsum, K, g_prob, g_alias, 0)
+                k = sparse_pick(u, w, q, qcum, mq, walk_word, r, rcum, topics, md, wa_ptr,
+                                wa_nnz, wa_topic, wa_prob, wa_alias, qw, g_prob, g_alias, gsum, K)
+                if exclude_own:
+                    o = z[i]
+                    attempt = 0
+                    while k == o:
+                        attempt += 1
+                        v, u = attempt_uniforms(seed_lo, seed_hi, iteration, stream,
+                                                token_start + i, attempt)
+                        if v < own_accept_ratio(nold[o], n_wk[w, o], n_k[o], alpha[o], beta,
+                                                vbeta):
+                            break
+                        if attempt == MAX_PROPOSALS:
+                            k = own_excluded_draw(u, o, w, nold, n_wk, n_k, alpha, beta, vbeta,
+                                                  pcum)
+                            break
+                        k = sparse_pick(u, w, q, qcum, mq, walk_word, r, rcum, topics, md,
+                                        wa_ptr, wa_nnz, wa_topic, wa_prob, wa_alias, qw, g_prob,
+                                        g_alias, gsum, K)
                 z[i] = k
                 n_dk[d, k] += 1
             for j in range(md):
                 dcnt[topics[j]] = 0.0
+                nold[topics[j]] = 0
 
 
 @njit(parallel=True, cache=True)

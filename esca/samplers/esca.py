@@ -21,12 +21,16 @@ class EscaSampler(ShardSampler):
         p(z_i = k) ∝ (n_dk + alpha_k) (n_wk + beta) / (n_k + V beta)
 
     where all counts are those of the *previous* iteration (stale tables).
-    The counts *include* token i's own previous assignment, as in the
-    paper's ESCA. We keep that choice: excluding it would make each token's
-    distribution depend on its own old topic, would need a per-token
-    correction of the frozen tables, and would stop all tokens of one word
-    in one document from sharing one distribution (the kernels reuse it
-    for runs of one word). The paper analyses exactly this update.
+    With ``config.own_topic == "include"`` (the default) the counts *include*
+    token i's own previous assignment, as in the paper's ESCA. With
+    ``"exclude"`` the token's own previous topic z_old is taken out of its
+    counts, as in collapsed Gibbs: p(z_old) becomes
+    (n_dk - 1 + alpha_k)(n_wk - 1 + beta)/(n_k - 1 + V beta) and every
+    other weight stays. The tables of a run of one word stay shared; the
+    kernels correct only z_old's weight, exactly (dense: one inversion of
+    the shrunk cumulative sums; sparse: rejection against the frozen
+    distribution, see ``esca_sweep_sparse``). The sweep then reads the
+    previous ``z``, so models of such runs store ``z`` (``sweep_reads_z``).
 
     Two exact kernels draw from the same distribution:
 
@@ -57,6 +61,9 @@ class EscaSampler(ShardSampler):
 
     def __init__(self, shard, config, threads=1, kernel=None):
         super().__init__(shard, config, threads)
+        self.exclude_own = config.own_topic == "exclude"
+        # Excluding a token's own previous topic reads it from z.
+        self.sweep_reads_z = self.exclude_own
         kernel = kernel or config.kernel
         if kernel == "auto":
             kernel = "sparse" if self.K >= SPARSE_MIN_K else "dense"
@@ -100,7 +107,8 @@ class EscaSampler(ShardSampler):
             self.timings["tables"] = time.perf_counter() - t0
             kern.esca_sweep_dense(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
                                   self.phi_w, self.alpha, self.token_start, self.seed_lo,
-                                  self.seed_hi, iteration, self.stream)
+                                  self.seed_hi, iteration, self.stream, self.n_wk, self.n_k,
+                                  self.beta, self.exclude_own)
             return
         if self.wa_ptr is None:
             self._layout_word_tables()
@@ -114,4 +122,5 @@ class EscaSampler(ShardSampler):
                                self.n_wk, self.n_k, self.beta, self.wa_ptr, self.wa_nnz,
                                self.wa_topic, self.wa_count, self.wa_prob, self.wa_alias, self.qw,
                                self.g_prob, self.g_alias, gsum, self.token_start,
-                               self.seed_lo, self.seed_hi, iteration, self.stream)
+                               self.seed_lo, self.seed_hi, iteration, self.stream, self.alpha,
+                               self.exclude_own)
