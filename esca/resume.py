@@ -109,6 +109,9 @@ def load_model_state(model, comm):
                         "trained further")
     if model.z is None and c.sampler == "cgs":
         raise ResumeError(reason=ResumeError.MODEL_WITHOUT_Z, path=path)
+    if model.z is None and c.own_topic == "exclude":
+        raise UserError(f"model {path} was trained with own_topic='exclude' but holds no "
+                        "per-token topics (z), which its sweeps need: it cannot be continued")
     corpus = model.info.get("corpus")
     if corpus == IN_MEMORY_CORPUS:
         corpus = None

@@ -249,3 +249,12 @@ def test_cli_own_topic(tmp_path):
     assert m.config.own_topic == "exclude" and m.z is not None
     bad = run_esca(["train", "builtin:wiki250", "--own-topic", "both"], tmp_path)
     assert bad.returncode == 2 and "--own-topic" in bad.stderr
+
+
+def test_exclude_model_without_z_is_refused(restore_numba_threads):
+    """A hand-built exclude model without z cannot be continued: a one-line UserError."""
+    model = esca.train(None, iterations=2, num_topics=4, seed=1, threads=1, eval_every=0,
+                       own_topic="exclude")
+    model.z = None
+    with pytest.raises(esca.UserError, match="own_topic='exclude' but holds no per-token"):
+        esca.train(None, resume=model, iterations=4, threads=1)
