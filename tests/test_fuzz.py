@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from esca.corpora import readers
-from esca.corpora.prepare import prepare_corpus
+from esca.corpora.prepare import Pruning, prepare_corpus
 from esca.corpus import read_corpus, read_doc_index, read_doc_ptr
 from esca.errors import UserError
 
@@ -237,9 +237,16 @@ def write(path, data):
     return str(path)
 
 
-def prepare_and_check(work, src, fmt, **files):
+def prepare_and_check(work, src, fmt, pruning=None, **files):
+    """prepare_corpus on ``src``; ``pruning``: a dict of :class:`Pruning` fields, checked
+    (and refused with a one-line UserError) inside the call like the CLI's flags."""
     out = work / "out.h5"
-    stats = outcome(prepare_corpus, src, fmt, str(out), **files)
+
+    def prepare():
+        prune = Pruning(**pruning) if pruning else None
+        return prepare_corpus(src, fmt, str(out), pruning=prune, **files)
+
+    stats = outcome(prepare)
     if stats is not None:
         check_prepared(stats, out)
     leftovers = [p.name for p in work.iterdir() if p.name.endswith(".tmp")]
@@ -273,7 +280,7 @@ def test_text_reader(work, data):
     options = data.draw(st.sampled_from([{}, {}, {"no_below": 2}, {"no_above": 0.5},
                                          {"keep_n": 2}, {"no_below": -1}, {"no_above": 1.5}]),
                         label="options")
-    stats = prepare_and_check(work, src, "text", **options)
+    stats = prepare_and_check(work, src, "text", pruning=options)
     if stats is not None and not options:
         assert docs is not None and stats["N"] == sum(map(len, docs))
         assert stats["n_input_docs"] == len(docs)
