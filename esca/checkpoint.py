@@ -187,6 +187,12 @@ def state_checksum(z, n_dk, n_wk, n_k, alpha, beta):
     return h.hexdigest()
 
 
+#: Settings added after run identities were first written, with the value that computes what
+#: runs from before the setting did: at that value the setting is left out of the identity, so
+#: older checkpoints keep theirs. A new TrainConfig field with such a value is added here.
+ADDED_SETTINGS = {"own_topic": "include"}
+
+
 def run_identity(config, corpus_sha256):
     """The identity of a training run: which checkpoints belong to it.
 
@@ -200,9 +206,9 @@ def run_identity(config, corpus_sha256):
     -------
     str
         64 hex digits: the SHA-256 of the configuration without :data:`FREE_SETTINGS` (and
-        without ``optimize_burn_in`` when ``optimize_interval`` is 0, and without
-        ``own_topic`` when it is "include", so that checkpoints written before that field
-        existed keep their identity), seed included, and of ``corpus_sha256``. Two runs
+        without ``optimize_burn_in`` when ``optimize_interval`` is 0, and without the
+        :data:`ADDED_SETTINGS` at their old value, so that checkpoints written before those
+        fields existed keep their identity), seed included, and of ``corpus_sha256``. Two runs
         with the same identity compute the same iterations.
     """
     c = dataclasses.asdict(config)
@@ -210,8 +216,9 @@ def run_identity(config, corpus_sha256):
         c.pop(k, None)
     if not c.get("optimize_interval"):
         c.pop("optimize_burn_in", None)
-    if c.get("own_topic") == "include":
-        c.pop("own_topic")
+    for k, old in ADDED_SETTINGS.items():
+        if c.get(k) == old:
+            c.pop(k)
     text = json.dumps({"config": c, "corpus_sha256": corpus_sha256}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -23,9 +23,8 @@ from ..rng import STREAM_INIT, attempt_uniforms, pair_uniform, token_uniform
 
 
 @njit(inline="always", cache=True)
-def search_cumulative(cum, n, target):
-    """Smallest k < n with cum[k] > target (n-1 if none); cum is non-decreasing."""
-    lo = 0
+def search_cumulative_from(cum, lo, n, target):
+    """Smallest k in lo..n-1 with cum[k] > target (n-1 if none); cum is non-decreasing."""
     hi = n - 1
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -37,16 +36,9 @@ def search_cumulative(cum, n, target):
 
 
 @njit(inline="always", cache=True)
-def search_cumulative_from(cum, lo, n, target):
-    """Smallest k in lo..n-1 with cum[k] > target (n-1 if none); cum is non-decreasing."""
-    hi = n - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid] > target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+def search_cumulative(cum, n, target):
+    """Smallest k < n with cum[k] > target (n-1 if none); cum is non-decreasing."""
+    return search_cumulative_from(cum, 0, n, target)
 
 
 @njit(inline="always", cache=True)
