@@ -273,3 +273,14 @@ def test_training_and_fold_in_thresholds_have_distinct_names():
     assert esca.infer.FOLD_IN_SPARSE_MIN_K == esca.evaluate.FOLD_IN_SPARSE_MIN_K == 32
     assert not hasattr(esca.infer, "SPARSE_MIN_K")
     assert "FOLD_IN_SPARSE_MIN_K" in esca.evaluate.__all__
+
+
+def test_sampler_leaves_the_callers_corpus_alone():
+    """A sampler sorts its own copy of each document's tokens; the Corpus it was given (here
+    the cached builtin one) keeps its word_ids object and order."""
+    c = esca.read_corpus("builtin:wiki250")
+    before, ids = c.word_ids, c.word_ids.copy()
+    s = EscaSampler(c, TrainConfig(num_topics=10, iterations=1))
+    assert c.word_ids is before
+    np.testing.assert_array_equal(c.word_ids, ids)
+    assert not np.array_equal(s.word_ids, ids)  # the sampler's copy is sorted

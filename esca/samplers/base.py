@@ -67,10 +67,13 @@ class ShardSampler:
         self.doc_ptr = shard.doc_ptr
         # Order within a document is free in LDA: sort each document's tokens
         # by word so that equal words form runs that share one distribution.
-        if not kern.sorted_within_documents(shard.doc_ptr, shard.word_ids):
-            shard.word_ids = shard.word_ids.copy()  # never reorder the caller's array
-            kern.sort_within_documents(shard.doc_ptr, shard.word_ids)
-        self.word_ids = shard.word_ids
+        # The caller's corpus is left as it is (array and attribute): the builtin corpora are
+        # cached objects, and a changed word_ids would change their checksum.
+        word_ids = shard.word_ids
+        if not kern.sorted_within_documents(shard.doc_ptr, word_ids):
+            word_ids = word_ids.copy()
+            kern.sort_within_documents(shard.doc_ptr, word_ids)
+        self.word_ids = word_ids
         self.token_start = shard.token_start
         n = len(self.word_ids)
         self.z = np.zeros(n, dtype=np.int32)
