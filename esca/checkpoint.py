@@ -105,6 +105,11 @@ def list_checkpoints(directory):
 def last_checkpoint(directory):
     """The newest checkpoint file in ``directory`` (by its name, not loaded), for a message.
 
+    Parameters
+    ----------
+    directory : str or None
+        A checkpoint folder (it need not exist).
+
     Returns
     -------
     tuple of (int, str) or None

@@ -175,6 +175,18 @@ def locate_corpus(ckpt, comm):
     """The corpus to continue ``ckpt`` on when none is given: rank 0 looks
     (:func:`esca.checkpoint.locate_corpus`), every rank gets its answer.
 
+    Parameters
+    ----------
+    ckpt : esca.checkpoint.Checkpoint
+        A checkpoint, or a model loaded as one (:func:`load_model_state`).
+    comm : mpi4py communicator or None
+        The ranks of the run (a collective call).
+
+    Returns
+    -------
+    str
+        The corpus path, the same on every rank.
+
     Raises
     ------
     UserError
