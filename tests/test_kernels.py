@@ -196,6 +196,9 @@ def test_sampler_invariants_and_reference(setup, sampler, threads):
                       sampler=sampler, own_topic=own or "include")
     cls = {"esca": EscaSampler, "cgs": CgsSampler}[sampler]
     s = cls(c, cfg, threads=threads)
+    # The references walk the tokens in the sampler's order (its copy, sorted within each
+    # document); the sampler leaves the shard's own word_ids as they were.
+    c.word_ids = s.word_ids
     s.initialize()
     _check_invariants(s, c, K)
     z = naive.init_topics(c.num_tokens, c.token_start, SEED, K)
