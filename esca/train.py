@@ -459,7 +459,8 @@ class _SignalFlag:
     """Context manager: SIGTERM and SIGINT set a flag instead of stopping the process."""
 
     def __init__(self):
-        self.name = None
+        self.name = None  # the signal every rank agreed on (set by agreed)
+        self.received = None  # the signal this process received (set by the handler only)
         self._old = {}
 
     def __enter__(self):
@@ -469,7 +470,7 @@ class _SignalFlag:
         return self
 
     def _handle(self, signum, frame):
-        self.name = signal.Signals(signum).name
+        self.received = signal.Signals(signum).name
 
     def __exit__(self, *exc):
         for sig, old in self._old.items():
@@ -477,8 +478,12 @@ class _SignalFlag:
         return False
 
     def agreed(self, comm):
-        """True on every rank if any rank got a signal (a collective call)."""
-        self.name = next((n for n in distributed.allgather(comm, self.name) if n), None)
+        """True on every rank if any rank got a signal (a collective call).
+
+        The handler writes only ``received``: a signal that arrives while this call runs (after
+        the value was sent) is seen by the next call instead of being overwritten and lost.
+        """
+        self.name = next((n for n in distributed.allgather(comm, self.received) if n), None)
         return self.name is not None
 
 

@@ -23,7 +23,7 @@ import pytest
 
 import esca
 from esca.checkpoint import corpus_checksum
-from esca.errors import EXIT_INTERRUPTED, ResumeError
+from esca.errors import EXIT_INTERRUPTED, Interrupted, ResumeError
 
 from helpers import assert_same_model, check_ok, child_env, esca_cmd, needs_mpiexec, run
 
@@ -293,6 +293,26 @@ def test_signal_with_checkpoint_dir_leaves_out_alone(tmp_path):
     code, err = _interrupt(cmd, signal.SIGINT, tmp_path)
     assert code == EXIT_INTERRUPTED and "resume with --resume ck" in err, err
     assert "written to" not in err and not (tmp_path / "m.h5").exists()
+
+
+def test_signal_during_the_ranks_agreement_is_not_lost(monkeypatch):
+    """A signal whose handler runs while the ranks exchange their flags (after this rank's
+    value was sent) stops the run at the next iteration. It used to be overwritten by the
+    agreed "no signal" and lost: CI saw ``mpiexec -n 2`` run on after SIGTERM."""
+    real = esca.distributed.allgather
+    calls = []
+
+    def allgather_then_signal(comm, value):
+        out = real(comm, value)
+        calls.append(value)
+        if len(calls) == 3:  # the flag exchange after iteration 3: value already sent
+            signal.raise_signal(signal.SIGTERM)  # the handler runs before this returns
+        return out
+
+    monkeypatch.setattr(esca.distributed, "allgather", allgather_then_signal)
+    with pytest.raises(Interrupted) as e:
+        _train(iterations=50, handle_signals=True)
+    assert e.value.signal == "SIGTERM" and e.value.iteration == 4, e.value
 
 
 # -- under mpiexec -n 2 -------------------------------------------------------------------------
