@@ -106,6 +106,12 @@ def setup_arguments(subparsers):
                    help="ESCA: count a token's own previous topic in its stale counts (include, "
                         "default, as Zaheer et al. 2016) or take it out (exclude, as collapsed "
                         "Gibbs); both exact. Models of exclude runs store every token's topic")
+    p.add_argument("--init-blocks", dest="init_blocks", type=int, default=None, metavar="B",
+                   help="start with a sequential first pass in B blocks of the corpus (each "
+                        "token drawn given the earlier blocks' word counts and its document's "
+                        "earlier tokens, ranks exchange counts after each block); 0: uniform "
+                        "random topics (default: 8 for esca, 0 for cgs). Results do not depend "
+                        "on threads or ranks")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",

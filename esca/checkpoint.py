@@ -69,7 +69,7 @@ import numpy as np
 from ._h5 import as_int, check_format, damaged, open_file, peek_attrs, read_attrs
 from ._io import atomic_h5, check_output_dir
 from ._version import __version__
-from .config import TrainConfig
+from .config import ADDED_FIELDS, TrainConfig
 from .corpus import BUILTIN_PREFIX, Corpus, open_corpus, read_corpus
 from .errors import ResumeError, UserError
 
@@ -194,8 +194,8 @@ def state_checksum(z, n_dk, n_wk, n_k, alpha, beta):
 
 #: Settings added after run identities were first written, with the value that computes what
 #: runs from before the setting did: at that value the setting is left out of the identity, so
-#: older checkpoints keep theirs. A new TrainConfig field with such a value is added here.
-ADDED_SETTINGS = {"own_topic": "include"}
+#: older checkpoints keep theirs (esca.config.ADDED_FIELDS, where a new such field is added).
+ADDED_SETTINGS = ADDED_FIELDS
 
 
 def run_identity(config, corpus_sha256):

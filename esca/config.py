@@ -19,6 +19,11 @@ KERNELS = ("auto", "dense", "sparse")
 OWN_TOPICS = ("include", "exclude")
 #: Largest default ``optimize_burn_in`` (Mallet's default); shorter runs use iterations // 4.
 DEFAULT_BURN_IN = 200
+#: Default ``init_blocks`` of the esca sampler (the cgs sampler's default is 0).
+DEFAULT_INIT_BLOCKS = 8
+#: Fields added after models and checkpoints were first written, with the value that does
+#: what esca did before the field existed: a file without the field loads with that value.
+ADDED_FIELDS = {"own_topic": "include", "init_blocks": 0}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +80,21 @@ class TrainConfig:
         and better coherence in experiments/results/burn_in_study/README.md; its models
         store every token's topic (as cgs's do). Ignored by the cgs sampler, which always
         excludes it. Files written before this field existed load as "include".
+    init_blocks : int or None
+        How the topics start. 0: uniform random topics. B >= 1: a sequential
+        first pass over the corpus in B blocks of consecutive global token indices (about
+        N/B tokens each, in document order). Each token is drawn from
+        (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta) where n_wk, n_k count the tokens of
+        the earlier blocks (the whole corpus's, exchanged between ranks after every block)
+        and n_dk the tokens of its own document drawn before it, as a collapsed Gibbs
+        initialization draws them (Griffiths & Steyvers, PNAS 2004, eq. 5). The result does
+        not depend on the thread or rank count. It costs about one dense ESCA sweep
+        (O(K) per run of a word in a document) and B count exchanges, and starts the
+        sampler near where uniform random topics are after several iterations (see
+        experiments/results/burn_in_study/README.md, "block8"). 0..2**31-1. None
+        (default): 8 (:data:`DEFAULT_INIT_BLOCKS`) for the esca sampler, 0 for cgs (the
+        baseline of Griffiths & Steyvers starts from random topics); the field then holds
+        that number. Files written before this field existed load as 0.
 
     Raises
     ------
@@ -96,6 +116,7 @@ class TrainConfig:
     optimize_interval: int = 0
     optimize_burn_in: object = None
     own_topic: str = "include"
+    init_blocks: object = None
 
     def __post_init__(self):
         def set_(name, value):
@@ -109,6 +130,9 @@ class TrainConfig:
             set_("optimize_burn_in", min(DEFAULT_BURN_IN, self.iterations // 4))
         set_("optimize_burn_in", check_int("optimize_burn_in", self.optimize_burn_in, 0))
         set_("seed", check_int("seed", self.seed, 0, MAX_SEED))
+        if self.init_blocks is None:
+            set_("init_blocks", DEFAULT_INIT_BLOCKS if self.sampler == "esca" else 0)
+        set_("init_blocks", check_int("init_blocks", self.init_blocks, 0, 2**31 - 1))
         if self.threads is not None:
             set_("threads", check_int("threads", self.threads, 1))
         if self.sampler not in SAMPLERS:
@@ -170,7 +194,9 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text, where="configuration"):
-        """Inverse of :meth:`to_json`; unknown keys are ignored.
+        """Inverse of :meth:`to_json`; unknown keys are ignored, and a field of
+        :data:`ADDED_FIELDS` that ``text`` lacks gets its value there (what esca did before
+        the field existed), not the default.
 
         Parameters
         ----------
@@ -191,6 +217,7 @@ class TrainConfig:
         if not isinstance(d, dict):
             raise UserError(f"{where} must be a JSON object, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
+        d = {**ADDED_FIELDS, **d}  # a file from before a field existed: its old value
         try:
             return cls(**{k: v for k, v in d.items() if k in names})
         except UserError as e:

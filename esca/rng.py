@@ -22,6 +22,7 @@ STREAM_CGS = 2
 STREAM_FOLDIN = 3
 STREAM_L2R = 4            # left-to-right estimator: the draw of z_n
 STREAM_L2R_RESAMPLE = 5   # left-to-right estimator: resampling of the earlier tokens
+STREAM_INIT_BLOCKS = 6    # the sequential first pass (TrainConfig.init_blocks)
 #: Counter word 3 is ``stream + (attempt << ATTEMPT_SHIFT)`` for a token's retry ``attempt`` >= 1
 #: (see :func:`attempt_uniforms`): streams stay below 2**ATTEMPT_SHIFT, so a retry's counter
 #: never equals a first draw's.

@@ -198,7 +198,6 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
         distributed.agree(comm, _check_checkpoint_dir, policy.directory, config, corpus_sha,
                           ckpt, comm)
 
-    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
     from .samplers import SAMPLERS  # noqa: PLC0415 - Numba kernels load on first use
     if rank == 0:
         log.info("training %s on %s: D=%d V=%d N=%d K=%d alpha=%s beta=%g seed=%d on %d rank(s) "
@@ -212,8 +211,7 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
     s = run.sampler
     first = 1
     if ckpt is None:
-        s.initialize()
-        exchange.sync_counts(comm, s)
+        _initialize(s, comm, config.init_blocks, N)
     else:
         distributed.agree(comm, restore, s, ckpt, shard, comm)
         first = ckpt.iteration + 1
@@ -240,6 +238,22 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
                 _stop(run, policy, it, stop.name, written)
     run.wall = time.perf_counter() - run.t_start
     return _finish(run)
+
+
+def _initialize(s, comm, blocks, N):
+    """The sampler's first topics and the whole corpus's tables: uniform random (``blocks``
+    0) or the sequential first pass in ``blocks`` blocks of the N global token indices, with
+    the counts exchanged after each block (see ``TrainConfig.init_blocks``)."""
+    from . import exchange  # noqa: PLC0415 - Numba kernels load on first use
+    if not blocks:
+        s.initialize()
+        exchange.sync_counts(comm, s)
+        return
+    t0 = time.perf_counter()
+    for b in range(blocks):
+        s.initialize_block(b * N // blocks, (b + 1) * N // blocks)
+        exchange.sync_counts(comm, s)
+    log.info("sequential first pass in %d blocks: %.2f s", blocks, time.perf_counter() - t0)
 
 
 def _check_arguments(config, checkpoints, settings):

@@ -13,6 +13,9 @@ Variants (``--variant``, repeatable):
     ``esca.train(sampler="cgs")`` (the baseline).
 ``esca``
     ``esca.train(sampler="esca")`` as shipped (sparse kernel at K >= 100).
+``esca+BN``, ``esca+excl``, ``esca+BN+excl``
+    ``esca.train`` with ``init_blocks=N`` (the product's sequential first pass, before
+    iteration 1) and/or ``own_topic="exclude"``.
 ``incl``
     This script's dense ESCA: every token drawn in parallel from the previous iteration's
     counts, its own previous assignment included, p(k) ∝ (n_dk + alpha)(n_wk + beta) /
@@ -261,11 +264,14 @@ def run_esca_train(train, test, variant, K, iterations, alpha, beta, seed, threa
     def callback(rec):
         it = rec["iteration"]
         if it in EVAL_AT or it == iterations:
-            ev(it, np.asarray(rec["n_wk"]), np.asarray(rec["n_k"]), np.asarray(rec["alpha"]),
+            ev(it, np.asarray(rec["n_kw"]).T, np.asarray(rec["n_k"]), np.asarray(rec["alpha"]),
                rec["loglik_per_token"])
 
+    m = re.fullmatch(r"(esca|cgs)(?:\+B(\d+))?(\+excl)?", variant)
     model = esca.train(train, num_topics=K, iterations=iterations, alpha=alpha, beta=beta,
-                       seed=seed, sampler=variant, threads=threads, eval_every=1,
+                       seed=seed, sampler=m.group(1), threads=threads, eval_every=1,
+                       init_blocks=int(m.group(2) or 0),
+                       own_topic="exclude" if m.group(3) else "include",
                        callback=callback, progress=False)
     check = loglik_per_token(model.n_dk, np.ascontiguousarray(model.n_kw.T), model.n_k,
                              model.alpha, beta)
@@ -339,7 +345,7 @@ def cmd_run(args):
             print(f"{tag}: done already ({path})")
             continue
         print(f"{tag}:", flush=True)
-        if variant in ("cgs", "esca"):
+        if re.fullmatch(r"(esca|cgs)(\+B\d+)?(\+excl)?", variant):
             curve, n_kw, extra = run_esca_train(train, test, variant, args.k, args.iterations,
                                                 alpha, args.beta, args.seed, args.threads)
         else:

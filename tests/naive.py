@@ -23,6 +23,7 @@ PHILOX_W0 = 0x9E3779B9  # golden ratio
 PHILOX_W1 = 0xBB67AE85  # sqrt(3) - 1
 
 STREAM_INIT = 0  # the counter word 3 used by esca.rng for the initial topics
+STREAM_INIT_BLOCKS = 6  # the counter word 3 of the sequential first pass (init_blocks)
 
 
 def _mulhilo32(a, b):
@@ -79,6 +80,50 @@ def init_topics(N, token_start, seed, K):
         k = int(token_uniform(seed, 0, STREAM_INIT, token_start + i) * K)
         z[i] = k if k < K else K - 1
     return z
+
+
+def init_block(doc_ptr, word_ids, z, n_dk, n_wk, n_k, alpha, beta, token_start, lo, hi, seed):
+    """The first pass's block [lo, hi) of global token indices -> new (z, n_dk); mirrors
+    ``_kernels.init_block``: within a document sequential (``n_dk`` grows as tokens are
+    drawn), ``n_wk``, ``n_k`` frozen; a run of one word keeps the sums of its first drawn
+    token and adds its own draws."""
+    D, K = n_dk.shape
+    vbeta = n_wk.shape[0] * float(beta)
+    inv = [1.0 / (int(n_k[k]) + vbeta) for k in range(K)]
+    z = np.array(z, dtype=np.int32, copy=True)
+    n_dk = np.array(n_dk, dtype=np.int32, copy=True)
+
+    def factor(w, k):
+        return (int(n_wk[w, k]) + float(beta)) * inv[k]
+
+    for d in range(D):
+        prev_w, s, cum, drawn = -1, 0.0, [], []
+        for i in range(int(doc_ptr[d]), int(doc_ptr[d + 1])):
+            if not lo <= token_start + i < hi:
+                continue
+            w = int(word_ids[i])
+            if w != prev_w:
+                prev_w, s, cum, drawn = w, 0.0, [], []
+                for k in range(K):
+                    s += (int(n_dk[d, k]) + float(alpha[k])) * factor(w, k)
+                    cum.append(s)
+            extra = 0.0
+            for k in drawn:
+                extra += factor(w, k)
+            t = token_uniform(seed, 0, STREAM_INIT_BLOCKS, token_start + i) * (s + extra)
+            if t < s or not drawn:
+                k = _search(cum, t)
+            else:
+                r, k = t - s, drawn[-1]
+                for j in drawn:
+                    if r < factor(w, j):
+                        k = j
+                        break
+                    r -= factor(w, j)
+            z[i] = k
+            n_dk[d, k] += 1
+            drawn.append(k)
+    return z, n_dk
 
 
 def count_doc_topics(doc_ptr, z, K):

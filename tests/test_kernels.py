@@ -265,3 +265,39 @@ def test_partition_documents_examples():
     b = partition_documents(doc_ptr, 10)  # more parts than documents: some are empty
     assert b[0] == 0 and b[-1] == 4 and np.all(np.diff(b) >= 0)
     assert partition_documents(np.array([0]), 3).tolist() == [0, 0, 0, 0]  # no documents
+
+
+# -- the sequential first pass (TrainConfig.init_blocks) -----------------------------------------
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("blocks", [1, 3, 8])
+def test_first_pass_blocks_follow_the_reference(setup, blocks, threads):
+    """Blocks of global token indices, on a shard that starts inside the corpus (as a rank > 0
+    does): each block equals naive.init_block from the counts of the earlier blocks, and the
+    sampler's tables count exactly the tokens drawn so far. Block edges fall inside documents
+    and inside runs of one word (the corpus has V = 30, so runs of 2 and more are common)."""
+    whole, K, alpha = setup
+    c = slice_corpus(whole, 3, whole.num_docs)
+    cfg = TrainConfig(num_topics=K, iterations=1, alpha=tuple(alpha), beta=BETA, seed=SEED,
+                      init_blocks=blocks)
+    s = EscaSampler(c, cfg, threads=threads)
+    c.word_ids = s.word_ids
+    N_all = c.token_start + c.num_tokens + 11  # tokens of later ranks too
+    z = np.zeros(c.num_tokens, dtype=np.int32)
+    n_dk = np.zeros((c.num_docs, K), dtype=np.int32)
+    n_wk = np.zeros((c.num_words, K), dtype=np.int32)
+    n_k = np.zeros(K, dtype=np.int64)
+    for b in range(blocks):
+        lo, hi = b * N_all // blocks, (b + 1) * N_all // blocks
+        s.initialize_block(lo, hi)  # one shard: its counts are the whole corpus's
+        z, n_dk = naive.init_block(c.doc_ptr, c.word_ids, z, n_dk, n_wk, n_k, alpha, BETA,
+                                   c.token_start, lo, hi, SEED)
+        limit = min(max(hi - c.token_start, 0), c.num_tokens)
+        np.testing.assert_array_equal(s.z[:limit], z[:limit], err_msg=f"block {b}")
+        np.testing.assert_array_equal(s.n_dk, n_dk, err_msg=f"block {b}")
+        n_wk = naive.count_word_topics(c.word_ids[:limit], z[:limit], c.num_words, K)
+        n_k = np.bincount(z[:limit], minlength=K).astype(np.int64)
+        np.testing.assert_array_equal(s.n_wk, n_wk)
+        np.testing.assert_array_equal(s.n_k, n_k)
+    _check_invariants(s, c, K)  # every token drawn: the tables are those of z
+    assert 0 <= s.z.min() and s.z.max() < K

@@ -74,30 +74,34 @@ def corpora(tmp_path_factory):
     }
 
 
-def train_args(corpus, out, sampler="esca", kernel="auto", own_topic="include"):
+def train_args(corpus, out, sampler="esca", kernel="auto", own_topic="include", init_blocks=0):
     return ["train", corpus, "-k", K, "-n", ITERATIONS, "--threads", 1, "--seed", 7,
             "--eval-every", 5, "--top", 5, "--sampler", sampler, "--kernel", kernel, "--out", out,
-            "--log-every", 1, "--own-topic", own_topic]
+            "--log-every", 1, "--own-topic", own_topic, "--init-blocks", init_blocks]
 
 
 @pytest.fixture(scope="module", params=["builtin", "small", "one-doc", "builtin+sparse",
                                         "small+sparse", "small+dense+exclude",
-                                        "one-doc+dense+exclude", "builtin+sparse+exclude"])
+                                        "one-doc+dense+exclude", "builtin+sparse+exclude",
+                                        "builtin+sparse+exclude+blocks", "small+dense+blocks",
+                                        "one-doc+dense+blocks"])
 def esca_runs(request, corpora, tmp_path_factory):
     """The same ESCA training at 1 and at 2 ranks: {ranks: (CompletedProcess, model path)}.
 
     ``NAME+sparse`` uses the sparse + alias kernel (K is below its automatic threshold);
-    ``+exclude`` trains with ``--own-topic exclude``.
+    ``+exclude`` trains with ``--own-topic exclude``, ``+blocks`` with ``--init-blocks 5``
+    (block edges inside the ranks' shards: the first pass exchanges counts after each block).
     """
     name, *opts = request.param.split("+")
     kernel = next((o for o in opts if o in ("dense", "sparse")), "auto")
     own_topic = "exclude" if "exclude" in opts else "include"
-    d = tmp_path_factory.mktemp(f"esca-{name}-{kernel}-{own_topic}")
+    blocks = 5 if "blocks" in opts else 0
+    d = tmp_path_factory.mktemp(f"esca-{name}-{kernel}-{own_topic}-{blocks}")
     runs = {}
     for ranks in (1, RANKS):
         out = d / f"m{ranks}.h5"
-        r, _ = run(esca_cmd(train_args(corpora[name], out, kernel=kernel, own_topic=own_topic),
-                            ranks), d)
+        r, _ = run(esca_cmd(train_args(corpora[name], out, kernel=kernel, own_topic=own_topic,
+                                       init_blocks=blocks), ranks), d)
         runs[ranks] = (check_ok(r), out)
     return request.param, corpora[name], runs
 

@@ -23,7 +23,7 @@ from scipy import stats
 import esca
 from esca import CheckpointPolicy, TrainConfig
 from esca._h5 import read_attrs
-from esca.checkpoint import FREE_SETTINGS, metadata_checksum, run_identity
+from esca.checkpoint import ADDED_SETTINGS, FREE_SETTINGS, metadata_checksum, run_identity
 from esca.samplers import EscaSampler
 from esca.samplers import _kernels as kern
 
@@ -206,9 +206,10 @@ def test_config_field():
 
 
 def _old_identity(config, corpus_sha256):
-    """run_identity as esca computed it before own_topic existed."""
+    """run_identity as esca computed it before own_topic (and the later settings) existed."""
     c = dataclasses.asdict(config)
-    del c["own_topic"]
+    for k in ADDED_SETTINGS:
+        del c[k]
     for k in FREE_SETTINGS:
         c.pop(k, None)
     if not c.get("optimize_interval"):
@@ -220,7 +221,7 @@ def _old_identity(config, corpus_sha256):
 def test_checkpoints_from_before_the_field_resume(tmp_path, restore_numba_threads):
     """A checkpoint whose config has no own_topic and whose run identity was computed without
     it resumes as "include", to the same result as one uninterrupted run."""
-    settings = dict(num_topics=6, seed=9, threads=1, eval_every=0)
+    settings = dict(num_topics=6, seed=9, threads=1, eval_every=0, init_blocks=0)  # as then
     whole = esca.train(None, iterations=4, **settings)
     folder = tmp_path / "ckpt"
     esca.train(None, iterations=2, checkpoints=CheckpointPolicy(directory=str(folder), every=1),
@@ -228,14 +229,15 @@ def test_checkpoints_from_before_the_field_resume(tmp_path, restore_numba_thread
     for path in folder.iterdir():
         with h5py.File(path, "r+") as f:
             config = json.loads(f.attrs["config"])
-            del config["own_topic"]
+            for k in ADDED_SETTINGS:
+                del config[k]
             f.attrs["config"] = json.dumps(config, sort_keys=True)
             old = _old_identity(TrainConfig(**config), str(f.attrs["corpus_sha256"]))
             f.attrs["run_identity"] = old
             f.attrs["meta_sha256"] = metadata_checksum(
                 read_attrs(f), {k: v[()] for k, v in f["log"].items()})
     cont = esca.train(None, resume=str(folder), iterations=4, threads=1)
-    assert cont.config.own_topic == "include"
+    assert cont.config.own_topic == "include" and cont.config.init_blocks == 0
     np.testing.assert_array_equal(cont.n_kw, whole.n_kw)
     assert run_identity(TrainConfig(**settings, iterations=4), "x") == \
         _old_identity(TrainConfig(**settings, iterations=4), "x")

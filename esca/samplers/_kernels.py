@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 from scipy.special import gammaln
 
-from ..rng import STREAM_INIT, attempt_uniforms, pair_uniform, token_uniform
+from ..rng import STREAM_INIT, STREAM_INIT_BLOCKS, attempt_uniforms, pair_uniform, token_uniform
 
 
 @njit(inline="always", cache=True)
@@ -67,6 +67,99 @@ def init_topics(z, token_start, seed_lo, seed_hi, K):
         u = token_uniform(seed_lo, seed_hi, 0, STREAM_INIT, token_start + i)
         k = int(u * K)
         z[i] = k if k < K else K - 1
+
+
+@njit(parallel=True, cache=True)
+def init_block(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, beta, token_start,
+               lo, hi, seed_lo, seed_hi):
+    """One block of the sequential first pass: draw the tokens with global index in [lo, hi).
+
+    Token i of document d (in the sampler's order: each document's tokens sorted by word)
+    is drawn from
+
+        p(z_i = k) ∝ (n_dk + alpha_k) (n_wk + beta) / (n_k + V beta)
+
+    where ``n_wk`` and ``n_k`` are the whole corpus's counts of the tokens drawn in the
+    earlier blocks (frozen during the block) and ``n_dk`` counts the tokens of d drawn so
+    far, this block's earlier tokens of d included: within a document the draws are
+    sequential, as in a collapsed Gibbs initialization (Griffiths & Steyvers, PNAS 2004,
+    eq. 5, with the word part frozen per block), across documents parallel, so the result
+    does not depend on the thread count; blocks are ranges of the global token index, so
+    it does not depend on the rank count either. ``n_dk`` (D_local, K) int32 is updated in
+    place (start from zeros); ``z`` is written for the block's tokens only.
+
+    A run of one word's tokens shares the cumulative sums of the run's first drawn token;
+    the tokens the run drew since add (their count) x (the word factor of their topic),
+    which is drawn by walking them: an exact draw from p, O(K) per run plus O(run length)
+    per token. Token i's uniform is :func:`esca.rng.token_uniform` with iteration 0 and
+    stream ``STREAM_INIT_BLOCKS`` at global index ``token_start + i``. Equals
+    ``naive.init_block``.
+    """
+    K = n_dk.shape[1]
+    vbeta = n_wk.shape[0] * beta
+    inv = inverse_topic_totals(n_k, vbeta)
+    first = max(lo - token_start, 0)
+    last = min(hi - token_start, len(word_ids))
+    for c in prange(len(chunk_ptr) - 1):
+        d0 = chunk_ptr[c]
+        d1 = chunk_ptr[c + 1]
+        if d0 == d1 or doc_ptr[d1] <= first or doc_ptr[d0] >= last:
+            continue
+        longest = 1
+        for d in range(d0, d1):
+            longest = max(longest, doc_ptr[d + 1] - doc_ptr[d])
+        cum = np.empty(K)
+        drawn = np.empty(longest, dtype=np.int32)  # the current run's drawn topics
+        for d in range(d0, d1):
+            i0 = max(doc_ptr[d], first)
+            i1 = min(doc_ptr[d + 1], last)
+            prev_w = -1
+            s = 0.0
+            extra = 0.0
+            m = 0
+            for i in range(i0, i1):
+                w = word_ids[i]
+                if w != prev_w:
+                    prev_w = w
+                    s = 0.0
+                    for k in range(K):
+                        s += (n_dk[d, k] + alpha[k]) * ((n_wk[w, k] + beta) * inv[k])
+                        cum[k] = s
+                    extra = 0.0
+                    m = 0
+                t = token_uniform(seed_lo, seed_hi, 0, STREAM_INIT_BLOCKS, token_start + i) * (
+                    s + extra)
+                if t < s or m == 0:  # (t == s only by rounding when nothing was drawn)
+                    k = search_cumulative(cum, K, t)
+                else:
+                    r = t - s
+                    k = drawn[m - 1]
+                    for j in range(m):
+                        f = (n_wk[w, drawn[j]] + beta) * inv[drawn[j]]
+                        if r < f:
+                            k = drawn[j]
+                            break
+                        r -= f
+                z[i] = k
+                n_dk[d, k] += 1
+                extra += (n_wk[w, k] + beta) * inv[k]
+                drawn[m] = k
+                m += 1
+
+
+@njit(parallel=True, cache=True)
+def count_word_topics_below(word_ptr, word_tok, z, n_wk, limit):
+    """n_wk[w, k] = number of tokens of word w at positions below ``limit`` with topic k (the
+    tokens the first pass has drawn). Equals ``naive.count_word_topics(word_ids[:limit],
+    z[:limit], V, K)``."""
+    K = n_wk.shape[1]
+    for w in prange(len(word_ptr) - 1):
+        for k in range(K):
+            n_wk[w, k] = 0
+        for j in range(word_ptr[w], word_ptr[w + 1]):
+            i = word_tok[j]
+            if i < limit:
+                n_wk[w, z[i]] += 1
 
 
 @njit(parallel=True, cache=True)

@@ -111,6 +111,20 @@ class ShardSampler:
         kern.count_doc_topics(self.doc_ptr, self.z, self.n_dk)
         self.count_words()
 
+    def initialize_block(self, lo, hi):
+        """Draw the tokens of global indices [lo, hi) of the sequential first pass
+        (``TrainConfig.init_blocks``; :func:`esca.samplers._kernels.init_block`) from the whole
+        corpus's ``n_wk``, ``n_k`` of the tokens drawn before ``lo`` and this shard's growing
+        ``n_dk``, then count this shard's drawn tokens (indices below ``hi``) into ``n_wk``
+        and ``n_k`` (this shard's, see :func:`esca.exchange.sync_counts`). Call with the
+        blocks in order, starting from a new sampler (all counts zero)."""
+        kern.init_block(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
+                        self.n_wk, self.n_k, self.alpha, self.beta, self.token_start, lo, hi,
+                        self.seed_lo, self.seed_hi)
+        limit = min(max(hi - self.token_start, 0), len(self.z))
+        kern.count_word_topics_below(self.word_ptr, self.word_tok, self.z, self.n_wk, limit)
+        self.n_k[:] = np.bincount(self.z[:limit], minlength=self.K)
+
     def restore(self, z, alpha, beta):
         """Continue from a checkpoint: set ``z`` (this shard's topics, int, shape (N_local,),
         in the sampler's token order), the priors, and rebuild every count table from ``z``
