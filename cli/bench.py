@@ -21,6 +21,8 @@ examples:
   esca bench corpus.h5 -k 100 1000 --iterations 100 --out bench_out
   esca bench corpus.h5 -k 100 --systems esca,cgs,lda --iterations-for lda=20 \\
       --repeats 3 --out bench_k100
+  esca bench corpus.h5 -k 100 --systems esca,tomotopy --esca-set own_topic=exclude \\
+      --esca-set kernel=sparse --out bench_exclude
 
 writes DIR/bench.json, DIR/bench.md, DIR/tokens_per_s.png, DIR/perplexity_vs_seconds.png,
 the train/test split in DIR/data/ and every run's output in DIR/logs/."""
@@ -57,6 +59,12 @@ def setup_arguments(subparsers):
     p.add_argument("--iterations-for", action="append", default=[], metavar="NAME=N",
                    help="iterations for one system or family, e.g. lda=20 (repeatable; "
                    "default: --iterations for every system)")
+    p.add_argument("--esca-set", action="append", default=[], metavar="NAME=VALUE",
+                   help="a setting of esca.TrainConfig, e.g. own_topic=exclude, kernel=dense, "
+                   "optimize_interval=10, for every run trained by esca.train: "
+                   + ", ".join(bench.ESCA_SYSTEMS) + " (not the peers). Repeatable; VALUE is "
+                   "parsed by the field's type. Not allowed: what the bench sets itself ("
+                   + ", ".join(bench.ESCA_OWNED) + "). Default: none (TrainConfig's defaults)")
     p.add_argument("--eval-every", type=int, default=10, metavar="N",
                    help="held-out perplexity every N iterations and at the end (default 10; "
                    "0: at the end only)")
@@ -77,7 +85,8 @@ def setup_arguments(subparsers):
 def run(args):
     """Run ``esca bench`` with parsed arguments; returns the exit status (0).
 
-    The flags are checked first with their names (systems, evaluation, the output folder);
+    The flags are checked first with their names (systems, evaluation, esca settings, the
+    output folder);
     :func:`esca.bench.run_bench` checks the rest.
     """
     iterations_for = {}
@@ -86,6 +95,16 @@ def run(args):
         if not sep or not name.strip():
             raise UserError(f"--iterations-for takes NAME=N, got {item!r}")
         iterations_for[name] = n
+    esca_settings = {}
+    for item in args.esca_set:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UserError(f"--esca-set takes NAME=VALUE, got {item!r}")
+        if name in esca_settings:
+            raise UserError(f"--esca-set sets {name} twice")
+        esca_settings[name] = value
+    esca_settings = bench.check_esca_settings(esca_settings, "--esca-set")
     systems = None if args.systems is None else args.systems.split(",")
     evaluation = bench.Evaluation(every=args.eval_every, sweeps=args.eval_sweeps,
                                   burn_in=args.eval_burn_in, target=args.target_perplexity)
@@ -99,7 +118,7 @@ def run(args):
     check_not_input(args.out, inputs, "--out")
     check_outputs_not_inputs(args.out, bench.WRITES, inputs, "--out")
     training = bench.Training(iterations=args.iterations, alpha=args.alpha, beta=args.beta,
-                              seed=args.seed)
+                              seed=args.seed, esca_settings=esca_settings)
     bench.run_bench(args.corpus, args.num_topics, args.out, training=training,
                     evaluation=evaluation, holdout=args.holdout, systems=systems,
                     iterations_for=iterations_for, repeats=args.repeats)

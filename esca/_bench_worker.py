@@ -91,6 +91,8 @@ def main(argv=None):
 def run_esca(spec):
     """ESCA or the collapsed Gibbs baseline through :func:`esca.train`, at any number of ranks.
 
+    The configuration is :func:`esca_config`'s (the spec's ``esca_settings`` included); the
+    result's ``details["config"]`` is the configuration the model was trained with.
     Seconds per iteration are medians over iterations 2..N of rank 0's log. The whole run is
     timed on rank 0 by a :class:`TrainingClock` around the ``train()`` call, after a warm-up
     (:func:`warm_up`) has compiled the kernels. Held-out perplexity is computed in the
@@ -102,11 +104,7 @@ def run_esca(spec):
     rank = comm.Get_rank()
     evaluate = _evaluator(spec) if rank == 0 else None
     points, train_rss = [], []
-    config = TrainConfig(num_topics=spec["num_topics"], iterations=spec["iterations"],
-                         alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
-                         sampler=spec["sampler"], threads=spec["threads"], eval_every=0,
-                         optimize_interval=spec.get("optimize_interval", 0),
-                         optimize_burn_in=spec.get("optimize_burn_in", 200))
+    config = esca_config(spec)
     warm_up(config, comm)
 
     with compile_listener() as compiling:
@@ -153,9 +151,42 @@ def run_esca(spec):
                    state_bytes_per_token=model.info["state_bytes_per_token"],
                    table_bytes_per_rank=model.info["table_bytes_per_rank"],
                    ranks=model.info["ranks"], threads=model.info["threads"],
-                   optimize_interval=spec.get("optimize_interval", 0),
-                   optimize_burn_in=spec.get("optimize_burn_in", 200),
-                   alpha_sum=float(model.alpha.sum()), beta=float(model.beta))
+                   optimize_interval=model.config.optimize_interval,
+                   optimize_burn_in=model.config.optimize_burn_in,
+                   alpha_sum=float(model.alpha.sum()), beta=float(model.beta),
+                   config=json.loads(model.config.to_json()))
+
+
+def esca_config(spec):
+    """The :class:`TrainConfig` of one esca-kind run.
+
+    The bench's own settings (:data:`esca.bench.systems.ESCA_OWNED`) come from the spec:
+    num_topics, iterations, alpha, beta, seed, sampler, threads, and ``eval_every=0`` (the
+    log-likelihood only at the last iteration; held-out evaluation runs in the callback);
+    every other field from ``spec["esca_settings"]`` (checked by
+    :func:`esca.bench.check_esca_settings`; TrainConfig's defaults for the rest).
+
+    Parameters
+    ----------
+    spec : dict
+        A spec made by :func:`esca.bench.worker_spec`.
+
+    Returns
+    -------
+    TrainConfig
+
+    Raises
+    ------
+    TypeError
+        ``spec["esca_settings"]`` holds a field the bench sets itself (a bug: the bench
+        checks the settings before it starts any worker).
+    UserError
+        A value TrainConfig rejects.
+    """
+    return TrainConfig(num_topics=spec["num_topics"], iterations=spec["iterations"],
+                       alpha=spec["alpha"], beta=spec["beta"], seed=spec["seed"],
+                       sampler=spec["sampler"], threads=spec["threads"], eval_every=0,
+                       **spec.get("esca_settings", {}))
 
 
 def warm_up(config, comm):

@@ -62,7 +62,7 @@ log = logging.getLogger("esca")
 SYSTEMS = {
     "esca": {"kind": "esca", "sampler": "esca", "ranks": 1, "threads": 1},
     "esca optimized": {"kind": "esca", "sampler": "esca", "ranks": 1, "threads": 1,
-                       "optimize_interval": 10, "optimize_burn_in": 50},
+                       "esca_settings": {"optimize_interval": 10, "optimize_burn_in": 50}},
     "cgs": {"kind": "esca", "sampler": "cgs", "ranks": 1, "threads": 1},
     "tomotopy": {"kind": "tomotopy", "workers": 1, "scheme": "default", "threads": 1},
     "gensim": {"kind": "gensim", "workers": 1, "threads": 1},

@@ -23,11 +23,14 @@ import esca
 from esca import _bench_worker
 from esca.bench import (
     BINARIES,
+    ESCA_OWNED,
+    ESCA_SYSTEMS,
     MODULES,
     SYSTEMS,
     Evaluation,
     Training,
     bench_system,
+    check_esca_settings,
     check_evaluation,
     find_mpiexec,
     perplexity_figure,
@@ -179,7 +182,8 @@ def test_markdown_and_plots(bench):
     md = (out / "bench.md").read_text()
     assert f"## K = {K}" in md and b["command"] in md
     for name, e in b["results"][str(K)].items():
-        (row,) = [ln for ln in md.splitlines() if ln.startswith(f"| {name} |")]
+        # the results table's row; with tomotopy at 2 workers the TTQ table has one too
+        row = [ln for ln in md.splitlines() if ln.startswith(f"| {name} |")][0]
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert len(cells) == 15
         assert cells[1] == (str(ITERATIONS) if e["status"] == "ok" else "-")
@@ -217,8 +221,18 @@ def test_failing_system_is_recorded(corpus, tmp_path):
     (["--iterations-for", "nosuch=3"], ["unknown system 'nosuch' in --iterations-for"]),
     (["--repeats", "0"], ["repeats", "0"]),
     (["--out", "no-such-folder/out"], ["no-such-folder"]),
+    (["--esca-set", "nosuch=1"], ["unknown esca setting 'nosuch' in --esca-set", "own_topic"]),
+    (["--esca-set", "num_topics=7"], ["--esca-set cannot set num_topics"]),
+    (["--esca-set", "sampler=cgs"], ["--esca-set cannot set sampler"]),
+    (["--esca-set", "own_topic"], ["--esca-set takes NAME=VALUE", "own_topic"]),
+    (["--esca-set", "own_topic=bogus"], ["--esca-set", "own_topic", "bogus"]),
+    (["--esca-set", "optimize_interval=2.5"], ["--esca-set optimize_interval", "2.5"]),
+    (["--esca-set", "kernel=dense", "--esca-set", "kernel=sparse"],
+     ["--esca-set sets kernel twice"]),
 ], ids=["K0", "holdout", "system", "iterations-for-syntax", "iterations-for-0", "burn-in",
-        "eval-every", "systems-flag", "iterations-for-flag", "repeats", "out-parent-missing"])
+        "eval-every", "systems-flag", "iterations-for-flag", "repeats", "out-parent-missing",
+        "esca-set-unknown", "esca-set-owned", "esca-set-sampler", "esca-set-syntax",
+        "esca-set-value", "esca-set-type", "esca-set-twice"])
 def test_user_errors(bad, names, corpus, tmp_path):
     args = ["bench", corpus, "-k", K, "-n", 2, "--out", "out", *bad]
     check_user_error(run_esca(args, tmp_path), *names)
@@ -266,6 +280,9 @@ def test_worker_exit_status_is_the_cli_policy(error, status, monkeypatch, tmp_pa
     (dict(systems=["nosuch"]), "unknown system 'nosuch' in systems"),
     (dict(iterations_for={"nosuch": 3}), "unknown system 'nosuch' in iterations_for"),
     (dict(training=Training(iterations=0)), "iterations"),
+    (dict(training=Training(esca_settings={"nosuch": 1})),
+     "unknown esca setting 'nosuch' in esca_settings"),
+    (dict(training=Training(esca_settings={"seed": 3})), "esca_settings cannot set seed"),
 ])
 def test_run_bench_names_its_parameters(kwargs, message, corpus, tmp_path):
     """The library names parameters and option fields, never the CLI's flags."""
@@ -304,6 +321,88 @@ def test_target_perplexity_flag(corpus, tmp_path):
                  "points": [first], "x_reference": None}
     assert "--target-perplexity 1000000000.0" in b["command"]
     assert "P* = 1,000,000,000.0" in r.stdout
+
+
+# -- esca settings (--esca-set) ---------------------------------------------------------------
+
+def test_esca_set_trains_esca_with_the_settings(corpus, tmp_path):
+    """``--esca-set own_topic=exclude`` reaches esca.train in the worker: the run's config is
+    the setting, its log-likelihood is that of esca.train with it (and not the default's);
+    the settings are in bench.json (header and entry), bench.md and the command."""
+    r = check_ok(run_esca(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
+                           "--systems", "esca 1r x 1t", "--esca-set", "own_topic=exclude",
+                           "--esca-set", "optimize_interval=2", "--out", "out"], tmp_path))
+    out = tmp_path / "out"
+    b = json.loads((out / "bench.json").read_text())
+    want = {"own_topic": "exclude", "optimize_interval": 2}
+    assert b["config"]["esca_settings"] == want
+    assert b["config"]["esca_settings_systems"] == ["esca 1r x 1t"]
+    e = b["results"][str(K)]["esca 1r x 1t"]
+    assert e["status"] == "ok" and e["esca_settings"] == want
+    config = e["runs"][0]["details"]["config"]
+    assert config["own_topic"] == "exclude" and config["optimize_interval"] == 2
+    assert config["num_topics"] == K and config["iterations"] == ITERATIONS
+
+    def loglik(**settings):
+        cfg = esca.TrainConfig(num_topics=K, iterations=ITERATIONS, beta=0.01, seed=1,
+                               threads=1, eval_every=0, **settings)
+        return esca.train(str(out / "data" / "train.h5"), cfg,
+                          progress=False).log["loglik_per_token"][-1]
+
+    assert e["loglik_per_token"] == pytest.approx(loglik(**want), rel=1e-12)
+    assert e["loglik_per_token"] != pytest.approx(loglik(optimize_interval=2), rel=1e-9)
+    md = (out / "bench.md").read_text()
+    assert "esca settings: own_topic=exclude, optimize_interval=2 (every run of esca 1r x 1t)." \
+        in md
+    assert "| esca 1r x 1t |" in md  # the label stays as it is
+    assert "--esca-set own_topic=exclude --esca-set optimize_interval=2" in b["command"]
+    assert md in r.stdout
+
+
+def test_esca_settings_are_parsed_by_the_field_type():
+    got = check_esca_settings({"own_topic": "exclude", "optimize_interval": " 10 ",
+                               "optimize_burn_in": "None", "kernel": "dense"})
+    assert got == {"own_topic": "exclude", "optimize_interval": 10, "optimize_burn_in": None,
+                   "kernel": "dense"}
+    assert type(got["optimize_interval"]) is int
+    assert check_esca_settings({"optimize_burn_in": "50"}) == {"optimize_burn_in": 50}
+    assert check_esca_settings({"optimize_interval": 3}) == {"optimize_interval": 3}
+    assert check_esca_settings(None) == {} == check_esca_settings({})
+    with pytest.raises(esca.UserError, match=r"^esca_settings optimize_interval takes an "
+                                             r"integer, got 'ten'$"):
+        check_esca_settings({"optimize_interval": "ten"})
+    with pytest.raises(esca.UserError, match=r"^esca_settings: unknown kernel 'fast'"):
+        check_esca_settings({"kernel": "fast"})
+
+
+@pytest.mark.parametrize("name", ESCA_OWNED)
+def test_esca_settings_refuse_what_the_bench_sets(name):
+    with pytest.raises(esca.UserError, match=f"^opts cannot set {name}: the bench sets it"):
+        check_esca_settings({name: "1"}, "opts")
+
+
+def test_esca_owned_is_what_the_worker_sets():
+    """ESCA_OWNED lists exactly the TrainConfig fields the worker takes from the spec: each
+    of them collides in esca_config, every other field is passed through."""
+    spec = worker_spec("esca 1r x 1t", train="t.h5", test="s.h5", num_topics=K, alpha=0.1,
+                       beta=0.01, seed=1, iterations=3, eval_every=0, eval_sweeps=4,
+                       eval_burn_in=1, esca_settings={"own_topic": "exclude"})
+    assert _bench_worker.esca_config(spec).own_topic == "exclude"
+    defaults = esca.TrainConfig(num_topics=K, iterations=3)
+    for f in dataclasses.fields(esca.TrainConfig):
+        one = {**spec, "esca_settings": {f.name: getattr(defaults, f.name)}}
+        if f.name in ESCA_OWNED:
+            with pytest.raises(TypeError, match=f.name):
+                _bench_worker.esca_config(one)
+        else:
+            assert getattr(_bench_worker.esca_config(one), f.name) == getattr(defaults, f.name)
+
+
+def test_esca_settings_reach_only_the_systems_esca_trains():
+    assert set(ESCA_SYSTEMS) == {"esca 1r x 1t", "esca 1r x 2t", "esca 2r x 1t", "cgs 1r"}
+    for name in SYSTEMS:
+        spec = worker_spec(name, num_topics=K, esca_settings={"own_topic": "exclude"})
+        assert ("esca_settings" in spec) == (name in ESCA_SYSTEMS), name
 
 
 # -- time to quality --------------------------------------------------------------------------

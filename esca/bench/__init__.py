@@ -26,6 +26,7 @@ from .protocol import (
     WRITES,
     Evaluation,
     Training,
+    check_esca_settings,
     check_evaluation,
     command_line,
     run_bench,
@@ -33,13 +34,22 @@ from .protocol import (
 )
 from .report import COLUMNS, markdown, write_text
 from .runner import MPI_LAUNCHER_PREFIXES, THREAD_VARS, bench_system, find_mpiexec
-from .systems import BINARIES, FAMILIES, MODULES, SYSTEMS, select_systems, worker_spec
+from .systems import (
+    BINARIES,
+    ESCA_OWNED,
+    ESCA_SYSTEMS,
+    FAMILIES,
+    MODULES,
+    SYSTEMS,
+    select_systems,
+    worker_spec,
+)
 from .ttq import reference_system, time_to_quality, ttq_table
 
-__all__ = ["BENCH_DPI", "BINARIES", "COLUMNS", "FAMILIES", "MODULES", "MPI_LAUNCHER_PREFIXES",
-           "OUTPUTS", "SYSTEMS", "THREAD_VARS", "WRITES", "Evaluation", "Training",
-           "bench_system", "check_evaluation", "command_line", "find_mpiexec", "git_revision",
-           "library_versions", "machine_info", "markdown", "perplexity_figure",
-           "plot_perplexity", "plot_tokens_per_s", "reference_system", "run_bench",
-           "select_systems", "time_to_quality", "ttq_table", "worker_spec", "write_split",
-           "write_text"]
+__all__ = ["BENCH_DPI", "BINARIES", "COLUMNS", "ESCA_OWNED", "ESCA_SYSTEMS", "FAMILIES", "MODULES",
+           "MPI_LAUNCHER_PREFIXES", "OUTPUTS", "SYSTEMS", "THREAD_VARS", "WRITES", "Evaluation",
+           "Training", "bench_system", "check_esca_settings", "check_evaluation", "command_line",
+           "find_mpiexec", "git_revision", "library_versions", "machine_info", "markdown",
+           "perplexity_figure", "plot_perplexity", "plot_tokens_per_s", "reference_system",
+           "run_bench", "select_systems", "time_to_quality", "ttq_table", "worker_spec",
+           "write_split", "write_text"]

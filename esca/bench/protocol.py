@@ -1,6 +1,7 @@
 """The benchmark protocol: one split, the same settings for every system, every run in its own
 process, one evaluator; :func:`run_bench` writes the reports (see :mod:`esca.bench`)."""
 
+import ast
 import dataclasses
 import datetime
 import json
@@ -19,7 +20,7 @@ from .context import git_revision, library_versions, machine_info
 from .figures import plot_perplexity, plot_tokens_per_s
 from .report import markdown, write_text
 from .runner import bench_system
-from .systems import select_systems, worker_spec
+from .systems import ESCA_OWNED, ESCA_SYSTEMS, select_systems, worker_spec
 from .ttq import ttq_table
 
 log = logging.getLogger("esca")
@@ -44,12 +45,20 @@ class Training:
         Topic-word prior (gensim's and tomotopy's ``eta``).
     seed : int
         Seed of the split, of every system and of the evaluator.
+    esca_settings : dict of str to object, optional
+        More :class:`~esca.config.TrainConfig` settings, ``{field: value}``, for every run
+        trained by :func:`esca.train` (:data:`~esca.bench.systems.ESCA_SYSTEMS`: the esca
+        systems and cgs 1r; the peers do not get them), e.g. ``{"own_topic": "exclude"}``.
+        A value may be given as text, parsed by the field's type
+        (:func:`check_esca_settings`). The fields the bench sets itself
+        (:data:`~esca.bench.systems.ESCA_OWNED`) are not allowed. Default: none.
     """
 
     iterations: int = 100
     alpha: float | None = None
     beta: float = 0.01
     seed: int = 1
+    esca_settings: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +122,80 @@ def check_evaluation(evaluation, names=None):
     return Evaluation(every, sweeps, burn_in, target)
 
 
+def check_esca_settings(settings, name="esca_settings"):
+    """``settings`` checked as :class:`~esca.config.TrainConfig` fields, values parsed.
+
+    Parameters
+    ----------
+    settings : mapping of str to object, optional
+        ``{field: value}``. A str value is parsed by the field's type in
+        ``dataclasses.fields(TrainConfig)``: int, float, str as such, bool from
+        true/false/1/0; a field of any other type (``object``, e.g. ``optimize_burn_in``,
+        an int or None) takes a Python literal (``ast.literal_eval``), else the text itself.
+        Other values are kept as they are.
+    name : str
+        How ``settings`` is named in the messages (the CLI passes ``"--esca-set"``).
+
+    Returns
+    -------
+    dict of str to object
+        The parsed settings, in the given order.
+
+    Raises
+    ------
+    UserError
+        A name that is no TrainConfig field, one that the bench sets itself
+        (:data:`~esca.bench.systems.ESCA_OWNED`: num_topics, iterations, alpha, beta, seed,
+        sampler, threads, eval_every), a value that does not parse as its field's type, or
+        one that TrainConfig rejects.
+    """
+    fields = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    settable = [f for f in fields if f not in ESCA_OWNED]
+    checked = {}
+    for key, value in dict(settings or {}).items():
+        key = str(key).strip()
+        if key in ESCA_OWNED:
+            raise UserError(f"{name} cannot set {key}: the bench sets it for every system "
+                            f"(settable: {', '.join(settable)})")
+        if key not in fields:
+            raise UserError(f"unknown esca setting {key!r} in {name} (settable TrainConfig "
+                            f"fields: {', '.join(settable)})")
+        checked[key] = _parse_setting(key, value, fields[key], name)
+    try:
+        TrainConfig(**checked)
+    except UserError as e:
+        raise UserError(f"{name}: {e}") from None
+    return checked
+
+
+_TYPES = {int: int, float: float, str: str, bool: bool, "int": int, "float": float, "str": str,
+          "bool": bool}
+
+
+def _parse_setting(key, value, kind, name):
+    """``value`` of TrainConfig field ``key`` (annotated ``kind``), parsed if it is text."""
+    if not isinstance(value, str):
+        return value
+    kind, text = _TYPES.get(kind), value.strip()
+    if kind is str:
+        return value
+    if kind is bool:
+        words = {"true": True, "1": True, "false": False, "0": False}
+        if text.lower() not in words:
+            raise UserError(f"{name} {key} takes true or false, got {value!r}")
+        return words[text.lower()]
+    if kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise UserError(f"{name} {key} takes {what}, got {value!r}") from None
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return value
+
+
 def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdout=0.1,
               systems=None, iterations_for=None, repeats=1):
     """Benchmark every selected system at every K and write the reports into ``out``.
@@ -126,7 +209,8 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
     out : str or os.PathLike
         Output folder; created if missing (its parent must exist).
     training : Training, optional
-        Iterations, alpha, beta and seed of every system; default ``Training()``.
+        Iterations, alpha, beta and seed of every system, and the extra TrainConfig settings
+        of the runs of :func:`esca.train` (``esca_settings``); default ``Training()``.
     evaluation : Evaluation, optional
         When and how held-out perplexity is computed, and the target of time to quality;
         default ``Evaluation()``.
@@ -152,15 +236,18 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
     ------
     UserError
         On a bad value (K < 1, alpha or beta <= 0, holdout outside (0, 1), an unknown system,
-        burn-in >= sweeps, ...), an unreadable corpus, an unusable output folder, or one
+        burn-in >= sweeps, an esca setting that :func:`check_esca_settings` rejects, ...),
+        an unreadable corpus, an unusable output folder, or one
         whose files (``data/train.h5`` ...) would replace the corpus.
     """
     training = Training() if training is None else training
     ks = list(dict.fromkeys(num_topics))
     if not ks:
         raise UserError("give at least one K (num_topics)")
+    settings = check_esca_settings(training.esca_settings)
     configs = {K: TrainConfig(num_topics=K, iterations=training.iterations,
-                              alpha=training.alpha, beta=training.beta, seed=training.seed)
+                              alpha=training.alpha, beta=training.beta, seed=training.seed,
+                              **settings)
                for K in ks}
     base = configs[ks[0]]
     ev = check_evaluation(Evaluation() if evaluation is None else evaluation)
@@ -190,7 +277,7 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
                                                 if i != base.iterations},
                                 eval_every=ev.every, eval_sweeps=ev.sweeps,
                                 eval_burn_in=ev.burn_in, target=ev.target,
-                                repeats=repeats),
+                                repeats=repeats, esca_settings=settings),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "config": {
             "corpus": os.fspath(corpus), "corpus_abspath": _abspath(corpus),
@@ -201,6 +288,8 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
             "alpha_rule": "5/K (default)" if training.alpha is None else "given",
             "beta": base.beta, "iterations": base.iterations, "iterations_per_system": iters,
             "seed": base.seed, "repeats": repeats, "systems": names,
+            "esca_settings": settings,
+            "esca_settings_systems": [n for n in names if n in ESCA_SYSTEMS],
             "eval": {"method": "document completion (Wallach et al. 2009): theta folded in on "
                      "the even-position tokens of each held-out document with phi fixed, the "
                      "odd-position tokens scored (esca.evaluate.document_completion)",
@@ -217,7 +306,8 @@ def run_bench(corpus, num_topics, out, *, training=None, evaluation=None, holdou
             spec = worker_spec(name, train=data["train"], test=data["test"], num_topics=K,
                                alpha=configs[K].alpha, beta=base.beta, seed=base.seed,
                                iterations=iters[name], eval_every=ev.every,
-                               eval_sweeps=ev.sweeps, eval_burn_in=ev.burn_in)
+                               eval_sweeps=ev.sweeps, eval_burn_in=ev.burn_in,
+                               esca_settings=settings)
             rows[name] = bench_system(name, spec, repeats, out, train.num_tokens)
             write_text(os.path.join(out, "bench.json"), json.dumps(report, indent=1))
         report["ttq"][str(K)] = ttq_table(rows, ev.target)
@@ -279,6 +369,8 @@ def command_line(corpus, num_topics, out, **settings):
         args += ["--target-perplexity", s["target"]]
     for name, n in s["iterations_for"].items():
         args += ["--iterations-for", f"{name}={n}"]
+    for name, value in s.get("esca_settings", {}).items():
+        args += ["--esca-set", f"{name}={value}"]
     return shlex.join([*map(str, args), "--out", os.fspath(out)])
 
 

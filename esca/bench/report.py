@@ -24,6 +24,7 @@ def markdown(report):
         + f"Python {v['python']}, esca {v['esca']} (git {report['git_sha'] or 'n/a'}"
         + (" with local changes" if report["git_dirty"] else "") + "), "
         f"{v['mpi_library'] or 'MPI n/a'}.", "",
+        *_settings_lines(c),
         ("tokens/s = train N / median seconds per iteration (ESCA and CGS: iterations 2..N; "
          "peers: median over timed chunks or passes, lda and sklearn: whole fit / "
          "iterations). tokens/s whole run = train N x iterations / whole run s, the seconds of "
@@ -48,6 +49,17 @@ def markdown(report):
         lines += _ttq_lines(K, report.get("ttq", {}).get(K))
     lines += ["Command:", "", "```", report["command"], "```", ""]
     return "\n".join(lines)
+
+
+def _settings_lines(c):
+    """The line naming the esca settings (bench.json's ``config.esca_settings``), if any."""
+    settings = c.get("esca_settings")
+    if not settings:
+        return []
+    systems = c.get("esca_settings_systems") or []
+    return ["esca settings: " + ", ".join(f"{k}={v}" for k, v in settings.items())
+            + (f" (every run of {', '.join(systems)})" if systems
+               else " (no system trained by esca.train ran)") + ".", ""]
 
 
 def _row(name, e):

@@ -44,11 +44,14 @@ def bench_system(name, spec, repeats, out, n_train):
     -------
     dict
         The system's entry of bench.json: ``status`` "ok", "skipped" (its package is not
-        installed) or "failed" (a run failed; ``error`` says why), and for "ok" the
-        medians of the runs.
+        installed) or "failed" (a run failed; ``error`` says why), the spec's
+        ``esca_settings`` (systems trained by esca.train only), and for "ok" the medians of
+        the runs.
     """
     common = {"iterations": spec["iterations"], "repeats": repeats, "ranks": spec["ranks"],
               "threads": spec["threads"]}
+    if "esca_settings" in spec:
+        common["esca_settings"] = spec["esca_settings"]
     reason = _unavailable(spec)
     if reason:
         log.info("K=%d: skipping %s: %s", spec["num_topics"], name, reason)

@@ -33,6 +33,13 @@ BINARIES = {"warplda": "warplda"}
 #: (:func:`esca.bench.ttq.reference_system` picks the fastest of those that ran).
 REFERENCE_SYSTEMS = ("tomotopy w2 partition", "tomotopy w2 copy_merge")
 FAMILIES = ("esca", "cgs", "tomotopy", "gensim", "lda", "sklearn", "warplda")
+#: The systems trained by :func:`esca.train` (kind "esca"): the ones ``esca_settings`` reach.
+ESCA_SYSTEMS = tuple(n for n, s in SYSTEMS.items() if s["kind"] == "esca")
+#: The :class:`esca.TrainConfig` fields the bench sets itself for every esca-kind run (from
+#: its own options and the system: sampler, threads; ``eval_every`` is 0, the bench evaluates
+#: in a callback): ``esca_settings`` may set any other field.
+ESCA_OWNED = ("num_topics", "iterations", "alpha", "beta", "seed", "sampler", "threads",
+              "eval_every")
 
 
 def select_systems(items=None, name="systems"):
@@ -68,10 +75,16 @@ def select_systems(items=None, name="systems"):
     return [n for n in SYSTEMS if n in picked]
 
 
-def worker_spec(system, **settings):
+def worker_spec(system, esca_settings=None, **settings):
     """The JSON-able spec of one run of ``system`` for :mod:`esca._bench_worker`.
 
     ``settings``: train, test (corpus paths), num_topics, alpha, beta, seed, iterations,
-    eval_every, eval_sweeps, eval_burn_in.
+    eval_every, eval_sweeps, eval_burn_in. ``esca_settings`` (a dict of
+    :class:`esca.TrainConfig` fields other than :data:`ESCA_OWNED`, checked by
+    :func:`esca.bench.check_esca_settings`) goes into the spec of the systems of
+    :data:`ESCA_SYSTEMS` only, as ``spec["esca_settings"]``.
     """
-    return {"system": system, "ranks": 1, **SYSTEMS[system], **settings}
+    spec = {"system": system, "ranks": 1, **SYSTEMS[system], **settings}
+    if system in ESCA_SYSTEMS:
+        spec["esca_settings"] = dict(esca_settings or {})
+    return spec
