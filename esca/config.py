@@ -19,8 +19,10 @@ KERNELS = ("auto", "dense", "sparse")
 OWN_TOPICS = ("include", "exclude")
 #: Largest default ``optimize_burn_in`` (Mallet's default); shorter runs use iterations // 4.
 DEFAULT_BURN_IN = 200
-#: Default ``init_blocks`` of the esca sampler (the cgs sampler's default is 0).
+#: Most blocks of the esca sampler's default first pass (``init_blocks=None``) ...
 DEFAULT_INIT_BLOCKS = 8
+#: ... each of at least this many tokens (a smaller corpus gets fewer blocks, at least one).
+MIN_BLOCK_TOKENS = 200_000
 #: Fields added after models and checkpoints were first written, with the value that does
 #: what esca did before the field existed: a file without the field loads with that value.
 ADDED_FIELDS = {"own_topic": "include", "init_blocks": 0}
@@ -92,9 +94,12 @@ class TrainConfig:
         (O(K) per run of a word in a document) and B count exchanges, and starts the
         sampler near where uniform random topics are after several iterations (see
         experiments/results/burn_in_study/README.md, "block8"). 0..2**31-1. None
-        (default): 8 (:data:`DEFAULT_INIT_BLOCKS`) for the esca sampler, 0 for cgs (the
-        baseline of Griffiths & Steyvers starts from random topics); the field then holds
-        that number. Files written before this field existed load as 0.
+        (default): for the esca sampler 8 blocks (:data:`DEFAULT_INIT_BLOCKS`) of at least
+        200,000 tokens each (:data:`MIN_BLOCK_TOKENS`; fewer on smaller corpora, at least
+        one: small blocks let the first blocks' arbitrary topics steer the rest), for cgs 0
+        (the baseline of Griffiths & Steyvers starts from random topics); the field stays
+        None and :meth:`first_pass_blocks` gives the number (models record it in
+        ``info["init_blocks"]``). Files written before this field existed load as 0.
 
     Raises
     ------
@@ -130,9 +135,8 @@ class TrainConfig:
             set_("optimize_burn_in", min(DEFAULT_BURN_IN, self.iterations // 4))
         set_("optimize_burn_in", check_int("optimize_burn_in", self.optimize_burn_in, 0))
         set_("seed", check_int("seed", self.seed, 0, MAX_SEED))
-        if self.init_blocks is None:
-            set_("init_blocks", DEFAULT_INIT_BLOCKS if self.sampler == "esca" else 0)
-        set_("init_blocks", check_int("init_blocks", self.init_blocks, 0, 2**31 - 1))
+        if self.init_blocks is not None:
+            set_("init_blocks", check_int("init_blocks", self.init_blocks, 0, 2**31 - 1))
         if self.threads is not None:
             set_("threads", check_int("threads", self.threads, 1))
         if self.sampler not in SAMPLERS:
@@ -182,6 +186,25 @@ class TrainConfig:
         if not self.optimize_interval:
             return None
         return (self.optimize_burn_in // self.optimize_interval + 1) * self.optimize_interval
+
+    def first_pass_blocks(self, N):
+        """The number of blocks of the sequential first pass on a corpus of N tokens (0: the
+        topics start uniform random): ``init_blocks`` when set, else the default above.
+
+        Parameters
+        ----------
+        N : int
+            Tokens of the whole training corpus.
+
+        Returns
+        -------
+        int
+        """
+        if self.init_blocks is not None:
+            return self.init_blocks
+        if self.sampler != "esca":
+            return 0
+        return min(DEFAULT_INIT_BLOCKS, max(1, N // MIN_BLOCK_TOKENS))
 
     def alpha_vector(self):
         """alpha as a float64 array of shape (K,)."""

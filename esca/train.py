@@ -211,7 +211,7 @@ def train(corpus=None, config=None, *, comm=None, checkpoints=None, resume=None,
     s = run.sampler
     first = 1
     if ckpt is None:
-        _initialize(s, comm, config.init_blocks, N)
+        _initialize(s, comm, config.first_pass_blocks(N), N)
     else:
         distributed.agree(comm, restore, s, ckpt, shard, comm)
         first = ckpt.iteration + 1
@@ -452,7 +452,7 @@ def _finish(run, config=None):
         return None
     info = {"corpus": corpus_name(source), "corpus_sha256": run.corpus_sha, "D": D, "V": V, "N": N,
             "ranks": size, "threads": run.threads,
-            "kernel": getattr(s, "kernel", None),
+            "kernel": getattr(s, "kernel", None), "init_blocks": config.first_pass_blocks(N),
             "wall_seconds": wall, "peak_rss_bytes_per_rank": rss,
             "state_bytes_per_rank": state, "state_bytes_per_token": sum(state) / N,
             "table_bytes_per_rank": tables,

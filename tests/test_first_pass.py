@@ -11,7 +11,7 @@ import pytest
 
 import esca
 from esca import TrainConfig
-from esca.config import DEFAULT_INIT_BLOCKS
+from esca.config import DEFAULT_INIT_BLOCKS, MIN_BLOCK_TOKENS
 
 from helpers import run_esca
 
@@ -19,9 +19,15 @@ SETTINGS = dict(num_topics=20, seed=3, threads=2, eval_every=1, iterations=3)
 
 
 def test_defaults_and_values():
-    assert TrainConfig().init_blocks == DEFAULT_INIT_BLOCKS == 8
-    assert TrainConfig(sampler="cgs").init_blocks == 0  # the baseline starts at random
-    assert TrainConfig(sampler="cgs", init_blocks=4).init_blocks == 4
+    c = TrainConfig()
+    assert c.init_blocks is None and DEFAULT_INIT_BLOCKS == 8 and MIN_BLOCK_TOKENS == 200_000
+    # blocks of at least 200,000 tokens, at most 8, at least 1
+    assert [c.first_pass_blocks(n) for n in (10, 399_999, 400_000, 1_600_000, 10**9)] == \
+        [1, 1, 2, 8, 8]
+    assert TrainConfig(sampler="cgs").first_pass_blocks(10**9) == 0  # the baseline: random
+    assert TrainConfig(sampler="cgs", init_blocks=4).first_pass_blocks(10) == 4
+    assert TrainConfig(init_blocks=0).first_pass_blocks(10**9) == 0
+    assert TrainConfig(init_blocks=30).first_pass_blocks(10) == 30  # as given
     for bad in (-1, 2**31, 1.5, "8"):
         with pytest.raises(esca.UserError, match="init_blocks"):
             TrainConfig(init_blocks=bad)
@@ -31,19 +37,26 @@ def test_files_from_before_the_field_load_as_random_start():
     old = json.loads(TrainConfig().to_json())
     del old["init_blocks"]
     assert TrainConfig.from_json(json.dumps(old)).init_blocks == 0
-    assert TrainConfig.from_json(TrainConfig().to_json()).init_blocks == 8
+    assert TrainConfig.from_json(TrainConfig().to_json()).init_blocks is None
+    assert TrainConfig.from_json(TrainConfig(init_blocks=3).to_json()).init_blocks == 3
 
 
 def test_first_pass_starts_where_random_topics_are_after_iterations(restore_numba_threads):
-    """Log-likelihood per token after iteration 1: the first pass is ahead of uniform random
-    topics by more than two nats (builtin:wiki250, K = 20), and ahead of where random topics
-    are after 3 iterations; every block boundary and both samplers keep the counts whole."""
+    """Log-likelihood per token after iteration 1: the first pass (1 block, the default on
+    this small corpus, and 8) is ahead of uniform random topics by more than one nat
+    (builtin:wiki250, K = 20), and ahead of where random topics are after 3 iterations;
+    every block boundary and both samplers keep the counts whole."""
     random = esca.train("builtin:wiki250", init_blocks=0, **SETTINGS)
-    blocks = esca.train("builtin:wiki250", **SETTINGS)
+    default = esca.train("builtin:wiki250", **SETTINGS)  # 295,658 tokens: one block
+    blocks = esca.train("builtin:wiki250", init_blocks=8, **SETTINGS)
     one = esca.train("builtin:wiki250", init_blocks=1, **SETTINGS)
-    ll_r, ll_b = random.log["loglik_per_token"], blocks.log["loglik_per_token"]
-    assert ll_b[0] > ll_r[0] + 2.0 and ll_b[0] > ll_r[2], (ll_b, ll_r)
-    assert blocks.config.init_blocks == 8 and one.config.init_blocks == 1
+    ll_r = random.log["loglik_per_token"]
+    for m in (default, blocks):
+        ll = m.log["loglik_per_token"]
+        assert ll[0] > ll_r[0] + 1.0 and ll[0] > ll_r[2], (ll, ll_r)
+    assert default.config.init_blocks is None and default.info["init_blocks"] == 1
+    assert blocks.info["init_blocks"] == 8 and random.info["init_blocks"] == 0
+    np.testing.assert_array_equal(default.n_kw, one.n_kw)
     assert not np.array_equal(blocks.n_kw, one.n_kw)  # the blocks are really used
     cgs = esca.train("builtin:wiki250", sampler="cgs", init_blocks=8, **SETTINGS)
     for m in (blocks, one, cgs):
