@@ -94,7 +94,10 @@ def run(args):
         name, sep, n = item.rpartition("=")
         if not sep or not name.strip():
             raise UserError(f"--iterations-for takes NAME=N, got {item!r}")
-        iterations_for[name] = n
+        try:
+            iterations_for[name] = int(n)
+        except ValueError:
+            raise UserError(f"--iterations-for {name}: N must be an integer, got {n!r}") from None
     esca_settings = {}
     for item in args.esca_set:
         name, sep, value = item.partition("=")

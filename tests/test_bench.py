@@ -213,7 +213,8 @@ def test_failing_system_is_recorded(corpus, tmp_path):
     (["--holdout", "1.5"], ["holdout", "1.5"]),
     (["--systems", "esca,nosuch"], ["nosuch"]),
     (["--iterations-for", "lda"], ["NAME=N", "lda"]),
-    (["--iterations-for", "lda=0"], ["lda", "0"]),
+    (["--iterations-for", "lda=0"], ["lda", "must be in 1..", "0"]),
+    (["--iterations-for", "lda=2.5"], ["--iterations-for lda", "integer", "2.5"]),
     (["--eval-sweeps", "5", "--eval-burn-in", "5"],
      ["--eval-burn-in (5) must be less than --eval-sweeps (5)"]),
     (["--eval-every", "-1"], ["--eval-every", "-1"]),
@@ -229,7 +230,8 @@ def test_failing_system_is_recorded(corpus, tmp_path):
     (["--esca-set", "optimize_interval=2.5"], ["--esca-set optimize_interval", "2.5"]),
     (["--esca-set", "kernel=dense", "--esca-set", "kernel=sparse"],
      ["--esca-set sets kernel twice"]),
-], ids=["K0", "holdout", "system", "iterations-for-syntax", "iterations-for-0", "burn-in",
+], ids=["K0", "holdout", "system", "iterations-for-syntax", "iterations-for-0",
+        "iterations-for-float", "burn-in",
         "eval-every", "systems-flag", "iterations-for-flag", "repeats", "out-parent-missing",
         "esca-set-unknown", "esca-set-owned", "esca-set-sampler", "esca-set-syntax",
         "esca-set-value", "esca-set-type", "esca-set-twice"])
@@ -329,7 +331,8 @@ def test_esca_set_trains_esca_with_the_settings(corpus, tmp_path):
     """``--esca-set own_topic=exclude`` reaches esca.train in the worker: the run's config is
     the setting, its log-likelihood is that of esca.train with it (and not the default's);
     the settings are in bench.json (header and entry), bench.md and the command."""
-    r = check_ok(run_esca(["bench", corpus, "-k", K, "-n", ITERATIONS, *FAST_EVAL,
+    r = check_ok(run_esca(["bench", corpus, "-k", K, "-n", ITERATIONS + 2, *FAST_EVAL,
+                           "--iterations-for", f"esca 1r x 1t={ITERATIONS}",  # name with spaces
                            "--systems", "esca 1r x 1t", "--esca-set", "own_topic=exclude",
                            "--esca-set", "optimize_interval=2", "--out", "out"], tmp_path))
     out = tmp_path / "out"
