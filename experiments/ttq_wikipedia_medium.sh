@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Time to quality (issue 15) on wikipedia_medium: ESCA (2 threads; 2 ranks x 1 thread) against
-# tomotopy's 2-worker PARTITION scheme, at K = 100 (tomotopy 200 iterations, ESCA 100) and
-# K = 1000 (tomotopy 100, ESCA 50), alpha = 5/K (esca's default) and alpha = 0.1 per topic,
+# tomotopy's 2-worker PARTITION scheme, 200 iterations at K = 100 and 100 at
+# K = 1000 for every system, alpha = 5/K (esca's default) and alpha = 0.1 per topic,
 # beta = 0.01, seed 1, 10% of the documents held out, held-out perplexity by esca's
 # document-completion evaluator every 10 iterations. P* is tomotopy's final perplexity (the
 # issue's reference), TTQ interpolated between evaluations. With alpha = 5/K more ESCA runs
@@ -21,7 +21,7 @@ ppl() {  # P* of a finished bench folder: tomotopy's final held-out perplexity
 k=next(iter(d)); print(d[k]['$TOMO']['heldout_perplexity'])" "$1/bench.json"
 }
 for K in 100 1000; do
-    if [ "$K" = 100 ]; then IT=100; TIT=200; else IT=50; TIT=100; fi
+    if [ "$K" = 100 ]; then IT=200; TIT=200; else IT=100; TIT=100; fi
     for A in default 0.1; do
         AL=(); [ "$A" = default ] || AL=(--alpha "$A")
         D="$OUT/k${K}_alpha_${A}"
@@ -31,7 +31,7 @@ for K in 100 1000; do
     done
 done
 for K in 100 1000; do
-    if [ "$K" = 100 ]; then IT=100; SETS="init_blocks=0 own_topic=exclude"; else IT=50; SETS="init_blocks=0"; fi
+    if [ "$K" = 100 ]; then IT=200; SETS="init_blocks=0 own_topic=exclude"; else IT=100; SETS="init_blocks=0"; fi
     P=$(ppl "$OUT/k${K}_alpha_default")
     for SET in $SETS; do
         D="$OUT/k${K}_alpha_default_${SET/=/_}"
