@@ -110,8 +110,9 @@ def setup_arguments(subparsers):
                    help="start with a sequential first pass in B blocks of the corpus (each "
                         "token drawn given the earlier blocks' word counts and its document's "
                         "earlier tokens, ranks exchange counts after each block); 0: uniform "
-                        "random topics (default: 8 for esca, 0 for cgs). Results do not depend "
-                        "on threads or ranks")
+                        "random topics (default: esca up to 8 blocks of >= 200,000 tokens when "
+                        "alpha >= 0.05 per topic, else 0; cgs 0). Results do not depend on "
+                        "threads or ranks")
     p.add_argument("--threads", "-t", type=int, default=None, metavar="T",
                    help="Numba threads per rank (default: cores / ranks on the node)")
     p.add_argument("--eval-every", type=int, default=None, metavar="N",

@@ -21,8 +21,10 @@ OWN_TOPICS = ("include", "exclude")
 DEFAULT_BURN_IN = 200
 #: Most blocks of the esca sampler's default first pass (``init_blocks=None``) ...
 DEFAULT_INIT_BLOCKS = 8
-#: ... each of at least this many tokens (a smaller corpus gets fewer blocks, at least one).
+#: ... each of at least this many tokens (a smaller corpus gets fewer blocks, at least one) ...
 MIN_BLOCK_TOKENS = 200_000
+#: ... and only when every alpha_k is at least this (with esca's default alpha = 5/K: K <= 100).
+INIT_MIN_ALPHA = 0.05
 #: Fields added after models and checkpoints were first written, with the value that does
 #: what esca did before the field existed: a file without the field loads with that value.
 ADDED_FIELDS = {"own_topic": "include", "init_blocks": 0}
@@ -96,10 +98,15 @@ class TrainConfig:
         experiments/results/burn_in_study/README.md, "block8"). 0..2**31-1. None
         (default): for the esca sampler 8 blocks (:data:`DEFAULT_INIT_BLOCKS`) of at least
         200,000 tokens each (:data:`MIN_BLOCK_TOKENS`; fewer on smaller corpora, at least
-        one: small blocks let the first blocks' arbitrary topics steer the rest), for cgs 0
-        (the baseline of Griffiths & Steyvers starts from random topics); the field stays
-        None and :meth:`first_pass_blocks` gives the number (models record it in
-        ``info["init_blocks"]``). Files written before this field existed load as 0.
+        one: small blocks let the first blocks' arbitrary topics steer the rest) when every
+        alpha_k >= 0.05 (:data:`INIT_MIN_ALPHA`), else 0; for cgs 0 (the baseline of
+        Griffiths & Steyvers starts from random topics). The field stays None and
+        :meth:`first_pass_blocks` gives the number (models record it in
+        ``info["init_blocks"]``). Why the alpha bound: on wikipedia_medium (docs/benchmarks.md,
+        "Time to quality") the pass helped at K = 100 (alpha 0.05 and 0.1) and at K = 1000
+        with alpha 0.1, but at K = 1000 with alpha = 0.005 the sequential draws put nearly
+        every document on one topic and ESCA ended worse (perplexity 3,955 against 3,834
+        after 100 iterations). Files written before this field existed load as 0.
 
     Raises
     ------
@@ -202,7 +209,7 @@ class TrainConfig:
         """
         if self.init_blocks is not None:
             return self.init_blocks
-        if self.sampler != "esca":
+        if self.sampler != "esca" or min(np.ravel(self.alpha)) < INIT_MIN_ALPHA:
             return 0
         return min(DEFAULT_INIT_BLOCKS, max(1, N // MIN_BLOCK_TOKENS))
 

@@ -70,7 +70,7 @@ def cmd_train(args):
     print(json.dumps({
         "corpus": args.corpus, "N": N, "K": args.k, "iterations": args.iterations,
         "threads": args.threads, "kernel": model.info.get("kernel"),
-        "init_blocks": model.config.init_blocks, "whole_run_s": round(seconds, 3),
+        "init_blocks": model.info["init_blocks"], "whole_run_s": round(seconds, 3),
         "tokens_per_s_whole_run": round(N * args.iterations / seconds),
         "median_s_per_iteration_2on": float(np.median(per_iter[1:]))
         if len(per_iter) > 1 else None,

@@ -8,7 +8,7 @@
 # (2 threads) against the same P*: the random start of earlier versions (init_blocks=0) at
 # both K, and own_topic=exclude at K = 100.
 # Usage: experiments/ttq_wikipedia_medium.sh CORPUS.h5 OUT   (CORPUS.h5 from `esca prepare` of
-#        ../shared/corpora/wikipedia_medium; about 60 minutes on 2 cores; idle machine)
+#        ../shared/corpora/wikipedia_medium; about 75 minutes on 2 cores; idle machine)
 set -euo pipefail
 B=${B:-.venv/bin}
 C=$1
@@ -39,3 +39,22 @@ for K in 100 1000; do
             --iterations "$IT" --eval-every 10 --esca-set "$SET" --target-perplexity "$P" --out "$D"
     done
 done
+# With alpha 0.1 at K = 100, the random start against P*.
+D="$OUT/k100_alpha_0.1_init_blocks_0"
+[ -f "$D/bench.json" ] || "$B/esca" bench "$C" -k 100 --alpha 0.1 --seed 1 --systems "esca 1r x 2t" \
+    --iterations 200 --eval-every 10 --esca-set init_blocks=0 \
+    --target-perplexity "$(ppl "$OUT/k100_alpha_0.1")" --out "$D"
+# At K = 1000 ESCA needs more than tomotopy's 100 iterations: longer runs (2 threads) against the
+# same P*, with the default start at each alpha (random at 5/K, the first pass at 0.1) and the
+# random start at 0.1.
+P=$(ppl "$OUT/k1000_alpha_default")
+D="$OUT/k1000_alpha_default_long"
+[ -f "$D/bench.json" ] || "$B/esca" bench "$C" -k 1000 --seed 1 --systems "esca 1r x 2t" \
+    --iterations 300 --eval-every 20 --target-perplexity "$P" --out "$D"
+P=$(ppl "$OUT/k1000_alpha_0.1")
+D="$OUT/k1000_alpha_0.1_long_blocks"
+[ -f "$D/bench.json" ] || "$B/esca" bench "$C" -k 1000 --alpha 0.1 --seed 1 --systems "esca 1r x 2t" \
+    --iterations 200 --eval-every 20 --target-perplexity "$P" --out "$D"
+D="$OUT/k1000_alpha_0.1_long"
+[ -f "$D/bench.json" ] || "$B/esca" bench "$C" -k 1000 --alpha 0.1 --seed 1 --systems "esca 1r x 2t" \
+    --iterations 200 --eval-every 20 --esca-set init_blocks=0 --target-perplexity "$P" --out "$D"

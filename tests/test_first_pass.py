@@ -25,6 +25,12 @@ def test_defaults_and_values():
     assert [c.first_pass_blocks(n) for n in (10, 399_999, 400_000, 1_600_000, 10**9)] == \
         [1, 1, 2, 8, 8]
     assert TrainConfig(sampler="cgs").first_pass_blocks(10**9) == 0  # the baseline: random
+    # only when every alpha_k >= 0.05: esca's default alpha 5/K gives it up to K = 100
+    assert TrainConfig(num_topics=100).first_pass_blocks(10**9) == 8
+    assert TrainConfig(num_topics=101).first_pass_blocks(10**9) == 0
+    assert TrainConfig(num_topics=1000, alpha=0.1).first_pass_blocks(10**9) == 8
+    assert TrainConfig(num_topics=3, alpha=(0.1, 0.04, 0.1)).first_pass_blocks(10**9) == 0
+    assert TrainConfig(num_topics=1000, init_blocks=8).first_pass_blocks(10**9) == 8
     assert TrainConfig(sampler="cgs", init_blocks=4).first_pass_blocks(10) == 4
     assert TrainConfig(init_blocks=0).first_pass_blocks(10**9) == 0
     assert TrainConfig(init_blocks=30).first_pass_blocks(10) == 30  # as given
