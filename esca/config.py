@@ -104,9 +104,10 @@ class TrainConfig:
         :meth:`first_pass_blocks` gives the number (models record it in
         ``info["init_blocks"]``). Why the alpha bound: on wikipedia_medium (docs/benchmarks.md,
         "Time to quality") the pass helped at K = 100 (alpha 0.05 and 0.1) and at K = 1000
-        with alpha 0.1, but at K = 1000 with alpha = 0.005 the sequential draws put nearly
-        every document on one topic and ESCA ended worse (perplexity 3,955 against 3,834
-        after 100 iterations). Files written before this field existed load as 0.
+        with alpha 0.1, but at K = 1000 with alpha = 0.005 ESCA ended worse (perplexity
+        3,955 against 3,834 after 100 iterations; likely because so small an alpha makes the
+        sequential draws put nearly every document on one topic). Files written before this
+        field existed load as 0.
 
     Raises
     ------
