@@ -97,7 +97,7 @@ def main(corpus_path, model_path, threads=1):
     word_tok = np.argsort(c.word_ids, kind="stable").astype(np.int32)
     out = np.empty_like(n_wk)
     add("count rebuild", median_seconds(lambda: kern.count_word_topics(word_ptr, word_tok, z,
-                                                                         out)))
+                                                                         out, len(z))))
     return rows
 
 

@@ -49,7 +49,7 @@ def _kernel_counts(c, z, K):
     n_dk = np.zeros((c.num_docs, K), dtype=np.int32)
     kern.count_doc_topics(c.doc_ptr, z, n_dk)
     n_wk = np.zeros((c.num_words, K), dtype=np.int32)
-    kern.count_word_topics(*_inverted_index(c.word_ids, c.num_words), z, n_wk)
+    kern.count_word_topics(*_inverted_index(c.word_ids, c.num_words), z, n_wk, len(z))
     return n_dk, n_wk, np.bincount(z, minlength=K).astype(np.int64)
 
 
@@ -83,7 +83,7 @@ def test_count_word_topics(random_corpus, K):
     c = random_corpus
     z = _random_z(c, K)
     n_wk = np.full((c.num_words, K), 99, dtype=np.int32)
-    kern.count_word_topics(*_inverted_index(c.word_ids, c.num_words), z, n_wk)
+    kern.count_word_topics(*_inverted_index(c.word_ids, c.num_words), z, n_wk, len(z))
     np.testing.assert_array_equal(n_wk, naive.count_word_topics(c.word_ids, z, c.num_words, K))
 
 

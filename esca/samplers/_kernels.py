@@ -148,21 +148,6 @@ def init_block(doc_ptr, word_ids, chunk_ptr, z, n_dk, n_wk, n_k, alpha, beta, to
 
 
 @njit(parallel=True, cache=True)
-def count_word_topics_below(word_ptr, word_tok, z, n_wk, limit):
-    """n_wk[w, k] = number of tokens of word w at positions below ``limit`` with topic k (the
-    tokens the first pass has drawn). Equals ``naive.count_word_topics(word_ids[:limit],
-    z[:limit], V, K)``."""
-    K = n_wk.shape[1]
-    for w in prange(len(word_ptr) - 1):
-        for k in range(K):
-            n_wk[w, k] = 0
-        for j in range(word_ptr[w], word_ptr[w + 1]):
-            i = word_tok[j]
-            if i < limit:
-                n_wk[w, z[i]] += 1
-
-
-@njit(parallel=True, cache=True)
 def count_doc_topics(doc_ptr, z, n_dk):
     """n_dk[d, k] = tokens of document d with topic k. Equals ``naive.count_doc_topics``."""
     K = n_dk.shape[1]
@@ -174,19 +159,23 @@ def count_doc_topics(doc_ptr, z, n_dk):
 
 
 @njit(parallel=True, cache=True)
-def count_word_topics(word_ptr, word_tok, z, n_wk):
-    """n_wk[w, k] = number of tokens of word w with topic k, from the inverted index.
+def count_word_topics(word_ptr, word_tok, z, n_wk, limit):
+    """n_wk[w, k] = number of tokens of word w at positions below ``limit`` with topic k, from
+    the inverted index (``limit`` = len(z): every token; less: the tokens the sequential first
+    pass has drawn so far).
 
     ``word_tok[word_ptr[w]:word_ptr[w+1]]`` are the positions of word w's
     tokens; each thread owns whole rows of ``n_wk``, so no update is lost.
-    Equals ``naive.count_word_topics``.
+    Equals ``naive.count_word_topics(word_ids[:limit], z[:limit], V, K)``.
     """
     K = n_wk.shape[1]
     for w in prange(len(word_ptr) - 1):
         for k in range(K):
             n_wk[w, k] = 0
         for j in range(word_ptr[w], word_ptr[w + 1]):
-            n_wk[w, z[word_tok[j]]] += 1
+            i = word_tok[j]
+            if i < limit:
+                n_wk[w, z[i]] += 1
 
 
 @njit(parallel=True, cache=True)

@@ -122,7 +122,7 @@ class ShardSampler:
                         self.n_wk, self.n_k, self.alpha, self.beta, self.token_start, lo, hi,
                         self.seed_lo, self.seed_hi)
         limit = min(max(hi - self.token_start, 0), len(self.z))
-        kern.count_word_topics_below(self.word_ptr, self.word_tok, self.z, self.n_wk, limit)
+        kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk, limit)
         self.n_k[:] = np.bincount(self.z[:limit], minlength=self.K)
 
     def restore(self, z, alpha, beta):
@@ -139,7 +139,7 @@ class ShardSampler:
         """Rebuild ``n_wk`` and ``n_k`` from this shard's ``z``; adds the seconds to
         ``timings["count"]``."""
         t0 = time.perf_counter()
-        kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk)
+        kern.count_word_topics(self.word_ptr, self.word_tok, self.z, self.n_wk, len(self.z))
         self.n_k[:] = np.bincount(self.z, minlength=self.K)
         self.timings["count"] = self.timings.get("count", 0.0) + time.perf_counter() - t0
 
