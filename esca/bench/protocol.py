@@ -129,9 +129,9 @@ def check_esca_settings(settings, name="esca_settings"):
     ----------
     settings : mapping of str to object, optional
         ``{field: value}``. A str value is parsed by the field's type in
-        ``dataclasses.fields(TrainConfig)``: int, float, str as such, bool from
-        true/false/1/0; a field of any other type (``object``, e.g. ``optimize_burn_in``,
-        an int or None) takes a Python literal (``ast.literal_eval``), else the text itself.
+        ``dataclasses.fields(TrainConfig)``: int, float, str as such; a field of any other
+        type (``object``, e.g. ``optimize_burn_in``, an int or None) takes a Python literal
+        (``ast.literal_eval``), else the text itself.
         Other values are kept as they are.
     name : str
         How ``settings`` is named in the messages (the CLI passes ``"--esca-set"``).
@@ -168,22 +168,11 @@ def check_esca_settings(settings, name="esca_settings"):
     return checked
 
 
-_TYPES = {int: int, float: float, str: str, bool: bool, "int": int, "float": float, "str": str,
-          "bool": bool}
-
-
 def _parse_setting(key, value, kind, name):
     """``value`` of TrainConfig field ``key`` (annotated ``kind``), parsed if it is text."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or kind is str:
         return value
-    kind, text = _TYPES.get(kind), value.strip()
-    if kind is str:
-        return value
-    if kind is bool:
-        words = {"true": True, "1": True, "false": False, "0": False}
-        if text.lower() not in words:
-            raise UserError(f"{name} {key} takes true or false, got {value!r}")
-        return words[text.lower()]
+    text = value.strip()
     if kind in (int, float):
         try:
             return kind(text)
