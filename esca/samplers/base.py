@@ -117,7 +117,18 @@ class ShardSampler:
         corpus's ``n_wk``, ``n_k`` of the tokens drawn before ``lo`` and this shard's growing
         ``n_dk``, then count this shard's drawn tokens (indices below ``hi``) into ``n_wk``
         and ``n_k`` (this shard's, see :func:`esca.exchange.sync_counts`). Call with the
-        blocks in order, starting from a new sampler (all counts zero)."""
+        blocks in order, starting from a new sampler (all counts zero).
+
+        The draw is p(z_i = k) ∝ (n_dk + alpha_k)(n_wk + beta)/(n_k + V beta), sequential
+        within a document (Griffiths & Steyvers, PNAS 2004, eq. 5, with the word part frozen
+        for the block).
+
+        Parameters
+        ----------
+        lo, hi : int
+            The block's global token indices, ``0 <= lo <= hi <= N`` (N of the whole corpus);
+            the shard draws those of its tokens ``token_start + i`` in [lo, hi).
+        """
         kern.init_block(self.doc_ptr, self.word_ids, self.chunk_ptr, self.z, self.n_dk,
                         self.n_wk, self.n_k, self.alpha, self.beta, self.token_start, lo, hi,
                         self.seed_lo, self.seed_hi)
